@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up what is missing (npm packages, a Docker engine, PostgreSQL, Chromium, the
+# workstation image) and runs the whole test suite: typecheck, lint and tests.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_platform
+ensure_node_modules
+ensure_build
+ensure_docker
+ensure_image_tools
+ensure_postgres
+ensure_image
+say "running typecheck, lint and tests"
+npm run --silent check

@@ -1,0 +1,106 @@
+import { performance } from 'node:perf_hooks';
+
+/**
+ * Prints progress for commands that take a moment: one line per finished step with its
+ * time, and a spinner on a terminal while a step runs.
+ */
+export class StepPrinter {
+  private readonly stream: NodeJS.WriteStream;
+  private readonly interactive: boolean;
+  private readonly started = performance.now();
+  private spinner: NodeJS.Timeout | undefined;
+  private current: { label: string; started: number } | undefined;
+
+  constructor(stream: NodeJS.WriteStream = process.stderr) {
+    this.stream = stream;
+    this.interactive = Boolean(stream.isTTY) && !process.env.CI;
+  }
+
+  /** Runs one step, printing its label, its time and whether it worked. */
+  async step<T>(label: string, run: () => Promise<T>, describe?: (value: T) => string): Promise<T> {
+    this.begin(label);
+    try {
+      const value = await run();
+      this.end('ok', describe ? describe(value) : undefined);
+      return value;
+    } catch (error) {
+      this.end('failed');
+      throw error;
+    }
+  }
+
+  /** Updates the running step's label (progress from a long operation). */
+  progress(detail: string): void {
+    if (!this.current) return;
+    if (this.interactive) {
+      this.render(`${this.current.label} — ${detail}`);
+    } else {
+      this.stream.write(`  … ${detail}\n`);
+    }
+  }
+
+  info(line: string): void {
+    this.clearLine();
+    this.stream.write(`${line}\n`);
+  }
+
+  elapsedMs(): number {
+    return performance.now() - this.started;
+  }
+
+  private begin(label: string): void {
+    this.current = { label, started: performance.now() };
+    if (this.interactive) {
+      const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+      let frame = 0;
+      this.render(label, frames[0]);
+      this.spinner = setInterval(() => {
+        frame = (frame + 1) % frames.length;
+        if (this.current) this.render(this.current.label, frames[frame]);
+      }, 80);
+      this.spinner.unref();
+    } else {
+      this.stream.write(`• ${label}\n`);
+    }
+  }
+
+  private end(outcome: 'ok' | 'failed', detail?: string): void {
+    if (!this.current) return;
+    if (this.spinner) clearInterval(this.spinner);
+    this.spinner = undefined;
+    const ms = performance.now() - this.current.started;
+    const mark = outcome === 'ok' ? '✓' : '✗';
+    this.clearLine();
+    this.stream.write(`${mark} ${this.current.label} (${formatDuration(ms)})${detail ? `: ${detail}` : ''}\n`);
+    this.current = undefined;
+  }
+
+  private render(text: string, frame = '⠿'): void {
+    const columns = this.stream.columns || 80;
+    const line = `${frame} ${text}`.slice(0, columns - 1);
+    this.stream.write(`\r\x1b[2K${line}`);
+  }
+
+  private clearLine(): void {
+    if (this.interactive) this.stream.write('\r\x1b[2K');
+  }
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}

@@ -1,0 +1,35 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Where Nexora keeps its state. This is the one module that asks the OS for the home
+ * directory; everything else takes paths from here.
+ */
+export interface NexoraPaths {
+  home: string;
+  database: string;
+  secrets: string;
+  masterKey: string;
+  config: string;
+  screenshots: string;
+  logs: string;
+}
+
+export function nexoraPaths(env: NodeJS.ProcessEnv = process.env): NexoraPaths {
+  const home = env.NEXORA_HOME && env.NEXORA_HOME.length > 0 ? env.NEXORA_HOME : join(homedir(), '.nexora');
+  return {
+    home,
+    database: join(home, 'db'),
+    secrets: join(home, 'secrets'),
+    masterKey: join(home, 'secrets', 'master.key'),
+    config: join(home, 'config.json'),
+    screenshots: join(home, 'screenshots'),
+    logs: join(home, 'logs'),
+  };
+}
+
+/** The root of the installed package (where package.json, src/ and dist/ live). */
+export function packageRoot(): string {
+  // This file is src/paths.ts or dist/paths.js: one level below the root either way.
+  return new URL('..', import.meta.url).pathname;
+}
