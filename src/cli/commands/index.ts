@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { registerDoctorCommand } from './doctor.js';
 
 /** Each command lives in its own file and registers itself here. */
-export function registerCommands(_program: Command): void {
-  // Commands are added as their modules land.
+export function registerCommands(program: Command): void {
+  registerDoctorCommand(program);
 }
