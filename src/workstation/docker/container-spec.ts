@@ -1,0 +1,123 @@
+import type Docker from 'dockerode';
+import { LABELS, ownerLabels, type ContainerOwner } from './labels.js';
+
+/** Resource limits of one workstation container. */
+export interface WorkstationLimits {
+  memoryBytes: number;
+  /** CPU share in units of 1e-9 CPUs (Docker's NanoCpus): 1 CPU = 1e9. */
+  nanoCpus: number;
+  pidsLimit: number;
+  /** Size of /dev/shm (Chromium's shared memory). */
+  shmBytes: number;
+}
+
+export const DEFAULT_LIMITS: WorkstationLimits = {
+  memoryBytes: 1024 * 1024 * 1024,
+  nanoCpus: 1_000_000_000,
+  pidsLimit: 512,
+  shmBytes: 256 * 1024 * 1024,
+};
+
+export interface ContainerSpecOptions {
+  image: string;
+  name: string;
+  sessionId: string;
+  workspaceDir: string;
+  /** The numeric user the workstation runs as (the workspace owner). */
+  user: { uid: number; gid: number };
+  vncPort: number;
+  cdpPort: number;
+  vncPassword: string;
+  /** `WIDTHxHEIGHT`, e.g. 1280x800. */
+  geometry: string;
+  /** Start Chromium with the container instead of on first use. */
+  startChromium: boolean;
+  network: string;
+  limits: WorkstationLimits;
+  owner: ContainerOwner;
+  /** Set for warm-pool containers: the pool they belong to. */
+  poolKey?: string;
+  /** Extra labels (tests mark their containers with `dev.nexora.test=1`). */
+  labels?: Readonly<Record<string, string>>;
+  /** Host address the ports are published on. Only loopback is safe; tests may not change it. */
+  publishAddress?: string;
+}
+
+/** Where the container writes: everything else is the read-only image. */
+const TMPFS: Record<string, string> = {
+  '/tmp': 'rw,nosuid,nodev,mode=1777,size=512m',
+  '/run/nexora': 'rw,nosuid,nodev,noexec,mode=1777,size=4m',
+  '/home/nexora': 'rw,nosuid,nodev,mode=1777,size=512m',
+};
+
+/**
+ * The Engine API create request for a workstation, with the security defaults of
+ * DESIGN.md decision 11 fixed in: non-root user, read-only root, all capabilities dropped,
+ * no-new-privileges, limits, ports on loopback only, no Docker socket, `--init`.
+ */
+export function buildContainerSpec(options: ContainerSpecOptions): Docker.ContainerCreateOptions {
+  const publishAddress = options.publishAddress ?? '127.0.0.1';
+  const vnc = `${options.vncPort}/tcp`;
+  const cdp = `${options.cdpPort}/tcp`;
+  const labels: Record<string, string> = {
+    ...options.labels,
+    [LABELS.managed]: '1',
+    [LABELS.session]: options.sessionId,
+    [LABELS.workspace]: options.workspaceDir,
+    [LABELS.role]: options.poolKey ? 'pool' : 'session',
+    [LABELS.vncPort]: String(options.vncPort),
+    [LABELS.cdpPort]: String(options.cdpPort),
+    [LABELS.user]: `${options.user.uid}:${options.user.gid}`,
+    ...ownerLabels(options.owner),
+  };
+  if (options.poolKey) labels[LABELS.pool] = options.poolKey;
+  return {
+    name: options.name,
+    Image: options.image,
+    User: `${options.user.uid}:${options.user.gid}`,
+    WorkingDir: '/workspace',
+    Hostname: 'workstation',
+    Env: [
+      `NEXORA_GEOMETRY=${options.geometry}`,
+      `NEXORA_VNC_PORT=${options.vncPort}`,
+      `NEXORA_VNC_PASSWORD=${options.vncPassword}`,
+      `NEXORA_CDP_PORT=${options.cdpPort}`,
+      `NEXORA_CHROMIUM=${options.startChromium ? '1' : '0'}`,
+      'DISPLAY=:1',
+      'HOME=/home/nexora',
+    ],
+    Labels: labels,
+    ExposedPorts: { [vnc]: {}, [cdp]: {} },
+    StopTimeout: 2,
+    // Docker's health check feeds the health monitor through the event stream; the start
+    // script writes READY only once X, the VNC server and tmux answer.
+    Healthcheck: {
+      Test: ['CMD-SHELL', 'grep -q ^READY /run/nexora/status && tmux has-session -t main 2>/dev/null'],
+      Interval: 15_000_000_000,
+      Timeout: 5_000_000_000,
+      Retries: 3,
+      StartPeriod: 30_000_000_000,
+    },
+    HostConfig: {
+      Init: true,
+      ReadonlyRootfs: true,
+      Privileged: false,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges:true'],
+      Memory: options.limits.memoryBytes,
+      MemorySwap: options.limits.memoryBytes,
+      NanoCpus: options.limits.nanoCpus,
+      PidsLimit: options.limits.pidsLimit,
+      ShmSize: options.limits.shmBytes,
+      Tmpfs: { ...TMPFS },
+      Mounts: [{ Type: 'bind', Source: options.workspaceDir, Target: '/workspace', ReadOnly: false }],
+      PortBindings: {
+        [vnc]: [{ HostIp: publishAddress, HostPort: String(options.vncPort) }],
+        [cdp]: [{ HostIp: publishAddress, HostPort: String(options.cdpPort) }],
+      },
+      NetworkMode: options.network,
+      RestartPolicy: { Name: 'no' },
+      AutoRemove: false,
+    },
+  };
+}

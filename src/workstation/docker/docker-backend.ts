@@ -1,0 +1,290 @@
+import type Docker from 'dockerode';
+import { NexoraError, describeError } from '../../errors.js';
+import { buildContainerSpec, DEFAULT_LIMITS, type WorkstationLimits } from './container-spec.js';
+import { DockerWorkstation } from './docker-workstation.js';
+import { LABELS, ownerFromLabels, type ContainerOwner } from './labels.js';
+import { ensureNetwork, networkName, type WorkstationNetworkKind } from './networks.js';
+import { waitForRfbGreeting, waitForStatusReady } from './readiness.js';
+import type { NumericUser } from './workspace-owner.js';
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead' | 'missing';
+
+/** What Nexora knows about one of its containers, read back from the engine. */
+export interface ManagedContainer {
+  id: string;
+  name: string;
+  state: ContainerState;
+  sessionId: string;
+  poolKey: string | undefined;
+  workspaceDir: string;
+  vncPort: number;
+  cdpPort: number;
+  owner: ContainerOwner | undefined;
+  labels: Record<string, string>;
+  /** Docker's health, when the container runs. */
+  health: 'starting' | 'healthy' | 'unhealthy' | 'none';
+  createdAt: Date;
+}
+
+export interface DockerBackendOptions {
+  docker: Docker;
+  image: string;
+  owner: ContainerOwner;
+  /** Container names are `<prefix>-<session id>`. */
+  namePrefix?: string;
+  /** Extra labels on every container (tests add `dev.nexora.test=1`). */
+  labels?: Readonly<Record<string, string>>;
+  /** The address published ports are reached at from this process. */
+  endpointHost?: string;
+  network?: WorkstationNetworkKind;
+  /** Overrides the network's name (tests use their own). */
+  networkName?: string;
+  limits?: Partial<WorkstationLimits>;
+  geometry?: string;
+}
+
+export interface CreateWorkstationOptions {
+  sessionId: string;
+  workspaceDir: string;
+  user: NumericUser;
+  vncPort: number;
+  cdpPort: number;
+  vncPassword: string;
+  startChromium?: boolean;
+  poolKey?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Workstation containers on one Docker engine: create, start, wait, pause, stop, remove
+ * and list, all through the Engine API.
+ */
+export class DockerBackend {
+  readonly docker: Docker;
+  readonly image: string;
+  readonly owner: ContainerOwner;
+  readonly endpointHost: string;
+  private readonly options: DockerBackendOptions;
+  private readonly limits: WorkstationLimits;
+
+  constructor(options: DockerBackendOptions) {
+    this.docker = options.docker;
+    this.image = options.image;
+    this.owner = options.owner;
+    this.endpointHost = options.endpointHost ?? '127.0.0.1';
+    this.options = options;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+  }
+
+  containerName(sessionId: string): string {
+    return `${this.options.namePrefix ?? 'nexora'}-${sessionId}`;
+  }
+
+  /** Creates and starts a container; when the start fails the created container is removed. */
+  async create(options: CreateWorkstationOptions): Promise<{ id: string; name: string }> {
+    const kind = this.options.network ?? 'bridge';
+    const network = await ensureNetwork(this.docker, {
+      kind,
+      name: this.options.networkName ?? networkName(kind),
+      ...(this.options.labels ? { labels: this.options.labels } : {}),
+    });
+    const name = this.containerName(options.sessionId);
+    const spec = buildContainerSpec({
+      image: this.image,
+      name,
+      sessionId: options.sessionId,
+      workspaceDir: options.workspaceDir,
+      user: options.user,
+      vncPort: options.vncPort,
+      cdpPort: options.cdpPort,
+      vncPassword: options.vncPassword,
+      geometry: this.options.geometry ?? '1280x800',
+      startChromium: options.startChromium ?? false,
+      network,
+      limits: this.limits,
+      owner: this.owner,
+      ...(options.poolKey ? { poolKey: options.poolKey } : {}),
+      ...(this.options.labels ? { labels: this.options.labels } : {}),
+    });
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer({ ...spec, ...(options.signal ? { abortSignal: options.signal } : {}) });
+    } catch (error) {
+      throw dockerError(`create the workstation container ${name}`, error);
+    }
+    try {
+      await container.start();
+    } catch (error) {
+      await this.remove(container.id).catch(() => undefined);
+      throw dockerError(`start the workstation container ${name}`, error);
+    }
+    return { id: container.id, name };
+  }
+
+  /** Waits until the start script says READY and the VNC server greets through its published port. */
+  async waitReady(id: string, options: { vncPort: number; timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    const controller = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+    try {
+      await Promise.all([
+        waitForStatusReady(this.docker, id, { timeoutMs: options.timeoutMs, signal }),
+        waitForRfbGreeting({ host: this.endpointHost, port: options.vncPort, timeoutMs: options.timeoutMs, signal }),
+      ]);
+    } finally {
+      controller.abort();
+    }
+  }
+
+  workstation(container: ManagedContainer, vncPassword: string): DockerWorkstation {
+    return new DockerWorkstation({
+      docker: this.docker,
+      id: container.id,
+      name: container.name,
+      sessionId: container.sessionId,
+      workspaceDir: container.workspaceDir,
+      endpointHost: this.endpointHost,
+      vncPort: container.vncPort,
+      cdpPort: container.cdpPort,
+      vncPassword,
+      user: container.labels[LABELS.user] ?? '',
+    });
+  }
+
+  /** One managed container, or undefined when it does not exist (or is not Nexora's). */
+  async inspect(id: string): Promise<ManagedContainer | undefined> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      const labels = info.Config.Labels ?? {};
+      if (labels[LABELS.managed] !== '1') return undefined;
+      const state = info.State.Status as ContainerState;
+      return toManaged({
+        id: info.Id,
+        name: info.Name.replace(/^\//, ''),
+        state,
+        labels,
+        health: (info.State.Health?.Status as ManagedContainer['health'] | undefined) ?? 'none',
+        createdAt: new Date(info.Created),
+      });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw dockerError(`inspect container ${id.slice(0, 12)}`, error);
+    }
+  }
+
+  /** Every container carrying Nexora's label on this engine (running or not). */
+  async list(): Promise<ManagedContainer[]> {
+    let containers;
+    try {
+      containers = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=1`] } });
+    } catch (error) {
+      throw dockerError('list workstation containers', error);
+    }
+    return containers.map((container) =>
+      toManaged({
+        id: container.Id,
+        name: (container.Names[0] ?? container.Id).replace(/^\//, ''),
+        state: container.State as ContainerState,
+        labels: container.Labels,
+        health: /\(healthy\)/.test(container.Status) ? 'healthy' : /\(unhealthy\)/.test(container.Status) ? 'unhealthy' : /health: starting/.test(container.Status) ? 'starting' : 'none',
+        createdAt: new Date(container.Created * 1000),
+      }),
+    );
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (error) {
+      if (isNotFound(error) || /already in progress/.test(describeError(error))) return;
+      throw dockerError(`remove container ${id.slice(0, 12)}`, error);
+    }
+  }
+
+  async stop(id: string, timeoutSeconds = 2): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: timeoutSeconds });
+    } catch (error) {
+      if (isNotModified(error)) return;
+      throw dockerError(`stop container ${id.slice(0, 12)}`, error);
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (error) {
+      if (isNotModified(error)) return;
+      throw dockerError(`start container ${id.slice(0, 12)}`, error);
+    }
+  }
+
+  async pause(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).pause();
+    } catch (error) {
+      throw dockerError(`pause container ${id.slice(0, 12)}`, error);
+    }
+  }
+
+  async unpause(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).unpause();
+    } catch (error) {
+      if (/is not paused/.test(describeError(error))) return;
+      throw dockerError(`unpause container ${id.slice(0, 12)}`, error);
+    }
+  }
+
+  /** Memory in use by the container (cgroup usage minus page cache), in bytes. */
+  async memoryUsage(id: string): Promise<number> {
+    const stats = await this.docker.getContainer(id).stats({ stream: false });
+    const usage = stats.memory_stats.usage ?? 0;
+    const extra = stats.memory_stats.stats as Record<string, number> | undefined;
+    const cache = extra?.inactive_file ?? extra?.total_inactive_file ?? extra?.cache ?? 0;
+    return Math.max(usage - cache, 0);
+  }
+}
+
+function toManaged(raw: {
+  id: string;
+  name: string;
+  state: ContainerState;
+  labels: Record<string, string>;
+  health: ManagedContainer['health'];
+  createdAt: Date;
+}): ManagedContainer {
+  return {
+    ...raw,
+    sessionId: raw.labels[LABELS.session] ?? '',
+    poolKey: raw.labels[LABELS.pool],
+    workspaceDir: raw.labels[LABELS.workspace] ?? '',
+    vncPort: Number(raw.labels[LABELS.vncPort] ?? 0),
+    cdpPort: Number(raw.labels[LABELS.cdpPort] ?? 0),
+    owner: ownerFromLabels(raw.labels),
+  };
+}
+
+function statusCode(error: unknown): number | undefined {
+  const code = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+export function isNotFound(error: unknown): boolean {
+  return statusCode(error) === 404;
+}
+
+function isNotModified(error: unknown): boolean {
+  return statusCode(error) === 304;
+}
+
+export function dockerError(action: string, error: unknown): NexoraError {
+  if (NexoraError.is(error)) return error;
+  const text = describeError(error);
+  if (/ECONNREFUSED|ENOENT|EPIPE|socket hang up/.test(text)) {
+    return new NexoraError('docker-unavailable', `Could not ${action}: the Docker engine does not answer (${text}). Start it, or check DOCKER_HOST.`, { cause: error });
+  }
+  if (statusCode(error) === 404 && /No such image/i.test(text)) {
+    return new NexoraError('image-missing', `Could not ${action}: the workstation image is missing. Build it with \`nexora image build\`.`, { cause: error });
+  }
+  return new NexoraError('docker-failed', `Could not ${action}: ${text}`, { cause: error });
+}

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import type Docker from 'dockerode';
+import { NexoraError, describeError } from '../../errors.js';
+import type { CdpEndpoint, ExecOptions, ExecResult, RfbEndpoint, Workstation, WorkstationStatus } from '../workstation.js';
+import { execInContainer } from './exec.js';
+import { STATUS_FILE } from './readiness.js';
+
+export interface DockerWorkstationOptions {
+  docker: Docker;
+  id: string;
+  name: string;
+  sessionId: string;
+  workspaceDir: string;
+  /** Where the published ports are reached from this process. */
+  endpointHost: string;
+  vncPort: number;
+  cdpPort: number;
+  vncPassword: string;
+  /** The numeric user commands run as by default. */
+  user: string;
+}
+
+const versionSchema = z.object({ Browser: z.string(), webSocketDebuggerUrl: z.string() }).passthrough();
+
+/** A session's workstation in a Docker container. */
+export class DockerWorkstation implements Workstation {
+  readonly id: string;
+  readonly name: string;
+  readonly sessionId: string;
+  readonly workspaceDir: string;
+  private readonly docker: Docker;
+  private readonly options: DockerWorkstationOptions;
+  private browser: Promise<CdpEndpoint> | undefined;
+
+  constructor(options: DockerWorkstationOptions) {
+    this.docker = options.docker;
+    this.id = options.id;
+    this.name = options.name;
+    this.sessionId = options.sessionId;
+    this.workspaceDir = options.workspaceDir;
+    this.options = options;
+  }
+
+  rfb(): RfbEndpoint {
+    return { host: this.options.endpointHost, port: this.options.vncPort, password: this.options.vncPassword };
+  }
+
+  cdp(): CdpEndpoint {
+    const { endpointHost: host, cdpPort: port } = this.options;
+    return { host, port, httpUrl: `http://${host}:${port}` };
+  }
+
+  exec(options: ExecOptions): Promise<ExecResult> {
+    return execInContainer(this.docker, this.id, { user: this.options.user, ...options });
+  }
+
+  /**
+   * Chromium costs ≈180 MiB, so it starts on the first browser tool call. Concurrent
+   * callers share one start; a failed start is retried by the next call.
+   */
+  ensureBrowser(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<CdpEndpoint> {
+    this.browser ??= this.startBrowser(options).catch((error: unknown) => {
+      this.browser = undefined;
+      throw error;
+    });
+    return this.browser;
+  }
+
+  private async startBrowser(options: { timeoutMs?: number; signal?: AbortSignal }): Promise<CdpEndpoint> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const already = await this.browserVersion(options.signal);
+    if (already) return { ...this.cdp(), webSocketDebuggerUrl: already.webSocketDebuggerUrl };
+    const result = await this.exec({
+      cmd: ['/opt/nexora/start-chromium.sh'],
+      cwd: '/',
+      timeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (result.exitCode !== 0) {
+      throw new NexoraError(
+        'cdp-failed',
+        `Chromium did not start in workstation ${this.name} (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}): ${(result.stderr || result.stdout).trim().slice(-500)}`,
+      );
+    }
+    const version = await this.browserVersion(options.signal);
+    if (!version) {
+      throw new NexoraError('cdp-failed', `Chromium started in ${this.name} but ${this.cdp().httpUrl}/json/version does not answer.`);
+    }
+    return { ...this.cdp(), webSocketDebuggerUrl: version.webSocketDebuggerUrl };
+  }
+
+  /** The browser's /json/version through the published port, or undefined when it is not up. */
+  async browserVersion(signal?: AbortSignal): Promise<z.infer<typeof versionSchema> | undefined> {
+    try {
+      const timeout = AbortSignal.timeout(2000);
+      const response = await fetch(`${this.cdp().httpUrl}/json/version`, {
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+      if (!response.ok) return undefined;
+      return versionSchema.parse(await response.json());
+    } catch {
+      return undefined;
+    }
+  }
+
+  async status(options: { signal?: AbortSignal } = {}): Promise<WorkstationStatus> {
+    let info;
+    try {
+      info = await this.docker.getContainer(this.id).inspect(options.signal ? { abortSignal: options.signal } : {});
+    } catch (error) {
+      return { state: 'missing', ready: false, detail: describeError(error) };
+    }
+    const health = (info.State.Health?.Status ?? 'none') as WorkstationStatus['health'];
+    if (info.State.Paused) return { state: 'paused', ready: false, health, detail: 'paused (warm pool)' };
+    if (!info.State.Running) return { state: 'stopped', ready: false, health, exitCode: info.State.ExitCode, detail: `exited with ${info.State.ExitCode}` };
+    if (health === 'unhealthy') return { state: 'unhealthy', ready: false, health, detail: 'Docker health check failing' };
+    const status = await this.exec({ cmd: ['cat', STATUS_FILE], cwd: '/', timeoutMs: 5000 }).catch(() => undefined);
+    const line = status?.stdout.trim() ?? '';
+    return { state: 'running', ready: line.startsWith('READY'), health, ...(line.startsWith('READY') ? {} : { detail: line || 'no status yet' }) };
+  }
+}

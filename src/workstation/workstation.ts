@@ -1,0 +1,82 @@
+/**
+ * What the tools need from a session's workstation, independent of where it runs. The
+ * Docker backend (`docker/`) is the one implementation today; a remote or VM backend would
+ * implement the same interface.
+ */
+
+/** The RFB (VNC) server of a workstation, as seen from the Nexora process. */
+export interface RfbEndpoint {
+  host: string;
+  port: number;
+  /** The per-session VNC password (RFB auth type 2). Never log it. */
+  password: string;
+}
+
+/** The Chrome DevTools protocol endpoint of a workstation's browser. */
+export interface CdpEndpoint {
+  host: string;
+  port: number;
+  /** `http://host:port`, the base for `/json/version` and friends. */
+  httpUrl: string;
+  /** The browser's WebSocket debugger URL, once the browser runs. */
+  webSocketDebuggerUrl?: string;
+}
+
+export interface ExecOptions {
+  /** A shell command line (run with `bash -c`) or an argv run without a shell. */
+  cmd: string | readonly string[];
+  /** `uid`, `uid:gid` or a user name; the workstation's own user when omitted. */
+  user?: string;
+  /** Working directory; `/workspace` when omitted. */
+  cwd?: string;
+  env?: Readonly<Record<string, string>>;
+  /** Kills the command's whole process group when it runs longer. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Output kept per stream; the rest is dropped and reported. Default 16 MiB. */
+  maxOutputBytes?: number;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** The command's exit code; 137 when it was killed. */
+  exitCode: number;
+  durationMs: number;
+  /** True when `timeoutMs` elapsed and the process group was killed. */
+  timedOut: boolean;
+  /** True when the signal aborted the command and the process group was killed. */
+  aborted: boolean;
+  /** Bytes dropped because a stream went over `maxOutputBytes`. */
+  droppedBytes: number;
+}
+
+export type WorkstationState = 'running' | 'paused' | 'stopped' | 'missing' | 'unhealthy';
+
+export interface WorkstationStatus {
+  state: WorkstationState;
+  /** The start script reported READY and the container runs. */
+  ready: boolean;
+  /** Docker's own health status when a health check is configured. */
+  health?: 'starting' | 'healthy' | 'unhealthy' | 'none';
+  exitCode?: number;
+  /** Why the workstation is not ready, for messages. */
+  detail?: string;
+}
+
+export interface Workstation {
+  /** The backend's identifier (the Docker container id). */
+  readonly id: string;
+  /** A human-readable name (the Docker container name). */
+  readonly name: string;
+  readonly sessionId: string;
+  /** The host directory mounted at `/workspace`. */
+  readonly workspaceDir: string;
+  rfb(): RfbEndpoint;
+  /** Where the browser's DevTools endpoint is (or will be, before `ensureBrowser`). */
+  cdp(): CdpEndpoint;
+  /** Starts Chromium on first use and resolves once `/json/version` answers. */
+  ensureBrowser(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CdpEndpoint>;
+  exec(options: ExecOptions): Promise<ExecResult>;
+  status(options?: { signal?: AbortSignal }): Promise<WorkstationStatus>;
+}
