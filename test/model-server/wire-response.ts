@@ -1,0 +1,116 @@
+import type { ServerResponse } from 'node:http';
+import type { ScriptRespond } from './script.js';
+
+/** A scripted reply with the ids the server gave its tool calls. */
+export interface PlannedReply {
+  respond: ScriptRespond;
+  model: string;
+  toolCallIds: string[];
+  responseId: string;
+}
+
+function sse(response: ServerResponse, data: unknown, event?: string): void {
+  response.write(`${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
+}
+
+/** Writes a reply as OpenAI Chat Completions server-sent events. */
+export function writeOpenAiStream(response: ServerResponse, reply: PlannedReply): void {
+  const { respond } = reply;
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const base = { id: reply.responseId, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: reply.model };
+  sse(response, { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+  if (respond.text) {
+    // Two chunks, so clients see real deltas.
+    const middle = Math.ceil(respond.text.length / 2);
+    for (const piece of [respond.text.slice(0, middle), respond.text.slice(middle)]) {
+      if (piece) sse(response, { ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
+    }
+  }
+  respond.toolCalls.forEach((call, index) => {
+    const args = JSON.stringify(call.input);
+    const id = reply.toolCallIds[index];
+    sse(response, {
+      ...base,
+      choices: [{ index: 0, delta: { tool_calls: [{ index, id, type: 'function', function: { name: call.name, arguments: '' } }] }, finish_reason: null }],
+    });
+    sse(response, { ...base, choices: [{ index: 0, delta: { tool_calls: [{ index, function: { arguments: args } }] }, finish_reason: null }] });
+  });
+  const finish = respond.toolCalls.length > 0 ? 'tool_calls' : 'stop';
+  sse(response, { ...base, choices: [{ index: 0, delta: {}, finish_reason: finish }] });
+  sse(response, {
+    ...base,
+    choices: [],
+    usage: {
+      prompt_tokens: respond.usage.input,
+      completion_tokens: respond.usage.output,
+      total_tokens: respond.usage.input + respond.usage.output,
+      prompt_tokens_details: { cached_tokens: respond.usage.cached },
+    },
+  });
+  response.end('data: [DONE]\n\n');
+}
+
+/** Writes a reply as Anthropic Messages server-sent events. */
+export function writeAnthropicStream(response: ServerResponse, reply: PlannedReply): void {
+  const { respond } = reply;
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  // Anthropic counts cache reads apart from input_tokens.
+  const uncached = Math.max(0, respond.usage.input - respond.usage.cached);
+  sse(
+    response,
+    {
+      type: 'message_start',
+      message: {
+        id: reply.responseId,
+        type: 'message',
+        role: 'assistant',
+        model: reply.model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: uncached, output_tokens: 1, cache_read_input_tokens: respond.usage.cached, cache_creation_input_tokens: 0 },
+      },
+    },
+    'message_start',
+  );
+  let index = 0;
+  if (respond.text) {
+    sse(response, { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }, 'content_block_start');
+    const middle = Math.ceil(respond.text.length / 2);
+    for (const piece of [respond.text.slice(0, middle), respond.text.slice(middle)]) {
+      if (piece) sse(response, { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } }, 'content_block_delta');
+    }
+    sse(response, { type: 'content_block_stop', index }, 'content_block_stop');
+    index++;
+  }
+  respond.toolCalls.forEach((call, callIndex) => {
+    sse(
+      response,
+      { type: 'content_block_start', index, content_block: { type: 'tool_use', id: reply.toolCallIds[callIndex], name: call.name, input: {} } },
+      'content_block_start',
+    );
+    sse(response, { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(call.input) } }, 'content_block_delta');
+    sse(response, { type: 'content_block_stop', index }, 'content_block_stop');
+    index++;
+  });
+  sse(
+    response,
+    {
+      type: 'message_delta',
+      delta: { stop_reason: respond.toolCalls.length > 0 ? 'tool_use' : 'end_turn', stop_sequence: null },
+      usage: { output_tokens: respond.usage.output },
+    },
+    'message_delta',
+  );
+  sse(response, { type: 'message_stop' }, 'message_stop');
+  response.end();
+}
+
+/** An error body in the wire format's own shape. */
+export function errorBody(wire: 'openai' | 'anthropic', status: number, message: string): unknown {
+  if (wire === 'anthropic') {
+    const type = status === 429 ? 'rate_limit_error' : status >= 500 ? 'api_error' : 'invalid_request_error';
+    return { type: 'error', error: { type, message } };
+  }
+  return { error: { message, type: status === 429 ? 'rate_limit_exceeded' : 'server_error', code: null, param: null } };
+}
