@@ -1,0 +1,191 @@
+# Nexora's command server, run inside a workstation through one long-lived Engine API exec.
+# It reads one JSON request per line on stdin and writes one JSON reply per line on stdout,
+# so execute() costs a fork inside the container instead of a new exec per command.
+#
+# Request:  {"id": 1, "op": "run", "command": "...", "cwd": "/workspace", "env": {...},
+#            "timeoutMs": 30000, "maxBytes": 1048576}
+#           {"id": 1, "op": "cancel"}
+# Reply:    {"id": 1, "stdout": base64, "stderr": base64, "exitCode": 0, "signal": null,
+#            "durationMs": 1.2, "timedOut": false, "cancelled": false, "truncated": false,
+#            "stdoutBytes": 12, "stderrBytes": 0}
+import base64, json, os, selectors, signal, subprocess, sys, time
+
+
+class Capture:
+    """Keeps the head and the tail of a stream, never more than max_bytes in memory."""
+
+    def __init__(self, max_bytes):
+        self.half = max(1, max_bytes // 2)
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+
+    def add(self, data):
+        self.total += len(data)
+        room = self.half - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        if data:
+            self.tail += data
+            if len(self.tail) > self.half:
+                del self.tail[: len(self.tail) - self.half]
+
+    def truncated(self):
+        return self.total > len(self.head) + len(self.tail)
+
+    def result(self):
+        if not self.truncated():
+            return bytes(self.head + self.tail)
+        skipped = self.total - len(self.head) - len(self.tail)
+        marker = ("\n[... %d bytes omitted by nexora: output kept its first %d and last %d bytes ...]\n"
+                  % (skipped, len(self.head), len(self.tail))).encode()
+        return bytes(self.head) + marker + bytes(self.tail)
+
+
+class Job:
+    def __init__(self, request, selector):
+        self.id = request["id"]
+        self.started = time.monotonic()
+        timeout_ms = request.get("timeoutMs") or 0
+        self.deadline = self.started + timeout_ms / 1000.0 if timeout_ms > 0 else None
+        max_bytes = int(request.get("maxBytes") or 1048576)
+        env = dict(os.environ)
+        env.update(request.get("env") or {})
+        cwd = request.get("cwd") or "/workspace"
+        if not os.path.isdir(cwd):
+            cwd = env.get("HOME", "/")
+        self.process = subprocess.Popen(
+            ["/bin/bash", "-c", request["command"]],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=cwd, env=env, start_new_session=True, close_fds=True,
+        )
+        self.streams = {"stdout": Capture(max_bytes), "stderr": Capture(max_bytes)}
+        self.open = 2
+        self.timed_out = False
+        self.cancelled = False
+        self.exited_at = None
+        for name in ("stdout", "stderr"):
+            pipe = getattr(self.process, name)
+            os.set_blocking(pipe.fileno(), False)
+            selector.register(pipe, selectors.EVENT_READ, (self, name))
+
+    def kill_group(self):
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def reply(message):
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def finish(job, selector, jobs):
+    for name in ("stdout", "stderr"):
+        pipe = getattr(job.process, name)
+        try:
+            selector.unregister(pipe)
+        except (KeyError, ValueError):
+            pass
+        pipe.close()
+    # The command's own process has ended: nothing it started may outlive it.
+    job.kill_group()
+    code = job.process.wait()
+    out, err = job.streams["stdout"], job.streams["stderr"]
+    reply({
+        "id": job.id,
+        "stdout": base64.b64encode(out.result()).decode(),
+        "stderr": base64.b64encode(err.result()).decode(),
+        "exitCode": code if code >= 0 else None,
+        "signal": signal.Signals(-code).name if code < 0 else None,
+        "durationMs": round((time.monotonic() - job.started) * 1000, 3),
+        "timedOut": job.timed_out,
+        "cancelled": job.cancelled,
+        "truncated": out.truncated() or err.truncated(),
+        "stdoutBytes": out.total,
+        "stderrBytes": err.total,
+    })
+    del jobs[job.id]
+
+
+def main():
+    selector = selectors.DefaultSelector()
+    stdin = sys.stdin.buffer.raw
+    os.set_blocking(stdin.fileno(), False)
+    selector.register(stdin, selectors.EVENT_READ, None)
+    # SIGCHLD wakes the loop when a command exits, so nothing polls.
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    selector.register(wake_read, selectors.EVENT_READ, "wake")
+    pending = b""
+    jobs = {}
+    reply({"ready": True, "pid": os.getpid()})
+    while True:
+        now = time.monotonic()
+        timeout = None
+        for job in jobs.values():
+            if job.deadline is not None and not job.timed_out:
+                timeout = max(0.0, job.deadline - now) if timeout is None else min(timeout, max(0.0, job.deadline - now))
+            if job.exited_at is not None:
+                timeout = 0.01 if timeout is None else min(timeout, 0.01)
+        for key, _ in selector.select(timeout):
+            if key.data == "wake":
+                try:
+                    os.read(wake_read, 4096)
+                except BlockingIOError:
+                    pass
+                continue
+            if key.data is None:
+                chunk = os.read(stdin.fileno(), 65536)
+                if not chunk:
+                    for job in list(jobs.values()):
+                        job.kill_group()
+                    return
+                pending += chunk
+                while b"\n" in pending:
+                    line, pending = pending.split(b"\n", 1)
+                    if not line.strip():
+                        continue
+                    request = None
+                    try:
+                        request = json.loads(line)
+                        if request.get("op") == "cancel":
+                            job = jobs.get(request.get("id"))
+                            if job is not None:
+                                job.cancelled = True
+                                job.kill_group()
+                        else:
+                            jobs[request["id"]] = Job(request, selector)
+                    except Exception as error:  # a bad request must not stop the server
+                        reply({"id": request.get("id") if isinstance(request, dict) else None, "error": str(error)})
+                continue
+            job, name = key.data
+            try:
+                data = os.read(key.fileobj.fileno(), 65536)
+            except BlockingIOError:
+                continue
+            if data:
+                job.streams[name].add(data)
+            else:
+                selector.unregister(key.fileobj)
+                job.open -= 1
+        now = time.monotonic()
+        for job in list(jobs.values()):
+            if job.deadline is not None and not job.timed_out and now >= job.deadline:
+                job.timed_out = True
+                job.kill_group()
+            if job.exited_at is None and job.process.poll() is not None:
+                job.exited_at = now
+            # Done when both pipes closed, or shortly after the process exited while
+            # something it started still holds a pipe open.
+            if job.exited_at is not None and (job.open == 0 or now - job.exited_at > 0.05):
+                finish(job, selector, jobs)
+
+
+if __name__ == "__main__":
+    main()
