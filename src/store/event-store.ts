@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { NexoraError } from '../errors.js';
+import type { Db, Queryable } from './db.js';
+import type { SessionId } from './session-id.js';
+
+export interface EventInput {
+  sessionId: SessionId;
+  /** noun-action, kebab-case: `tool-call`, `session-status-change`. */
+  kind: string;
+  payload?: unknown;
+  durationMs?: number;
+}
+
+export interface EventRecord {
+  id: number;
+  sessionId: SessionId;
+  at: Date;
+  kind: string;
+  payload: unknown;
+  durationMs: number | null;
+}
+
+export interface EventStoreOptions {
+  /**
+   * Applied to every payload before it is written. Give it the secrets/ redactor so that a
+   * provider key that reached a payload by mistake is stored as `…abcd`.
+   */
+  redact?: (payload: unknown) => unknown;
+}
+
+const kindSchema = z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
+const durationSchema = z.number().finite().nonnegative();
+
+interface EventRow {
+  id: number | string;
+  session_id: string;
+  at: Date;
+  kind: string;
+  payload: unknown;
+  duration_ms: number | null;
+}
+
+/** The audit log: session lifecycle events and tool calls, read back in order for transcripts. */
+export class EventStore {
+  constructor(
+    private readonly db: Db,
+    private readonly options: EventStoreOptions = {},
+  ) {}
+
+  /** Appends one event; pass a transaction to make it part of a larger change. */
+  async record(input: EventInput, tx: Queryable = this.db): Promise<EventRecord> {
+    if (!kindSchema.safeParse(input.kind).success) {
+      throw new NexoraError('invalid-argument', `Event kind "${input.kind.slice(0, 60)}" is not noun-action kebab-case (e.g. tool-call, session-end).`);
+    }
+    if (input.durationMs !== undefined && !durationSchema.safeParse(input.durationMs).success) {
+      throw new NexoraError('invalid-argument', `Event duration ${input.durationMs} is not a finite number of milliseconds ≥ 0.`);
+    }
+    const payload = this.options.redact ? this.options.redact(input.payload ?? {}) : (input.payload ?? {});
+    const rows = await tx.query<EventRow>(
+      'INSERT INTO events (session_id, kind, payload, duration_ms) VALUES ($1, $2, $3::jsonb, $4) RETURNING id, session_id, at, kind, payload, duration_ms',
+      [input.sessionId, input.kind, JSON.stringify(payload), input.durationMs ?? null],
+    );
+    const row = rows[0];
+    if (!row) throw new NexoraError('database-failed', 'Inserting an event returned no row.');
+    return toRecord(row);
+  }
+
+  /** A session's events in the order they happened, `limit` at a time after `afterId`. */
+  async list(sessionId: SessionId, options: { afterId?: number; limit?: number; kinds?: readonly string[] } = {}): Promise<EventRecord[]> {
+    const rows = await this.db.query<EventRow>(
+      `SELECT id, session_id, at, kind, payload, duration_ms FROM events
+        WHERE session_id = $1 AND id > $2 AND ($3::text[] IS NULL OR kind = ANY($3::text[]))
+        ORDER BY id LIMIT $4`,
+      [sessionId, options.afterId ?? 0, options.kinds && options.kinds.length > 0 ? options.kinds : null, options.limit ?? 1000],
+    );
+    return rows.map(toRecord);
+  }
+}
+
+function toRecord(row: EventRow): EventRecord {
+  return {
+    // int8 arrives as a string from node-postgres and a number from PGlite.
+    id: Number(row.id),
+    sessionId: row.session_id as SessionId,
+    at: new Date(row.at),
+    kind: row.kind,
+    payload: row.payload,
+    durationMs: row.duration_ms,
+  };
+}

@@ -1,0 +1,79 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { NexoraError, describeError } from '../../errors.js';
+import type { Db, Queryable, ScriptConnection } from '../db.js';
+import { acquireDirectoryLock, type DirectoryLock } from './directory-lock.js';
+
+export interface PgliteDbOptions {
+  dataDir: string;
+  /** How long to wait for another process to release the directory; default 0 (fail at once). */
+  waitMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Embedded PostgreSQL (PGlite, WebAssembly) in a data directory this process owns. PGlite is
+ * one connection: its queries and transactions run one at a time, in order.
+ */
+export class PgliteDb implements Db {
+  readonly kind = 'pglite' as const;
+  readonly location: string;
+  private closed = false;
+
+  private constructor(
+    private readonly database: PGlite,
+    private readonly lock: DirectoryLock,
+    dataDir: string,
+  ) {
+    this.location = dataDir;
+  }
+
+  static async open(options: PgliteDbOptions): Promise<PgliteDb> {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    const lock = await acquireDirectoryLock({ directory: options.dataDir, waitMs: options.waitMs, signal: options.signal });
+    try {
+      const database = await PGlite.create(options.dataDir);
+      return new PgliteDb(database, lock, options.dataDir);
+    } catch (error) {
+      await lock.release();
+      throw new NexoraError(
+        'database-failed',
+        `Could not open the embedded database at ${options.dataDir}: ${describeError(error)}. If it was damaged, move the directory aside and Nexora will create a new one (provider keys are then lost; sessions too).`,
+        { cause: error },
+      );
+    }
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    const result = await this.database.query<T>(sql, params as unknown[]);
+    return result.rows;
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.database.transaction(async (tx) =>
+      fn({
+        query: async <R>(sql: string, params: readonly unknown[] = []) => (await tx.query<R>(sql, params as unknown[])).rows,
+      }),
+    );
+  }
+
+  /** The one connection, for scripts. Nothing else may run while `fn` does. */
+  async withConnection<T>(fn: (connection: ScriptConnection) => Promise<T>): Promise<T> {
+    return fn({
+      query: (sql, params) => this.query(sql, params),
+      exec: async (sql) => {
+        await this.database.exec(sql);
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.database.close();
+    } finally {
+      await this.lock.release();
+    }
+  }
+}
