@@ -51,7 +51,7 @@ describe('ExecChannel with the command server', () => {
 
   it('kills the whole process group on timeout', async () => {
     const marker = `nxtimeout${process.pid}x${Date.now()}`;
-    const result = await channel.run(`sleep 30 & sleep 31; echo never # ${marker}`, { timeoutMs: 300 });
+    const result = await channel.run(`(exec -a ${marker} sleep 30) & sleep 31; echo never`, { timeoutMs: 300 });
     expect(result.timedOut).toBe(true);
     expect(result.exitCode).toBeNull();
     expect(result.signal).toBe('SIGKILL');
@@ -63,7 +63,7 @@ describe('ExecChannel with the command server', () => {
 
   it('returns when the command exits even if a child it started holds the pipes, and leaves no child behind', async () => {
     const marker = `nxorphan${process.pid}x${Date.now()}`;
-    const result = await channel.run(`sleep 40 & echo started # ${marker}`);
+    const result = await channel.run(`(exec -a ${marker} sleep 40) & echo started`);
     expect(result.stdout).toBe('started\n');
     expect(result.exitCode).toBe(0);
     expect(result.durationMs).toBeLessThan(1000);
