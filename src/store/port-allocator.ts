@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NexoraError } from '../errors.js';
 import { inTransaction, isDb, type Db, type Queryable } from './db.js';
 import { isLocalPortFree } from './port-probe.js';
@@ -47,8 +48,8 @@ export class PortsExhaustedError extends NexoraError {
 export const defaultVncRange: PortRange = [5900, 5999];
 export const defaultCdpRange: PortRange = [9222, 9321];
 
-// Candidates locked per round trip: enough that a few busy ports don't cost extra queries.
-const batchSize = 8;
+// How long to wait for in-flight allocations holding the last free rows before giving up.
+const lockWaitMs = 10_000;
 
 /**
  * Hands each session one VNC and one CDP port in a single transaction: candidate rows are
@@ -108,27 +109,38 @@ export class PortAllocator {
   private async take(tx: Queryable, portType: PortType, sessionId: SessionId): Promise<number> {
     const [low, high] = portType === 'vnc' ? this.vncRange : this.cdpRange;
     const busy: number[] = [];
+    const deadline = Date.now() + lockWaitMs;
     for (;;) {
+      // One row at a time: every lock held here is a port other allocators must skip.
       const candidates = await tx.query<{ port: number }>(
         `SELECT port FROM port_allocations
           WHERE port_type = $1 AND NOT is_allocated AND port BETWEEN $2 AND $3 AND NOT (port = ANY($4::int[]))
           ORDER BY port
-          LIMIT $5
+          LIMIT 1
           FOR UPDATE SKIP LOCKED`,
-        [portType, low, high, busy, batchSize],
+        [portType, low, high, busy],
       );
-      if (candidates.length === 0) {
+      const port = candidates[0]?.port;
+      if (port === undefined) {
+        // Free rows that SKIP LOCKED passed over belong to allocations still in flight: they
+        // may roll back, so the range is only exhausted once none are left.
+        const inFlight = await tx.query<{ count: number }>(
+          'SELECT count(*)::int AS count FROM port_allocations WHERE port_type = $1 AND NOT is_allocated AND port BETWEEN $2 AND $3 AND NOT (port = ANY($4::int[]))',
+          [portType, low, high, busy],
+        );
+        if ((inFlight[0]?.count ?? 0) > 0 && Date.now() < deadline) {
+          await sleep(5 + Math.random() * 20);
+          continue;
+        }
         const count = await tx.query<{ holders: number }>('SELECT count(DISTINCT session_id)::int AS holders FROM port_allocations WHERE is_allocated');
         throw new PortsExhaustedError(portType, [low, high], count[0]?.holders ?? 0, busy.length);
       }
-      for (const { port } of candidates) {
-        if (!(await this.isPortFree(port))) {
-          busy.push(port);
-          continue;
-        }
-        await tx.query('UPDATE port_allocations SET is_allocated = true, session_id = $2, allocated_at = now() WHERE port = $1', [port, sessionId]);
-        return port;
+      if (!(await this.isPortFree(port))) {
+        busy.push(port);
+        continue;
       }
+      await tx.query('UPDATE port_allocations SET is_allocated = true, session_id = $2, allocated_at = now() WHERE port = $1', [port, sessionId]);
+      return port;
     }
   }
 
