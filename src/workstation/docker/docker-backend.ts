@@ -156,6 +156,7 @@ export class DockerBackend {
       const info = await this.docker.getContainer(id).inspect();
       const labels = info.Config.Labels ?? {};
       if (labels[LABELS.managed] !== '1') return undefined;
+      for (const [key, value] of Object.entries(this.options.labels ?? {})) if (labels[key] !== value) return undefined;
       const state = info.State.Status as ContainerState;
       return toManaged({
         id: info.Id,
@@ -175,7 +176,9 @@ export class DockerBackend {
   async list(): Promise<ManagedContainer[]> {
     let containers;
     try {
-      containers = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=1`] } });
+      // Only this store's containers: other stores (another user, a test) own theirs.
+      const scope = Object.entries(this.options.labels ?? {}).map(([key, value]) => `${key}=${value}`);
+      containers = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=1`, ...scope] } });
     } catch (error) {
       throw dockerError('list workstation containers', error);
     }

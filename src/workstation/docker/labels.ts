@@ -16,6 +16,8 @@ export const LABELS = {
   vncPort: 'dev.nexora.vnc-port',
   cdpPort: 'dev.nexora.cdp-port',
   user: 'dev.nexora.user',
+  /** Which store (database) manages the container: reconciliation never crosses stores. */
+  store: 'dev.nexora.store',
 } as const;
 
 /** Which process created a container: lets a later run tell a live owner from a dead one. */

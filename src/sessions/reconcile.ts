@@ -1,0 +1,187 @@
+import { describeError } from '../errors.js';
+import type { SessionId, SessionRecord } from '../store/index.js';
+import type { ManagedContainer } from '../workstation/docker/docker-backend.js';
+import { liveExtras, setOwner, type SessionExtras } from './session-extras.js';
+import type { SessionManager } from './session-manager.js';
+import { isOwnerAlive } from './session-owner.js';
+
+/** What to do with an active session whose container exists but does not run. */
+export type StoppedPolicy = 'keep' | 'restart' | 'crash';
+
+export interface ReconcileOptions {
+  /** Keep (resumable with `session resume`, the default), restart now, or end as crashed. */
+  onStopped?: StoppedPolicy;
+  /** A starting/stopping session whose owner cannot be checked (another host) counts as dead after this long. */
+  staleAfterMs?: number;
+}
+
+export interface ReconcileReport {
+  /** Containers removed: labelled as Nexora's, with no live session. */
+  removedContainers: string[];
+  /** Sessions marked crashed (start interrupted, container gone). */
+  crashedSessions: string[];
+  /** Sessions whose interrupted stop was finished. */
+  endedSessions: string[];
+  /** Live sessions whose running container was kept (adopted back). */
+  adoptedSessions: string[];
+  /** Active sessions whose container is stopped (resumable). */
+  stoppedSessions: string[];
+  restartedSessions: string[];
+  /** Sessions that held ports without a live session. */
+  releasedPorts: string[];
+  /** Warm-pool members past their idle timeout, removed. */
+  expiredPoolMembers: string[];
+}
+
+/**
+ * Makes the store and the engine agree, after anything: a nexora process killed mid-start or
+ * mid-session, a Docker engine restart, a container removed by hand. Labelled containers with
+ * no live session are removed; sessions without a container are marked crashed (freeing their
+ * ports); a session whose starter or stopper died is finished (removed); running containers of
+ * active sessions are adopted back. Sessions that a live process is working on are left alone.
+ */
+export async function reconcile(manager: SessionManager, options: ReconcileOptions = {}): Promise<ReconcileReport> {
+  const report: ReconcileReport = {
+    removedContainers: [],
+    crashedSessions: [],
+    endedSessions: [],
+    adoptedSessions: [],
+    stoppedSessions: [],
+    restartedSessions: [],
+    releasedPorts: [],
+    expiredPoolMembers: [],
+  };
+  const staleAfterMs = options.staleAfterMs ?? 10 * 60_000;
+  // The engine first: if it does not answer, nothing may be concluded from missing containers.
+  const containers = await manager.backend.list();
+  const live = await manager.sessions.list({ statuses: ['starting', 'active', 'stopping'] });
+  const extras = await liveExtras(manager.db);
+  const sessionsById = new Map(live.map((session) => [session.id as string, session]));
+  const claimed = new Set<string>();
+
+  const ownerGone = (session: SessionRecord, extra: SessionExtras | undefined): boolean => {
+    const owner = extra?.owner;
+    if (!owner) return true;
+    const alive = isOwnerAlive(owner);
+    if (alive === 'unknown') return Date.now() - session.updatedAt.getTime() > staleAfterMs;
+    return !alive;
+  };
+
+  const remove = async (container: ManagedContainer): Promise<void> => {
+    try {
+      await manager.backend.remove(container.id);
+      report.removedContainers.push(container.name);
+    } catch (error) {
+      // One stubborn container must not stop the rest of the clean-up.
+      void describeError(error);
+    }
+  };
+
+  for (const container of containers) {
+    const byContainer = live.find((session) => session.containerId === container.id);
+    const session = byContainer ?? sessionsById.get(container.sessionId);
+    if (!session) {
+      await remove(container);
+      continue;
+    }
+    claimed.add(session.id);
+    const extra = extras.get(session.id);
+    if (session.status === 'starting') {
+      if (extra?.poolKey && extra.poolReadyAt) {
+        if (extra.poolExpiresAt && extra.poolExpiresAt.getTime() < Date.now()) {
+          await remove(container);
+          await endQuietly(manager, session.id, 'warm-pool member expired');
+          report.expiredPoolMembers.push(session.id);
+        } else if (container.state !== 'paused' && container.state !== 'running') {
+          await remove(container);
+          await crash(manager, session.id, `warm-pool workstation ${container.state}`);
+          report.crashedSessions.push(session.id);
+        }
+        continue;
+      }
+      if (!ownerGone(session, extra)) continue;
+      await remove(container);
+      await crash(manager, session.id, 'start interrupted: the nexora process starting it exited');
+      report.crashedSessions.push(session.id);
+      continue;
+    }
+    if (session.status === 'stopping') {
+      if (!ownerGone(session, extra)) continue;
+      await remove(container);
+      await finishStop(manager, session.id);
+      report.endedSessions.push(session.id);
+      continue;
+    }
+    // Active.
+    if (session.containerId !== container.id) {
+      await manager.sessions.setContainer(session.id, { containerId: container.id, vncPort: container.vncPort, cdpPort: container.cdpPort });
+    }
+    if (container.state === 'running' || container.state === 'paused') {
+      if (extra?.owner) await setOwner(manager.db, session.id, undefined);
+      report.adoptedSessions.push(session.id);
+      continue;
+    }
+    const policy = options.onStopped ?? 'keep';
+    if (policy === 'keep') {
+      report.stoppedSessions.push(session.id);
+    } else if (policy === 'restart') {
+      try {
+        await manager.resume(session.id);
+        report.restartedSessions.push(session.id);
+      } catch {
+        await remove(container);
+        await crash(manager, session.id, `its workstation did not restart (${container.state})`);
+        report.crashedSessions.push(session.id);
+      }
+    } else {
+      await remove(container);
+      await crash(manager, session.id, `its workstation container ${container.state}`);
+      report.crashedSessions.push(session.id);
+    }
+  }
+
+  for (const session of live) {
+    if (claimed.has(session.id)) continue;
+    const extra = extras.get(session.id);
+    if (session.status === 'active') {
+      await crash(manager, session.id, 'its workstation container disappeared');
+      report.crashedSessions.push(session.id);
+    } else if (ownerGone(session, extra)) {
+      if (session.status === 'stopping') {
+        await finishStop(manager, session.id);
+        report.endedSessions.push(session.id);
+      } else {
+        await crash(manager, session.id, 'start interrupted before its container existed');
+        report.crashedSessions.push(session.id);
+      }
+    }
+  }
+
+  // Ports can only be held by live sessions; anything else is a leak from an older version
+  // or a hand-edited database.
+  const stillLive = new Set((await manager.sessions.list({ statuses: ['starting', 'active', 'stopping'] })).map((session) => session.id as string));
+  for (const holder of await manager.ports.holders(manager.db)) {
+    if (stillLive.has(holder.sessionId)) continue;
+    await manager.ports.release(manager.db, holder.sessionId);
+    report.releasedPorts.push(holder.sessionId);
+  }
+  return report;
+}
+
+async function crash(manager: SessionManager, id: SessionId, reason: string): Promise<void> {
+  await manager.events.record({ sessionId: id, kind: 'session-reconcile', payload: { outcome: 'crashed', reason } }).catch(() => undefined);
+  await manager.sessions.transition(id, 'crashed', { reason }).catch(() => undefined);
+  await setOwner(manager.db, id, undefined).catch(() => undefined);
+}
+
+async function finishStop(manager: SessionManager, id: SessionId): Promise<void> {
+  await manager.events.record({ sessionId: id, kind: 'session-reconcile', payload: { outcome: 'ended', reason: 'stop interrupted; finished' } }).catch(() => undefined);
+  await manager.sessions.transition(id, 'ended', { reason: 'stop finished by reconciliation' }).catch(() => undefined);
+  await setOwner(manager.db, id, undefined).catch(() => undefined);
+}
+
+async function endQuietly(manager: SessionManager, id: SessionId, reason: string): Promise<void> {
+  await manager.sessions.transition(id, 'stopping', { reason }).catch(() => undefined);
+  await manager.sessions.transition(id, 'ended', { reason }).catch(() => undefined);
+  await setOwner(manager.db, id, undefined).catch(() => undefined);
+}

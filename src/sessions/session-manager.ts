@@ -1,0 +1,381 @@
+import { performance } from 'node:perf_hooks';
+import { resolve } from 'node:path';
+import { NexoraError, describeError } from '../errors.js';
+import type {
+  PortAllocator} from '../store/index.js';
+import {
+  EventStore,
+  SessionStore,
+  newSessionId,
+  type Db,
+  type SessionId,
+  type SessionRecord,
+} from '../store/index.js';
+import type { ManagedContainer } from '../workstation/docker/docker-backend.js';
+import type { DockerBackend } from '../workstation/docker/docker-backend.js';
+import type { DockerWorkstation } from '../workstation/docker/docker-workstation.js';
+import type { ContainerOwner } from '../workstation/docker/labels.js';
+import { workspaceOwner, type NumericUser } from '../workstation/docker/workspace-owner.js';
+import { toInfo, type ContainerInfo } from './container-info.js';
+import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
+import { claimFromPool } from './warm-pool.js';
+import { getExtras, setOwner } from './session-extras.js';
+import { newVncPassword } from './vnc-password.js';
+
+/** Seals and opens the per-session VNC password with the master key (secrets/). */
+export interface PasswordSealer {
+  seal(plaintext: string): Promise<string> | string;
+  open(sealed: string): Promise<string> | string;
+}
+
+export interface SessionManagerOptions {
+  db: Db;
+  backend: DockerBackend;
+  ports: PortAllocator;
+  sealer: PasswordSealer;
+  /** This process, as recorded on sessions it is starting or stopping. */
+  owner: ContainerOwner;
+  /** How long a cold start may take before it is undone. Default 60 s. */
+  startTimeoutMs?: number;
+  /** Values for the session record when the caller gives none. */
+  defaults?: { userId?: string; model?: string; provider?: string };
+}
+
+export interface StartOptions {
+  workspaceDir: string;
+  /** A session id to use (a new one otherwise); a session created beforehand must be `starting`. */
+  sessionId?: SessionId;
+  /** The user the workstation runs as; default: the workspace directory's owner. */
+  user?: NumericUser;
+  /** Start Chromium now instead of on first use. */
+  startChromium?: boolean;
+  userId?: string;
+  model?: string;
+  provider?: string;
+  signal?: AbortSignal;
+  /** Called as each step begins, for progress lines. */
+  onProgress?: (step: string) => void;
+}
+
+export interface StartedSession {
+  session: SessionRecord;
+  info: ContainerInfo;
+  workstation: DockerWorkstation;
+  /** True when a warm-pool workstation was claimed. */
+  fromPool: boolean;
+  durationMs: number;
+}
+
+export interface SessionSummary {
+  session: SessionRecord;
+  container: ManagedContainer | undefined;
+}
+
+/**
+ * Sessions and their workstations: start (ports, container, readiness, each step an event,
+ * everything undone on failure), stop, get, list, resume. Orphan clean-up, the health
+ * monitor and the warm pool build on it.
+ */
+export class SessionManager {
+  readonly db: Db;
+  readonly backend: DockerBackend;
+  readonly ports: PortAllocator;
+  readonly sessions: SessionStore;
+  readonly events: EventStore;
+  readonly owner: ContainerOwner;
+  private readonly sealer: PasswordSealer;
+  private readonly startTimeoutMs: number;
+  private readonly defaults: { userId: string; model: string; provider: string };
+
+  constructor(options: SessionManagerOptions) {
+    this.db = options.db;
+    this.backend = options.backend;
+    this.ports = options.ports;
+    this.sealer = options.sealer;
+    this.owner = options.owner;
+    this.sessions = new SessionStore(options.db);
+    this.events = new EventStore(options.db);
+    this.startTimeoutMs = options.startTimeoutMs ?? 60_000;
+    this.defaults = {
+      userId: options.defaults?.userId ?? 'local',
+      model: options.defaults?.model ?? 'none',
+      provider: options.defaults?.provider ?? 'none',
+    };
+  }
+
+  /**
+   * Starts a session, from the warm pool when it has a workstation for this workspace (well
+   * under the cold-start time), else cold.
+   */
+  async start(options: StartOptions & { usePool?: boolean }): Promise<StartedSession> {
+    if (options.usePool !== false && !options.sessionId) {
+      options.onProgress?.('claiming a warm workstation');
+      const claimed = await claimFromPool(this, options);
+      if (claimed) return claimed;
+    }
+    return this.startCold(options);
+  }
+
+  /** Makes the store and the engine agree (see reconcile.ts). */
+  reconcile(options: ReconcileOptions = {}): Promise<ReconcileReport> {
+    return reconcile(this, options);
+  }
+
+  /** The seed's CleanupOrphaned: reconciles and returns the names of the containers it removed. */
+  async cleanupOrphaned(options: ReconcileOptions = {}): Promise<string[]> {
+    return (await reconcile(this, options)).removedContainers;
+  }
+
+  /** The seed's StartContainer: a cold start of a workstation for `sessionId`. */
+  async startContainer(sessionId: SessionId, workspaceDir: string, options: { signal?: AbortSignal } = {}): Promise<ContainerInfo> {
+    const started = await this.startCold({ sessionId, workspaceDir, ...options });
+    return started.info;
+  }
+
+  /**
+   * Starts a session: allocates its ports, creates and starts its container, waits until the
+   * desktop is ready. Each step is recorded as an event; on any failure everything done so far
+   * is undone (container removed, ports released) and the session is marked crashed.
+   */
+  async startCold(options: StartOptions & { poolKey?: string }): Promise<StartedSession> {
+    const begun = performance.now();
+    const workspaceDir = resolve(options.workspaceDir);
+    const user = options.user ?? (await workspaceOwner(workspaceDir));
+    const id = options.sessionId ?? newSessionId();
+    const existing = await this.sessions.find(id);
+    if (!existing) {
+      await this.sessions.create({
+        id,
+        userId: options.userId ?? this.defaults.userId,
+        model: options.model ?? this.defaults.model,
+        provider: options.provider ?? this.defaults.provider,
+        workspaceDir,
+      });
+    } else if (existing.status !== 'starting' || existing.containerId) {
+      throw new NexoraError(
+        'session-invalid-transition',
+        `Session ${id} is ${existing.status}${existing.containerId ? ' and has a workstation' : ''}: only a new session can be started. Resume it with \`nexora session resume ${id}\`, or start a new one.`,
+      );
+    }
+    await setOwner(this.db, id, this.owner);
+    let containerId: string | undefined;
+    try {
+      options.onProgress?.('allocating ports');
+      const ports = await this.timed(id, 'ports-allocate', () => this.ports.allocate(this.db, id), (pair) => ({ ...pair }));
+      const password = newVncPassword();
+      await this.sessions.setVncPassword(id, await this.sealer.seal(password));
+      options.onProgress?.('creating the workstation container');
+      const created = await this.timed(
+        id,
+        'workstation-create',
+        () =>
+          this.backend.create({
+            sessionId: id,
+            workspaceDir,
+            user,
+            vncPort: ports.vncPort,
+            cdpPort: ports.cdpPort,
+            vncPassword: password,
+            ...(options.startChromium !== undefined ? { startChromium: options.startChromium } : {}),
+            ...(options.poolKey ? { poolKey: options.poolKey } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+          }),
+        (result) => ({ containerId: result.id, name: result.name, image: this.backend.image, user: `${user.uid}:${user.gid}` }),
+      );
+      containerId = created.id;
+      await this.sessions.setContainer(id, { containerId, ...ports });
+      options.onProgress?.('waiting for the desktop (X, VNC, tmux)');
+      await this.timed(id, 'workstation-ready', () =>
+        this.backend.waitReady(created.id, {
+          vncPort: ports.vncPort,
+          timeoutMs: this.startTimeoutMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
+      );
+      if (!options.poolKey) {
+        await this.sessions.transition(id, 'active');
+        await setOwner(this.db, id, undefined);
+      }
+      const session = await this.sessions.get(id);
+      const container = await this.requireContainer(session);
+      return {
+        session,
+        info: toInfo(session, container, true),
+        workstation: this.backend.workstation(container, password),
+        fromPool: false,
+        durationMs: performance.now() - begun,
+      };
+    } catch (error) {
+      await this.undoStart(id, containerId, error);
+      throw error;
+    }
+  }
+
+  /** Removes what a failed start created and marks the session crashed (which frees its ports). */
+  private async undoStart(id: SessionId, containerId: string | undefined, error: unknown): Promise<void> {
+    const container = containerId ?? (await this.findContainer(id))?.id;
+    if (container) {
+      await this.timed(id, 'workstation-remove', () => this.backend.remove(container), () => ({ containerId: container, reason: 'start failed' })).catch(() => undefined);
+    }
+    await this.events
+      .record({ sessionId: id, kind: 'session-start-fail', payload: { error: describeError(error), code: NexoraError.is(error) ? error.code : 'unknown' } })
+      .catch(() => undefined);
+    await this.sessions.transition(id, 'crashed', { reason: `start failed: ${describeError(error)}`.slice(0, 500) }).catch(() => undefined);
+    await setOwner(this.db, id, undefined).catch(() => undefined);
+  }
+
+  /**
+   * The seed's StopContainer: ends a session, removes its workstation and releases its ports.
+   * Stopping a session that is already over only removes a container left behind.
+   */
+  async stopContainer(sessionId: SessionId, options: { reason?: string } = {}): Promise<void> {
+    const session = await this.sessions.get(sessionId);
+    if (session.status === 'ended' || session.status === 'crashed') {
+      const leftover = await this.findContainer(sessionId);
+      if (leftover) await this.backend.remove(leftover.id);
+      return;
+    }
+    if (session.status !== 'stopping') await this.sessions.transition(sessionId, 'stopping', options.reason ? { reason: options.reason } : {});
+    await setOwner(this.db, sessionId, this.owner);
+    const container = await this.findContainer(sessionId, session.containerId);
+    if (container) {
+      await this.timed(sessionId, 'workstation-remove', async () => {
+        if (container.state === 'paused') await this.backend.unpause(container.id).catch(() => undefined);
+        if (container.state === 'running' || container.state === 'paused') await this.backend.stop(container.id, 2).catch(() => undefined);
+        await this.backend.remove(container.id);
+      }, () => ({ containerId: container.id }));
+    }
+    const released = { vncPort: session.vncPort, cdpPort: session.cdpPort };
+    await this.sessions.transition(sessionId, 'ended', { reason: options.reason ?? 'stopped' });
+    await this.events.record({ sessionId, kind: 'ports-release', payload: released });
+    await setOwner(this.db, sessionId, undefined);
+  }
+
+  /** The seed's GetContainer: undefined when the session has no workstation container. */
+  async getContainer(sessionId: SessionId): Promise<ContainerInfo | undefined> {
+    const session = await this.sessions.get(sessionId);
+    const container = await this.findContainer(sessionId, session.containerId);
+    if (!container) return undefined;
+    const ready = session.status === 'active' && container.state === 'running' && container.health !== 'unhealthy';
+    return toInfo(session, container, ready);
+  }
+
+  /** The workstation of an active session, for the tools. */
+  async workstation(sessionId: SessionId): Promise<DockerWorkstation> {
+    const session = await this.sessions.get(sessionId);
+    if (session.status !== 'active') {
+      throw new NexoraError('workstation-not-ready', `Session ${sessionId} is ${session.status}, not active: ${session.status === 'starting' ? 'wait for its start to finish' : `start a new session, or \`nexora session resume ${sessionId}\``}.`);
+    }
+    const container = await this.requireContainer(session);
+    return this.backend.workstation(container, await this.vncPassword(sessionId));
+  }
+
+  /** The session's VNC password in the clear (for the RFB client; print it only on request). */
+  async vncPassword(sessionId: SessionId): Promise<string> {
+    const sealed = await this.sessions.getVncPassword(sessionId);
+    if (!sealed) throw new NexoraError('session-not-found', `Session ${sessionId} has no VNC password: it is over.`);
+    return this.sealer.open(sealed);
+  }
+
+  /** Sessions (warm-pool members excluded), newest first, each with its container as the engine sees it. */
+  async list(options: { all?: boolean } = {}): Promise<SessionSummary[]> {
+    const sessions = await this.sessions.list(options.all ? {} : { statuses: ['starting', 'active', 'stopping'] });
+    const poolRows = await this.db.query<{ id: string }>('SELECT id FROM sessions WHERE pool_key IS NOT NULL');
+    const pool = new Set(poolRows.map((row) => row.id));
+    const containers = await this.backend.list();
+    const byId = new Map(containers.map((container) => [container.id, container]));
+    const bySession = new Map(containers.map((container) => [container.sessionId, container]));
+    return sessions
+      .filter((session) => !pool.has(session.id))
+      .map((session) => ({
+        session,
+        container: (session.containerId ? byId.get(session.containerId) : undefined) ?? bySession.get(session.id),
+      }));
+  }
+
+  /**
+   * Reattaches to an active session: returns at once when its container runs, unpauses a
+   * paused one, and restarts a stopped one (same container, same workspace, same ports),
+   * waiting until the desktop is ready again. The session's history is untouched.
+   */
+  async resume(sessionId: SessionId, options: { signal?: AbortSignal; onProgress?: (step: string) => void } = {}): Promise<StartedSession> {
+    const begun = performance.now();
+    const session = await this.sessions.get(sessionId);
+    const extras = await getExtras(this.db, sessionId);
+    if (session.status !== 'active' || extras?.poolKey) {
+      throw new NexoraError(
+        'session-invalid-transition',
+        `Session ${sessionId} is ${extras?.poolKey ? 'a warm-pool member' : session.status} and cannot be resumed${session.status === 'ended' || session.status === 'crashed' ? `: start a new session on the same workspace (\`nexora session start --workspace ${session.workspaceDir ?? 'DIR'}\`)` : ''}.`,
+      );
+    }
+    const container = await this.findContainer(sessionId, session.containerId);
+    if (!container) {
+      await this.sessions.transition(sessionId, 'crashed', { reason: 'its workstation container is gone' });
+      throw new NexoraError('session-not-found', `Session ${sessionId}'s workstation container is gone, so it cannot be resumed; it is now marked crashed. Start a new session on the same workspace.`);
+    }
+    const password = await this.vncPassword(sessionId);
+    if (container.state !== 'running') {
+      options.onProgress?.(container.state === 'paused' ? 'unpausing the workstation' : 'restarting the workstation');
+      await this.timed(sessionId, 'workstation-restart', async () => {
+        if (container.state === 'paused') await this.backend.unpause(container.id);
+        else await this.backend.start(container.id);
+        options.onProgress?.('waiting for the desktop (X, VNC, tmux)');
+        await this.backend.waitReady(container.id, { vncPort: container.vncPort, timeoutMs: this.startTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+      }, () => ({ containerId: container.id, from: container.state }));
+    } else {
+      await this.events.record({ sessionId, kind: 'session-reattach', payload: { containerId: container.id } });
+    }
+    const fresh = (await this.backend.inspect(container.id)) ?? container;
+    return {
+      session,
+      info: toInfo(session, fresh, true),
+      workstation: this.backend.workstation(fresh, password),
+      fromPool: false,
+      durationMs: performance.now() - begun,
+    };
+  }
+
+  /** Ends a session (if live) and deletes its record and history. */
+  async remove(sessionId: SessionId): Promise<void> {
+    await this.stopContainer(sessionId, { reason: 'removed' });
+    await this.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM events WHERE session_id = $1', [sessionId]);
+      await tx.query('DELETE FROM vnc_sessions WHERE session_id = $1', [sessionId]);
+      await tx.query('UPDATE port_allocations SET is_allocated = false, session_id = NULL, allocated_at = NULL WHERE session_id = $1', [sessionId]);
+      await tx.query('DELETE FROM sessions WHERE id = $1', [sessionId]);
+    });
+  }
+
+  /** A session's container: by the recorded id, else by its session label. */
+  async findContainer(sessionId: string, containerId?: string | null): Promise<ManagedContainer | undefined> {
+    if (containerId) {
+      const byId = await this.backend.inspect(containerId);
+      if (byId) return byId;
+    }
+    const all = await this.backend.list();
+    return all.find((container) => container.sessionId === sessionId);
+  }
+
+  private async requireContainer(session: SessionRecord): Promise<ManagedContainer> {
+    const container = await this.findContainer(session.id, session.containerId);
+    if (!container) {
+      throw new NexoraError('session-not-found', `Session ${session.id} has no workstation container: \`nexora session gc\` reconciles it.`);
+    }
+    return container;
+  }
+
+  /** Runs one step and records it as an event with its duration (failures too). */
+  async timed<T>(sessionId: SessionId, kind: string, run: () => Promise<T>, describe?: (value: T) => Record<string, unknown>): Promise<T> {
+    const begun = performance.now();
+    try {
+      const value = await run();
+      await this.events.record({ sessionId, kind, payload: describe ? describe(value) : {}, durationMs: performance.now() - begun });
+      return value;
+    } catch (error) {
+      await this.events
+        .record({ sessionId, kind, payload: { error: describeError(error) }, durationMs: performance.now() - begun })
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+}
