@@ -136,10 +136,15 @@ export class ProviderRegistry {
       throw new NexoraError('invalid-argument', 'The explicit routing strategy needs a model: pass --model provider/model or set "model" in nexora.json.');
     }
     const available = await this.availableModels(signal);
-    // An explicit model is honoured even if the catalogue does not list it.
+    // Models named explicitly are honoured even if the catalogue does not list them. The
+    // main model must be usable; an unusable fallback is skipped.
     if (options.model !== undefined && !available.some((model) => model.ref === options.model)) {
-      const first = await this.resolve(options.model, signal);
-      available.unshift(first.info);
+      available.unshift((await this.resolve(options.model, signal)).info);
+    }
+    for (const ref of options.fallbacks ?? []) {
+      if (available.some((model) => model.ref === ref)) continue;
+      const fallback = await this.resolve(ref, signal).catch(() => undefined);
+      if (fallback) available.push(fallback.info);
     }
     const ordered = orderCandidates({ strategy, available, needs, explicit: options.model, fallbacks: options.fallbacks, latency: this.latency });
     if (ordered.length === 0) {
