@@ -1,0 +1,65 @@
+import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
+import type Docker from 'dockerode';
+import { NexoraError, describeError } from '../../errors.js';
+
+/** A long-lived process in a container with its standard streams attached. */
+export interface AttachedProcess {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** Ends stdin and drops the connection; the process sees EOF. */
+  close(): void;
+}
+
+export interface AttachOptions {
+  cmd: readonly string[];
+  user?: string;
+  cwd?: string;
+  env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Starts a process through the Engine API exec with stdin attached (a hijacked
+ * connection), for channels that stay open for the life of a session: the tmux control
+ * client and the command server.
+ */
+export async function attachExec(docker: Docker, containerId: string, options: AttachOptions): Promise<AttachedProcess> {
+  if (options.cmd.length === 0) throw new NexoraError('invalid-argument', 'attachExec needs a command');
+  try {
+    const exec = await docker.getContainer(containerId).exec({
+      Cmd: [...options.cmd],
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+      ...(options.user ? { User: options.user } : {}),
+      ...(options.cwd ? { WorkingDir: options.cwd } : {}),
+      Env: Object.entries(options.env ?? {}).map(([name, value]) => `${name}=${value}`),
+    });
+    const stream: Duplex = await exec.start({ hijack: true, stdin: true });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    docker.modem.demuxStream(stream, stdout, stderr);
+    const finish = (): void => {
+      stdout.end();
+      stderr.end();
+    };
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', (error: Error) => {
+      stdout.destroy(error);
+      stderr.destroy(error);
+    });
+    return {
+      stdin: stream,
+      stdout,
+      stderr,
+      close: () => {
+        stream.end();
+        stream.destroy();
+      },
+    };
+  } catch (error) {
+    throw new NexoraError('workstation-failed', `could not start ${options.cmd[0] ?? 'a process'} in the workstation: ${describeError(error)}`, { cause: error });
+  }
+}
