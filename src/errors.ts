@@ -20,6 +20,7 @@ export type NexoraErrorCode =
   | 'secret-key-insecure'
   | 'secret-decrypt-failed'
   | 'secret-not-found'
+  | 'secret-expired'
   | 'rfb-protocol'
   | 'rfb-auth-failed'
   | 'rfb-closed'
