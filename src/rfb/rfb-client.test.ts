@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NexoraError } from '../errors.js';
 import { keyEventsForInput } from './keysyms.js';
@@ -63,9 +63,13 @@ describe('RfbClient handshake', () => {
   });
 
   it('times out on a server that never greets, and honours abort', async () => {
-    const silent = createServer(() => undefined);
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+    cleanups.push(() => new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      silent.close(() => resolve());
+    }));
     const port = (silent.address() as { port: number }).port;
     const started = performance.now();
     const error = await RfbClient.connect({ host: '127.0.0.1', port, timeoutMs: 150 }).catch((caught: unknown) => caught);
@@ -75,7 +79,6 @@ describe('RfbClient handshake', () => {
     setTimeout(() => controller.abort(), 50);
     const aborted = await RfbClient.connect({ host: '127.0.0.1', port, signal: controller.signal }).catch((caught: unknown) => caught);
     expect(NexoraError.is(aborted, 'aborted')).toBe(true);
-    silent.closeAllConnections?.();
   });
 
   it('rejects a framebuffer larger than the limits', async () => {
