@@ -57,7 +57,8 @@ export class ProviderRegistry {
       kind,
       baseUrl: configured?.baseUrl ?? preset?.baseUrl,
       apiKeyEnv: configured?.apiKeyEnv ?? preset?.apiKeyEnv,
-      keyOptional: preset?.keyOptional ?? (kind === 'openai-compatible' && configured?.apiKeyEnv === undefined),
+      // A custom OpenAI-compatible endpoint needs a key only if the config says where it is.
+      keyOptional: preset ? (preset.keyOptional ?? false) : kind === 'openai-compatible' && configured?.apiKeyEnv === undefined && configured?.apiKey === undefined,
     };
   }
 

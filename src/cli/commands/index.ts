@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
+import { registerConfigCommand } from './config.js';
 import { registerDoctorCommand } from './doctor.js';
+import { registerImageCommand } from './image.js';
 
 /** Each command lives in its own file and registers itself here. */
 export function registerCommands(program: Command): void {
+  registerConfigCommand(program);
   registerDoctorCommand(program);
+  registerImageCommand(program);
 }
