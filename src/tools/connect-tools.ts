@@ -1,15 +1,11 @@
 import { RfbClient } from '../rfb/index.js';
-import type { AttachedProcess, AttachOptions } from '../workstation/docker/attached-exec.js';
-import type { RfbEndpoint } from '../workstation/workstation.js';
+import type { AttachedProcess, Workstation } from '../workstation/workstation.js';
 import { ExecChannel, execServerSource } from './exec/exec-channel.js';
 import { TmuxControl } from './terminal/tmux-control.js';
 import { WorkstationTools, type WorkstationToolsOptions } from './workstation-tools.js';
 
 /** What the tools need from a workstation: its VNC endpoint and long-lived processes in it. */
-export interface ToolHost {
-  rfb(): RfbEndpoint;
-  attach(options: AttachOptions): Promise<AttachedProcess>;
-}
+export type ToolHost = Pick<Workstation, 'rfb' | 'attach'>;
 
 export interface ConnectedTools {
   tools: WorkstationTools;

@@ -1,3 +1,5 @@
+import type { Readable, Writable } from 'node:stream';
+
 /**
  * What the tools need from a session's workstation, independent of where it runs. The
  * Docker backend (`docker/`) is the one implementation today; a remote or VM backend would
@@ -51,6 +53,23 @@ export interface ExecResult {
   droppedBytes: number;
 }
 
+/** A long-lived process in a workstation with its standard streams attached. */
+export interface AttachedProcess {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** Ends stdin and drops the connection; the process sees EOF. */
+  close(): void;
+}
+
+export interface AttachOptions {
+  cmd: readonly string[];
+  /** The workstation's own user when omitted. */
+  user?: string;
+  cwd?: string;
+  env?: Readonly<Record<string, string>>;
+}
+
 export type WorkstationState = 'running' | 'paused' | 'stopped' | 'missing' | 'unhealthy';
 
 export interface WorkstationStatus {
@@ -78,5 +97,10 @@ export interface Workstation {
   /** Starts Chromium on first use and resolves once `/json/version` answers. */
   ensureBrowser(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CdpEndpoint>;
   exec(options: ExecOptions): Promise<ExecResult>;
+  /**
+   * Starts a process that stays up for the session with its streams attached: the tools'
+   * tmux control client and command server use it.
+   */
+  attach(options: AttachOptions): Promise<AttachedProcess>;
   status(options?: { signal?: AbortSignal }): Promise<WorkstationStatus>;
 }

@@ -1,22 +1,7 @@
-import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
+import { PassThrough, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
-
-/** A long-lived process in a container with its standard streams attached. */
-export interface AttachedProcess {
-  stdin: Writable;
-  stdout: Readable;
-  stderr: Readable;
-  /** Ends stdin and drops the connection; the process sees EOF. */
-  close(): void;
-}
-
-export interface AttachOptions {
-  cmd: readonly string[];
-  user?: string;
-  cwd?: string;
-  env?: Readonly<Record<string, string>>;
-}
+import type { AttachedProcess, AttachOptions } from '../workstation.js';
 
 /**
  * Starts a process through the Engine API exec with stdin attached (a hijacked

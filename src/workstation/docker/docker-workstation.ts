@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
-import type { CdpEndpoint, ExecOptions, ExecResult, RfbEndpoint, Workstation, WorkstationStatus } from '../workstation.js';
+import type { AttachedProcess, AttachOptions, CdpEndpoint, ExecOptions, ExecResult, RfbEndpoint, Workstation, WorkstationStatus } from '../workstation.js';
+import { attachExec } from './attached-exec.js';
 import { execInContainer } from './exec.js';
 import { STATUS_FILE } from './readiness.js';
 
@@ -52,6 +53,10 @@ export class DockerWorkstation implements Workstation {
 
   exec(options: ExecOptions): Promise<ExecResult> {
     return execInContainer(this.docker, this.id, { user: this.options.user, ...options });
+  }
+
+  attach(options: AttachOptions): Promise<AttachedProcess> {
+    return attachExec(this.docker, this.id, { user: this.options.user, ...options });
   }
 
   /**
