@@ -29,7 +29,7 @@ export async function loadConfig(options: { workspace?: string; env?: NodeJS.Pro
     const parsed = await readConfigFile(file);
     if (parsed === undefined) continue;
     sources.push(file);
-    merged = deepMerge(merged, parsed as Record<string, unknown>);
+    merged = deepMerge(merged, parsed);
   }
   // Each file was valid alone; the merge of valid files is valid too, but check anyway.
   return { config: withDefaults(validate(merged, 'the merged configuration')), sources };
