@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NexoraError } from '../errors.js';
 import { keyEventsForInput } from './keysyms.js';
 import { RfbClient, type RfbConnectOptions } from './rfb-client.js';
-import { FakeRfbServer, type FakeRfbServerOptions } from './testing/fake-rfb-server.js';
+import { FakeRfbServer, type FakeRfbPeer, type FakeRfbServerOptions } from './testing/fake-rfb-server.js';
 import { encodeCopyRect, encodeHextile, encodeRaw, encodeZlib, encodeZrle, expectedFramebuffer, makeTestImage, makeTwoColourImage, rectHeader, subImage } from './testing/rect-encoders.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -223,6 +223,31 @@ describe('RfbClient failures', () => {
     await expect(waiting).rejects.toSatisfy((caught) => NexoraError.is(caught, 'rfb-protocol'));
     expect(client.state).toBe('closed');
     expect(() => client.sendKey(0x61, true)).toThrow(NexoraError);
+  });
+
+  it.each([
+    ['a ZRLE compression bomb', 'more than the', (peer: FakeRfbPeer) => {
+      // 16 MiB of zeros deflates to ~16 KiB, within the compressed bound of a 200x120
+      // rectangle, whose tiles may inflate to ~99 KiB at most.
+      const bomb = peer.deflate('zrle', new Uint8Array(16 * 1024 * 1024));
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(bomb.length);
+      return [rectHeader(0, 0, 200, 120, 16), length, bomb];
+    }],
+    ['a ZRLE rectangle claiming more compressed bytes than it could need', 'compressed bytes', () => [rectHeader(0, 0, 10, 10, 16), Buffer.from([0xff, 0xff, 0xff, 0xff])]],
+    ['an unrequested Cursor pseudo-encoding', 'encoding -239 was not requested', () => [rectHeader(0, 0, 4, 4, -239)]],
+    ['a CopyRect source outside the framebuffer', 'CopyRect source', () => [encodeCopyRect({ x: 0, y: 0, width: 10, height: 10, sourceX: 195, sourceY: 0 })]],
+    ['a DesktopSize beyond the limits', 'exceeds the limits', () => [rectHeader(0, 0, 20000, 10, -223)]],
+  ])('closes with rfb-protocol on %s', async (_name, message, rects) => {
+    const { client, peer } = await setUp();
+    const closed = new Promise<{ error?: NexoraError }>((resolve) => client.once('rfb-connection-closed', resolve));
+    const parts = rects(peer);
+    const header = Buffer.alloc(4);
+    header.writeUInt16BE(1, 2);
+    peer.send(Buffer.concat([header, ...parts]));
+    const { error } = await closed;
+    expect(error?.code).toBe('rfb-protocol');
+    expect(error?.message).toContain(message);
   });
 
   it('reconnects after the server drops the connection and re-requests a full update', async () => {

@@ -113,6 +113,11 @@ export class RfbClient extends EventEmitter<RfbClientEvents> {
     return this.#state;
   }
 
+  /** Why the client closed (rfb-closed for close()), or undefined while it is open. */
+  get closeError(): NexoraError | undefined {
+    return this.#state === 'closed' ? this.#closeError : undefined;
+  }
+
   snapshot(): RfbSnapshot {
     return { width: this.width, height: this.height, data: Buffer.from(this.#mirror.data), lastUpdateAt: this.lastUpdateAt };
   }
