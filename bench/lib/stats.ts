@@ -1,0 +1,30 @@
+import { performance } from 'node:perf_hooks';
+
+export interface Sample {
+  p50: number;
+  p95: number;
+  mean: number;
+  runs: number;
+}
+
+export function summarise(values: readonly number[]): Sample {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  return { p50: at(0.5), p95: at(0.95), mean: sorted.reduce((sum, value) => sum + value, 0) / sorted.length, runs: sorted.length };
+}
+
+/** Runs `operation` `warmup` times unmeasured, then `runs` times measured (ms each). */
+export async function measure(operation: () => unknown, options: { runs: number; warmup?: number }): Promise<Sample> {
+  for (let index = 0; index < (options.warmup ?? 3); index++) await operation();
+  const times: number[] = [];
+  for (let index = 0; index < options.runs; index++) {
+    const started = performance.now();
+    await operation();
+    times.push(performance.now() - started);
+  }
+  return summarise(times);
+}
+
+export function ms(value: number): string {
+  return value < 1 ? `${value.toFixed(3)} ms` : value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(1)} ms`;
+}
