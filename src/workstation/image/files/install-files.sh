@@ -1,0 +1,37 @@
+#!/bin/sh
+# Puts the workstation's own files and its user into a root filesystem.
+#   install-files.sh ROOT FILES
+# ROOT is the root filesystem (/ in the Dockerfile, mmdebstrap's chroot directory in its
+# customize hook), FILES this folder. Runs as root; idempotent.
+set -eu
+root=$1
+files=$2
+in_root() { chroot "$root" "$@"; }
+
+# uid/gid 1000 is `nexora` (Ubuntu's images already have a uid-1000 `ubuntu`: it goes).
+existing=$(in_root getent passwd 1000 | cut -d: -f1 || true)
+if [ -n "$existing" ] && [ "$existing" != nexora ]; then in_root userdel --remove "$existing" 2>/dev/null || in_root userdel "$existing"; fi
+existing_group=$(in_root getent group 1000 | cut -d: -f1 || true)
+if [ -n "$existing_group" ] && [ "$existing_group" != nexora ]; then in_root groupdel "$existing_group"; fi
+in_root getent group nexora >/dev/null || in_root groupadd --gid 1000 nexora
+in_root getent passwd nexora >/dev/null || in_root useradd --uid 1000 --gid 1000 --no-create-home --home-dir /home/nexora --shell /bin/bash nexora
+
+install -d -m 0755 "$root/opt/nexora" "$root/etc/nexora"
+for script in "$files"/opt/nexora/*.sh; do install -m 0755 "$script" "$root/opt/nexora/"; done
+install -m 0644 "$files/etc/tmux.conf" "$root/etc/tmux.conf"
+
+# The home skeleton: the distribution's shell files plus ours. Sessions mount a tmpfs on
+# /home/nexora and start.sh fills it from here.
+rm -rf "$root/etc/nexora/skel"
+cp -R "$root/etc/skel" "$root/etc/nexora/skel"
+cp -R "$files/etc/nexora/skel/." "$root/etc/nexora/skel/"
+chown -R 0:0 "$root/etc/nexora" "$root/opt/nexora"
+chmod -R u=rwX,go=rX "$root/etc/nexora"
+
+# The home of uid 1000 for containers run without a tmpfs there; any uid may write the
+# mount points a session uses when nothing is mounted on them.
+rm -rf "$root/home/nexora"
+cp -R "$root/etc/nexora/skel" "$root/home/nexora"
+chown -R 1000:1000 "$root/home/nexora"
+chmod 0755 "$root/home/nexora"
+install -d -m 1777 "$root/run/nexora" "$root/workspace" "$root/tmp"

@@ -1,0 +1,193 @@
+#!/bin/bash
+# The workstation itself, run by start.sh once the user's identity is in place: a virtual
+# display, a window manager, a VNC server and an xterm running tmux.
+#
+# Progress is written to /run/nexora/status: STARTING, then READY once X, fluxbox, x11vnc
+# (port listening) and the tmux session `main` are all up, or `FAILED <reason>` when
+# something does not come up within NEXORA_START_TIMEOUT seconds (the script then exits 1
+# and the reason is also the last line of the container's log). SIGTERM stops everything
+# and exits 0.
+#
+# Environment: DISPLAY (:1), NEXORA_GEOMETRY (1280x800), NEXORA_VNC_PORT (5900),
+# NEXORA_VNC_PASSWORD (unset: no password), NEXORA_CDP_PORT (9222), NEXORA_CHROMIUM (1:
+# start Chromium now), NEXORA_START_TIMEOUT (20).
+set -u
+
+readonly run_dir=/run/nexora
+readonly log_dir=$run_dir/log
+export DISPLAY=${DISPLAY:-:1}
+export LANG=C.UTF-8
+geometry=${NEXORA_GEOMETRY:-1280x800}
+vnc_port=${NEXORA_VNC_PORT:-5900}
+start_timeout=${NEXORA_START_TIMEOUT:-20}
+display_number=${DISPLAY#:}
+display_number=${display_number%%.*}
+
+set_status() {
+  # Written beside and renamed, so a reader never sees half a line.
+  printf '%s\n' "$*" >"$run_dir/status.$$" && mv -f "$run_dir/status.$$" "$run_dir/status"
+}
+
+log() { printf 'nexora-start: %s\n' "$*"; }
+
+# Every process this uid may signal except this script (and PID 1, which kill -1 skips).
+others_alive() {
+  local stat pid line state
+  for stat in /proc/[0-9]*/stat; do
+    pid=${stat#/proc/}
+    pid=${pid%/stat}
+    [ "$pid" = $$ ] || [ "$pid" = 1 ] || [ ! -O "/proc/$pid" ] && continue
+    read -r line <"$stat" 2>/dev/null || continue
+    # The command name (field 2) may hold spaces; the state follows its closing paren.
+    state=${line##*) }
+    state=${state%% *}
+    [ "$state" != Z ] && return 0
+  done
+  return 1
+}
+
+# TERM to everything of ours, then KILL what is left after 0.8 s (Chromium can take longer
+# to shut down; its profile is scratch): a stop must be prompt.
+stop_everything() {
+  kill -TERM -1 2>/dev/null
+  local i
+  for ((i = 0; i < 40; i++)); do
+    others_alive || return 0
+    sleep 0.02
+  done
+  kill -KILL -1 2>/dev/null
+}
+
+on_term() {
+  trap - TERM INT HUP
+  set_status STOPPING
+  stop_everything
+  exit 0
+}
+trap on_term TERM INT HUP
+
+fail() {
+  local reason=$*
+  set_status "FAILED $reason"
+  local file
+  for file in "$log_dir"/*.log; do
+    [ -s "$file" ] || continue
+    printf -- '--- %s (last lines)\n' "${file##*/}"
+    tail -n 15 "$file"
+  done
+  log "FAILED $reason"
+  trap - TERM INT HUP
+  stop_everything
+  exit 1
+}
+
+# Polls until a check passes, the process it depends on dies, or the start-up deadline.
+wait_for() {
+  local what=$1 pid=$2
+  shift 2
+  until "$@"; do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then fail "$what exited during start-up"; fi
+    if ((SECONDS >= deadline)); then fail "$what not up within ${start_timeout} s"; fi
+    sleep 0.02
+  done
+}
+
+port_listening() {
+  local hex
+  printf -v hex '%04X' "$1"
+  grep -qE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+display_up() { xdpyinfo >/dev/null 2>&1; }
+window_manager_up() { xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id'; }
+tmux_up() { tmux has-session -t main 2>/dev/null; }
+
+# --- checks and identity ------------------------------------------------------------
+deadline=$((SECONDS + start_timeout))
+
+[[ $geometry =~ ^[0-9]{3,5}x[0-9]{3,5}$ ]] || fail "NEXORA_GEOMETRY must look like 1280x800, not '$geometry'"
+[[ $vnc_port =~ ^[0-9]{1,5}$ ]] && ((vnc_port > 0 && vnc_port < 65536)) || fail "NEXORA_VNC_PORT must be a port number, not '$vnc_port'"
+[[ $display_number =~ ^[0-9]+$ ]] || fail "DISPLAY must look like :1, not '$DISPLAY'"
+[[ $start_timeout =~ ^[0-9]+$ ]] || fail "NEXORA_START_TIMEOUT must be whole seconds, not '$start_timeout'"
+
+uid=$(id -u)
+
+# HOME is usually a fresh tmpfs that hides the image's copy: fill it from the skeleton.
+export HOME=${HOME:-/home/nexora}
+if [ ! -w "$HOME" ]; then
+  HOME=/tmp/nexora-home-$uid
+  mkdir -p "$HOME"
+fi
+cp -R -n --preserve=mode /etc/nexora/skel/. "$HOME"/ 2>/dev/null
+export USER=$(id -un 2>/dev/null || echo nexora) SHELL=${SHELL:-/bin/bash}
+workdir=/workspace
+[ -d "$workdir" ] || workdir=$HOME
+cd "$workdir" || cd "$HOME" || fail "cannot enter $workdir or $HOME"
+
+# The VNC password goes to a file only this uid can read, and out of the environment.
+if [ -n "${NEXORA_VNC_PASSWORD:-}" ]; then
+  (umask 077 && x11vnc -storepasswd "$NEXORA_VNC_PASSWORD" "$run_dir/vncpasswd" >/dev/null 2>&1) ||
+    fail "could not store the VNC password"
+  vnc_auth=(-rfbauth "$run_dir/vncpasswd")
+else
+  vnc_auth=(-nopw)
+fi
+unset NEXORA_VNC_PASSWORD
+
+# A restarted container keeps /tmp when it is not a tmpfs: stale locks stop Xvfb.
+rm -f "/tmp/.X$display_number-lock" "/tmp/.X11-unix/X$display_number"
+
+# --- display, window manager, VNC, terminal -----------------------------------------
+# -noreset: without it Xvfb resets when its first client disconnects.
+Xvfb "$DISPLAY" -screen 0 "${geometry}x24" -noreset -nolisten tcp >"$log_dir/xvfb.log" 2>&1 &
+xvfb_pid=$!
+wait_for "Xvfb" "$xvfb_pid" display_up
+
+fluxbox >"$log_dir/fluxbox.log" 2>&1 &
+fluxbox_pid=$!
+
+# Published ports reach the container's interface, not its loopback: no -localhost.
+# -nonap: an idle x11vnc naps and stalls frames for up to 2 s. Missing keysyms are added
+# to the keymap (x11vnc's default), so non-ASCII text can be typed.
+x11vnc -display "$DISPLAY" -rfbport "$vnc_port" "${vnc_auth[@]}" -nonap -wait 5 -defer 5 \
+  -noxdamage -forever -shared -norc -quiet >"$log_dir/x11vnc.log" 2>&1 &
+x11vnc_pid=$!
+
+start_terminal() {
+  xterm -geometry 140x39+0+0 -fa 'DejaVu Sans Mono' -fs 11 -title main \
+    -xrm 'XTerm*termName: xterm-256color' -xrm 'XTerm*metaSendsEscape: true' \
+    -xrm 'XTerm*cursorBlink: false' -xrm 'XTerm*locale: true' \
+    -bg '#101010' -fg '#e0e0e0' -cr '#e0e0e0' \
+    -e tmux new-session -A -s main -c "$workdir" >>"$log_dir/xterm.log" 2>&1 &
+  xterm_pid=$!
+  xterm_started=$SECONDS
+}
+
+wait_for "fluxbox" "$fluxbox_pid" window_manager_up
+start_terminal
+wait_for "x11vnc on port $vnc_port" "$x11vnc_pid" port_listening "$vnc_port"
+wait_for "tmux session main" "$xterm_pid" tmux_up
+
+if [ "${NEXORA_CHROMIUM:-0}" = 1 ]; then
+  NEXORA_START_TIMEOUT=$((deadline - SECONDS > 1 ? deadline - SECONDS : 1)) \
+    /opt/nexora/start-chromium.sh >>"$log_dir/start-chromium.log" 2>&1 || fail "Chromium did not answer on its DevTools port"
+fi
+
+set_status READY
+log "READY in ${SECONDS} s (display $DISPLAY ${geometry}, VNC port $vnc_port)"
+
+# --- supervise -------------------------------------------------------------------
+# The terminal comes back when its shell exits (tmux then ends its session); the display,
+# window manager and VNC server are the workstation itself, so losing one is a failure.
+restarts=0
+while :; do
+  wait -n 2>/dev/null
+  kill -0 "$xvfb_pid" 2>/dev/null || fail "Xvfb exited"
+  kill -0 "$fluxbox_pid" 2>/dev/null || fail "fluxbox exited"
+  kill -0 "$x11vnc_pid" 2>/dev/null || fail "x11vnc exited"
+  if ! kill -0 "$xterm_pid" 2>/dev/null; then
+    if ((SECONDS - xterm_started < 2)); then restarts=$((restarts + 1)); else restarts=0; fi
+    ((restarts > 5)) && fail "the terminal keeps exiting (see $log_dir/xterm.log)"
+    start_terminal
+  fi
+done
