@@ -23,6 +23,15 @@ const decoders = new Map<number, RectDecoder>([
   [rfbEncodings.zrle, decodeZrle],
 ]);
 
+/** Traffic counters, for benchmarks and diagnostics. */
+export interface RfbStats {
+  /** FramebufferUpdates applied. */
+  updates: number;
+  /** Rectangles received, by encoding number (16 ZRLE, 6 Zlib, 5 Hextile, 1 CopyRect, 0 Raw). */
+  rectsByEncoding: Record<number, number>;
+  bytesReceived: number;
+}
+
 /** What a connection reports to its owner while it runs. */
 export interface ConnectionHandlers {
   /** A FramebufferUpdate was applied; `rects` are those whose pixels changed. */
@@ -40,6 +49,8 @@ export interface OpenConnectionOptions {
   limits: RfbLimits;
   mirror: FramebufferMirror;
   handlers: ConnectionHandlers;
+  /** Counters the connection adds to (shared across reconnects). */
+  stats: RfbStats;
   signal?: AbortSignal;
   timeoutMs: number;
 }
@@ -71,7 +82,10 @@ export class RfbConnection {
       highWaterMark: options.limits.maxBufferedBytes,
       onPressure: (paused) => (paused ? this.socket.pause() : this.socket.resume()),
     });
-    this.socket.on('data', (chunk: Buffer) => this.#reader.push(chunk));
+    this.socket.on('data', (chunk: Buffer) => {
+      options.stats.bytesReceived += chunk.length;
+      this.#reader.push(chunk);
+    });
     this.socket.on('error', (error) => {
       this.end(new NexoraError('rfb-closed', `The VNC connection to ${options.host}:${options.port} failed: ${describeError(error)}.`, { cause: error }));
     });
@@ -201,11 +215,13 @@ export class RfbConnection {
       }
       pixelsTouched += rect.width * rect.height;
       if (pixelsTouched > limits.maxUpdatePixels) throw protocolError(`one update touches more than ${limits.maxUpdatePixels} pixels`);
+      this.#options.stats.rectsByEncoding[encoding] = (this.#options.stats.rectsByEncoding[encoding] ?? 0) + 1;
       if (await decoder(context, rect)) changed.push(rect);
     }
     // Ask for the next update straight away: x11vnc then pushes changes as they happen, and a
     // screenshot is just a read of the mirror.
     if (!this.isOpen) return;
+    this.#options.stats.updates++;
     this.#requestUpdate(!resized);
     handlers.onUpdate(changed);
   }

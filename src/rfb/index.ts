@@ -1,5 +1,6 @@
 export { RfbClient } from './rfb-client.js';
 export type { RfbClientEvents, RfbClientState, RfbConnectOptions, RfbReconnectOptions, RfbSnapshot } from './rfb-client.js';
+export type { RfbStats } from './connection.js';
 export type { RfbWaitResult, WaitForQuietOptions, WaitForUpdateOptions } from './update-waiter.js';
 export { DirtyRegion, boundingBox } from './dirty-region.js';
 export type { RfbRect } from './dirty-region.js';

@@ -140,6 +140,8 @@ describe('RfbClient framebuffer mirror', () => {
       { x: 10, y: 130, image: twoColours },
     ]);
     expect(client.framebuffer.equals(expected)).toBe(true);
+    expect(client.stats.rectsByEncoding).toEqual({ 16: 3, 6: 2 });
+    expect(client.stats.updates).toBe(3);
   });
 
   it('resizes on DesktopSize, reports the change and requests a full update', async () => {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { NexoraError, describeError } from '../errors.js';
 import { encodeClientCutText, encodePointerEvent, writeKeyEvent } from './client-messages.js';
-import { RfbConnection } from './connection.js';
+import { RfbConnection, type RfbStats } from './connection.js';
 import { DirtyRegion, type RfbRect } from './dirty-region.js';
 import { defaultPixelEncodings, encodingList, type RfbPixelEncoding } from './encodings.js';
 import { FramebufferMirror } from './framebuffer-mirror.js';
@@ -68,6 +68,7 @@ export class RfbClient extends EventEmitter<RfbClientEvents> {
   readonly #mirror = new FramebufferMirror(0, 0);
   readonly #waiter = new UpdateWaiter();
   readonly #trackers = new Set<DirtyRegion>();
+  readonly #stats: RfbStats = { updates: 0, rectsByEncoding: {}, bytesReceived: 0 };
   #connection: RfbConnection | undefined;
   #state: RfbClientState = 'connected';
   #closeError: NexoraError | undefined;
@@ -116,6 +117,11 @@ export class RfbClient extends EventEmitter<RfbClientEvents> {
   /** Why the client closed (rfb-closed for close()), or undefined while it is open. */
   get closeError(): NexoraError | undefined {
     return this.#state === 'closed' ? this.#closeError : undefined;
+  }
+
+  /** Traffic counters since connect (a copy). */
+  get stats(): RfbStats {
+    return { ...this.#stats, rectsByEncoding: { ...this.#stats.rectsByEncoding } };
   }
 
   snapshot(): RfbSnapshot {
@@ -190,6 +196,7 @@ export class RfbClient extends EventEmitter<RfbClientEvents> {
       encodings: this.#encodings,
       limits: this.#limits,
       mirror: this.#mirror,
+      stats: this.#stats,
       signal,
       timeoutMs: this.#options.timeoutMs ?? 10_000,
       handlers: {
