@@ -172,7 +172,8 @@ describe('execute()', () => {
 
 describe('mouse()', () => {
   it('clicks land where asked, in the PNG coordinates', async () => {
-    await tools.execute("DISPLAY=:1 xterm -title click-target -geometry 30x8+800+500 -e 'sleep 60' >/dev/null 2>&1 &");
+    // setsid: the window outlives the execute() that starts it.
+    await tools.execute("DISPLAY=:1 setsid xterm -title click-target -geometry 30x8+800+500 -e 'sleep 60' >/dev/null 2>&1 &");
     await tools.execute('for i in $(seq 100); do DISPLAY=:1 xdotool search --name click-target && break; sleep 0.05; done');
     const geometry = await tools.execute('DISPLAY=:1 xdotool search --name click-target getwindowgeometry --shell');
     const x = Number(/X=(\d+)/.exec(geometry.stdout)?.[1]);

@@ -108,6 +108,9 @@ export class WorkstationTools implements VisualTools {
       outcome = pattern
         ? await this.waitForPattern(pattern, sentAt, timeoutMs, options.signal)
         : await this.waitForQuiet(wait.quietMs ?? defaultQuietMs, sentAt, timeoutMs, options.signal);
+      // tmux knows the text before xterm has drawn it: let the display catch up so the
+      // next screenshot shows what the text says.
+      if (outcome === 'pattern') await this.rfb.waitForQuiet({ quietMs: 40, timeoutMs: 1000, ...(options.signal ? { signal: options.signal } : {}) });
     }
     const waitedMs = performance.now() - sentAt;
     const screen = await this.screen({ image: false });

@@ -61,14 +61,30 @@ describe('ExecChannel with the command server', () => {
     expect(survivors.stdout.trim()).toBe('');
   });
 
-  it('returns when the command exits even if a child it started holds the pipes, and leaves no child behind', async () => {
-    const marker = `nxorphan${process.pid}x${Date.now()}`;
+  it('returns when the command exits while a background child it started lives on', async () => {
+    const marker = `nxbackground${process.pid}x${Date.now()}`;
     const result = await channel.run(`(exec -a ${marker} sleep 40) & echo started`);
     expect(result.stdout).toBe('started\n');
     expect(result.exitCode).toBe(0);
     expect(result.durationMs).toBeLessThan(1000);
-    const survivors = await channel.run(`pgrep -f '[n]${marker.slice(1)}' || true`);
-    expect(survivors.stdout.trim()).toBe('');
+    // The bracket keeps pgrep from matching its own command line.
+    const survivors = await channel.run(`pgrep -f '[n]${marker.slice(1)}'`);
+    expect(survivors.stdout.trim()).toMatch(/^\d+$/);
+    await channel.run(`pkill -f '[n]${marker.slice(1)}'`);
+  });
+
+  it("keeps draining a background child's output so it never blocks", async () => {
+    const marker = `nxchatty${process.pid}x${Date.now()}`;
+    await channel.run(`(exec -a ${marker} bash -c 'for i in $(seq 20000); do echo line $i; done; sleep 30; true') & true`);
+    // 20,000 lines overflow a pipe buffer: only a drained pipe lets the loop finish and reach sleep.
+    let reachedSleep = false;
+    for (let attempt = 0; attempt < 100 && !reachedSleep; attempt++) {
+      const state = await channel.run(`ps -o args= --ppid $(pgrep -f '[n]${marker.slice(1)}' | head -1) || true`);
+      reachedSleep = state.stdout.includes('sleep 30');
+      if (!reachedSleep) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(reachedSleep).toBe(true);
+    await channel.run(`pkill -f '[n]${marker.slice(1)}'`);
   });
 
   it('runs commands concurrently', async () => {

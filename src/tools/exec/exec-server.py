@@ -86,12 +86,14 @@ def finish(job, selector, jobs):
     for name in ("stdout", "stderr"):
         pipe = getattr(job.process, name)
         try:
-            selector.unregister(pipe)
+            key = selector.get_key(pipe)
         except (KeyError, ValueError):
-            pass
-        pipe.close()
-    # The command's own process has ended: nothing it started may outlive it.
-    job.kill_group()
+            pipe.close()
+            continue
+        # Something the command started in the background still holds this pipe (a server
+        # started with `&`, say). Like `docker exec`, let it live; unlike it, don't wait for
+        # it: keep draining the pipe so its writes never block or raise SIGPIPE.
+        selector.modify(pipe, selectors.EVENT_READ, ("drain", pipe))
     code = job.process.wait()
     out, err = job.streams["stdout"], job.streams["stderr"]
     reply({
@@ -163,6 +165,17 @@ def main():
                             jobs[request["id"]] = Job(request, selector)
                     except Exception as error:  # a bad request must not stop the server
                         reply({"id": request.get("id") if isinstance(request, dict) else None, "error": str(error)})
+                continue
+            if key.data[0] == "drain":
+                try:
+                    if not os.read(key.fileobj.fileno(), 65536):
+                        selector.unregister(key.fileobj)
+                        key.data[1].close()
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    selector.unregister(key.fileobj)
+                    key.data[1].close()
                 continue
             job, name = key.data
             try:
