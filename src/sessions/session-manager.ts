@@ -24,8 +24,9 @@ import { newVncPassword } from './vnc-password.js';
 
 /** Seals and opens the per-session VNC password with the master key (secrets/). */
 export interface PasswordSealer {
-  seal(plaintext: string): Promise<string> | string;
-  open(sealed: string): Promise<string> | string;
+  /** `context` is authenticated with the ciphertext: a password copied to another session does not open. */
+  seal(plaintext: string, context: string): Promise<string> | string;
+  open(sealed: string, context: string): Promise<string> | string;
 }
 
 export interface SessionManagerOptions {
@@ -163,7 +164,7 @@ export class SessionManager {
       options.onProgress?.('allocating ports');
       const ports = await this.timed(id, 'ports-allocate', () => this.ports.allocate(this.db, id), (pair) => ({ ...pair }));
       const password = newVncPassword();
-      await this.sessions.setVncPassword(id, await this.sealer.seal(password));
+      await this.sessions.setVncPassword(id, await this.sealer.seal(password, vncPasswordContext(id)));
       options.onProgress?.('creating the workstation container');
       const created = await this.timed(
         id,
@@ -274,7 +275,7 @@ export class SessionManager {
   async vncPassword(sessionId: SessionId): Promise<string> {
     const sealed = await this.sessions.getVncPassword(sessionId);
     if (!sealed) throw new NexoraError('session-not-found', `Session ${sessionId} has no VNC password: it is over.`);
-    return this.sealer.open(sealed);
+    return this.sealer.open(sealed, vncPasswordContext(sessionId));
   }
 
   /** Sessions (warm-pool members excluded), newest first, each with its container as the engine sees it. */
@@ -378,4 +379,8 @@ export class SessionManager {
       throw error;
     }
   }
+}
+
+function vncPasswordContext(sessionId: string): string {
+  return `sessions.vnc_password:${sessionId}`;
 }

@@ -83,9 +83,10 @@ export class DockerBackend {
   /** Creates and starts a container; when the start fails the created container is removed. */
   async create(options: CreateWorkstationOptions): Promise<{ id: string; name: string }> {
     const kind = this.options.network ?? 'bridge';
-    const network = await ensureNetwork(this.docker, {
+    const network = this.options.networkName ?? networkName(kind);
+    await ensureNetwork(this.docker, {
       kind,
-      name: this.options.networkName ?? networkName(kind),
+      name: network,
       ...(this.options.labels ? { labels: this.options.labels } : {}),
     });
     const name = this.containerName(options.sessionId);

@@ -128,10 +128,14 @@ export async function execInContainer(
     if (timer) clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
   }
-  const exitCode = await exitCodeOf(exec, timedOut || aborted);
+  const killed = timedOut || aborted;
+  // `setsid -w` reports a killed child as its own exit status 9 and a line on stderr: report
+  // the shell convention (128 + SIGKILL) and drop setsid's line.
+  const exitCode = killed ? 137 : await exitCodeOf(exec, false);
+  const errors = killed ? stderr.text().replace(/^setsid: child \d+ did not exit normally.*\n?/m, '') : stderr.text();
   return {
     stdout: stdout.text(),
-    stderr: stderr.text(),
+    stderr: errors,
     exitCode,
     durationMs: performance.now() - started,
     timedOut,
@@ -152,7 +156,7 @@ async function exitCodeOf(exec: Docker.Exec, killed: boolean): Promise<number> {
 
 async function killProcessGroup(docker: Docker, containerId: string, pgidFile: string, user: string | undefined): Promise<void> {
   // The pgid file appears within a few milliseconds of the start; wait for it briefly.
-  const script = `for i in $(seq 1 100); do [ -s "$0" ] && break; sleep 0.01; done; pg=$(cat "$0" 2>/dev/null) && kill -KILL -- "-$pg" 2>/dev/null; rm -f "$0"`;
+  const script = `for i in $(seq 1 100); do [ -s "$0" ] && break; sleep 0.01; done; pg=$(cat "$0" 2>/dev/null) && kill -KILL "-$pg" 2>/dev/null; rm -f "$0"`;
   try {
     const killer = await docker.getContainer(containerId).exec({
       Cmd: ['sh', '-c', script, pgidFile],

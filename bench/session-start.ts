@@ -1,0 +1,104 @@
+/**
+ * Session start to ready (cold, image cached; and claimed from the warm pool) against the
+ * peer `docker run` + start script in the same run; idle workstation memory; stop time.
+ *   npx tsx bench/session-start.ts
+ * Writes its section of BENCHMARKS.md.
+ */
+import { execFile } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { claimFromPool, warmPool } from '../src/sessions/warm-pool.js';
+import { createSessionEnv } from '../test/fixtures/session-env.js';
+import { formatBytes } from '../src/cli/output.js';
+import { ms, summarise, type Sample } from './lib/stats.js';
+import { writeSection } from './lib/report.js';
+
+const run = promisify(execFile);
+const runs = Number(process.env.BENCH_RUNS ?? 8);
+const world = await createSessionEnv('bench', { vncRange: [46200, 46299], cdpRange: [47200, 47299] });
+
+/** The peer: the docker CLI starts the same image with the same hardening, then polls for tmux. */
+async function peerStart(index: number): Promise<{ readyMs: number; stopMs: number }> {
+  const name = `${world.namePrefix}-peer-${index}`;
+  const workspace = world.workspace(`peer-${index}`);
+  const vnc = 46290 - index;
+  const began = performance.now();
+  await run('docker', [
+    'run', '-d', '--name', name, '--label', 'dev.nexora.test=1', '--label', `dev.nexora.testrun=${world.runId}`,
+    '--init', '--read-only', '--tmpfs', '/tmp:mode=1777', '--tmpfs', '/run/nexora:mode=1777', '--tmpfs', '/home/nexora:mode=1777',
+    '--user', '4242:4343', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--memory', '1g', '--cpus', '1', '--pids-limit', '512',
+    '-e', `NEXORA_VNC_PORT=${vnc}`, '-e', 'NEXORA_VNC_PASSWORD=peerpass', '-p', `127.0.0.1:${vnc}:${vnc}`,
+    '-v', `${workspace}:/workspace`, world.image,
+  ]);
+  for (;;) {
+    const probe = await run('docker', ['exec', name, 'tmux', 'has-session', '-t', 'main']).then(() => true, () => false);
+    if (probe) break;
+  }
+  const readyMs = performance.now() - began;
+  const stopBegan = performance.now();
+  await run('docker', ['rm', '-f', name]);
+  return { readyMs, stopMs: performance.now() - stopBegan };
+}
+
+try {
+  const { manager } = await world.open();
+  // Warm-up: the image's layers into the page cache, the network created.
+  const first = await manager.start({ workspaceDir: world.workspace('warmup'), usePool: false });
+  await manager.stopContainer(first.session.id);
+
+  const cold: number[] = [];
+  const stops: number[] = [];
+  const peers: number[] = [];
+  const peerStops: number[] = [];
+  const memory: number[] = [];
+  for (let index = 0; index < runs; index++) {
+    const peer = await peerStart(index);
+    peers.push(peer.readyMs);
+    peerStops.push(peer.stopMs);
+    const started = await manager.start({ workspaceDir: world.workspace(`cold-${index}`), usePool: false });
+    cold.push(started.durationMs);
+    if (index < 3) {
+      // Idle memory: after the desktop has settled, no browser running.
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      memory.push(await manager.backend.memoryUsage(started.info.id));
+    }
+    const stopBegan = performance.now();
+    await manager.stopContainer(started.session.id);
+    stops.push(performance.now() - stopBegan);
+  }
+
+  const poolWorkspace = world.workspace('pool');
+  const claims: number[] = [];
+  for (let index = 0; index < runs; index++) {
+    await warmPool(manager, { workspaceDir: poolWorkspace, size: 1, idleTimeoutMs: 600_000 });
+    const claimed = await claimFromPool(manager, { workspaceDir: poolWorkspace });
+    if (!claimed) throw new Error('the pool had nothing to claim');
+    claims.push(claimed.durationMs);
+    await manager.stopContainer(claimed.session.id);
+  }
+
+  const concurrent = 10;
+  const began = performance.now();
+  const many = await Promise.all(Array.from({ length: concurrent }, (_, index) => manager.start({ workspaceDir: world.workspace(`many-${index}`), usePool: false })));
+  const manyMs = performance.now() - began;
+  await Promise.all(many.map((started) => manager.stopContainer(started.session.id)));
+
+  const line = (name: string, ours: Sample, peer: Sample | undefined, target: string): string =>
+    `| ${name} | ${ms(ours.p50)} | ${ms(ours.p95)} | ${peer ? ms(peer.p50) : '—'} | ${peer ? `${(peer.p50 / ours.p50).toFixed(2)}×` : '—'} | ${target} |`;
+  const memorySample = summarise(memory);
+  const body = [
+    `${runs} runs each, p50/p95. The peer is the docker CLI running the same image with the same hardening, then polling \`docker exec … tmux has-session\` until tmux answers. Ours is \`SessionManager.start\`: port allocation in the store, container create + start over the Engine API, READY from the start script and the VNC greeting through the published port, every step recorded as an event.`,
+    '',
+    '| operation | ours p50 | ours p95 | peer p50 | peer / ours | target |',
+    '| --- | --- | --- | --- | --- | --- |',
+    line('session start → ready, cold (image cached)', summarise(cold), summarise(peers), '≤ 600 ms'),
+    line('session start → ready, claimed from the warm pool', summarise(claims), summarise(peers), '≤ 100 ms'),
+    line('session stop (container removed, ports released)', summarise(stops), summarise(peerStops), '—'),
+    `| idle workstation memory (no browser) | ${formatBytes(memorySample.p50)} | ${formatBytes(memorySample.p95)} | — | — | ≤ 80 MiB |`,
+    `| ${concurrent} sessions started at once, all ready | ${ms(manyMs)} total | — | — | — | — |`,
+  ].join('\n');
+  writeSection('session-start', 'Session start, warm pool, stop, idle memory', 'npx tsx bench/session-start.ts', body);
+  console.log(body);
+} finally {
+  await world.dispose();
+}

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import type Docker from 'dockerode';
+import { NexoraError } from '../errors.js';
+import { nexoraPaths } from '../paths.js';
+import { MasterKeyStore } from '../secrets/master-key.js';
+import { openText, sealText } from '../secrets/seal.js';
+import { loadSettings } from '../settings.js';
+import { openDatabase, PortAllocator, type Db, type PortRange } from '../store/index.js';
+import { DockerBackend } from '../workstation/docker/docker-backend.js';
+import { createDockerClient, pingDocker } from '../workstation/docker/docker-client.js';
+import type { WorkstationLimits } from '../workstation/docker/container-spec.js';
+import { LABELS } from '../workstation/docker/labels.js';
+import type { WorkstationNetworkKind } from '../workstation/docker/networks.js';
+import { findImage, workstationImageTag } from '../workstation/image/index.js';
+import { loadSessionConfig, type SessionConfig } from './session-config.js';
+import { SessionManager, type PasswordSealer } from './session-manager.js';
+import { thisProcessOwner } from './session-owner.js';
+
+export interface OpenSessionManagerOptions {
+  env?: NodeJS.ProcessEnv;
+  /** An open database (the caller closes it); otherwise one is opened from the environment. */
+  db?: Db;
+  docker?: Docker;
+  /** The workstation image; default: the tag of the current image definition. */
+  image?: string;
+  /** Extra labels on every container, which also scope orphan detection (tests use their own). */
+  labels?: Readonly<Record<string, string>>;
+  namePrefix?: string;
+  networkName?: string;
+  network?: WorkstationNetworkKind;
+  limits?: Partial<WorkstationLimits>;
+  vncRange?: PortRange;
+  cdpRange?: PortRange;
+  sealer?: PasswordSealer;
+  startTimeoutMs?: number;
+}
+
+export interface OpenedSessionManager {
+  manager: SessionManager;
+  config: SessionConfig;
+  close: () => Promise<void>;
+}
+
+/**
+ * Everything a command that manages sessions needs, from the environment: the store, the
+ * Docker engine (DOCKER_HOST), the image, the master key for VNC passwords, port ranges.
+ */
+export async function openSessionManager(options: OpenSessionManagerOptions = {}): Promise<OpenedSessionManager> {
+  const env = options.env ?? process.env;
+  const settings = loadSettings(env);
+  const config = loadSessionConfig(env);
+  const docker = options.docker ?? createDockerClient(env);
+  await pingDocker(docker, { env });
+  const image = options.image ?? workstationImageTag();
+  if (!(await findImage(docker, image))) {
+    throw new NexoraError('image-missing', `The workstation image ${image} is not built yet: build it with \`nexora image build\` (about a minute), then try again.`);
+  }
+  const db = options.db ?? (await openDatabase({ env, waitMs: 10_000 }));
+  const owner = thisProcessOwner();
+  const backend = new DockerBackend({
+    docker,
+    image,
+    owner,
+    labels: { [LABELS.store]: storeScope(db.location), ...options.labels },
+    endpointHost: config.endpointHost,
+    network: options.network ?? config.network,
+    limits: { ...config.limits, ...options.limits },
+    ...(options.namePrefix ? { namePrefix: options.namePrefix } : {}),
+    ...(options.networkName ? { networkName: options.networkName } : {}),
+  });
+  const manager = new SessionManager({
+    db,
+    backend,
+    ports: new PortAllocator({ vncRange: options.vncRange ?? settings.vncPorts, cdpRange: options.cdpRange ?? settings.cdpPorts }),
+    sealer: options.sealer ?? masterKeySealer(env),
+    owner,
+    startTimeoutMs: options.startTimeoutMs ?? config.startTimeoutMs,
+  });
+  return {
+    manager,
+    config,
+    close: async () => {
+      if (!options.db) await db.close();
+    },
+  };
+}
+
+/** Seals VNC passwords with the master key (created on first use). */
+export function masterKeySealer(env: NodeJS.ProcessEnv = process.env): PasswordSealer {
+  const keys = new MasterKeyStore(nexoraPaths(env));
+  return {
+    seal: (plaintext, context) => sealText(keys.load().current, plaintext, context),
+    open: (sealed, context) => openText(keys.load({ create: false }), sealed, context),
+  };
+}
+
+/** A short stable id of the store, so that two stores never reconcile each other's containers. */
+export function storeScope(location: string): string {
+  return createHash('sha256').update(location).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { loadSessionConfig } from './session-config.js';
+
+describe('loadSessionConfig', () => {
+  it('has safe defaults', () => {
+    const config = loadSessionConfig({});
+    expect(config.network).toBe('bridge');
+    expect(config.endpointHost).toBe('127.0.0.1');
+    expect(config.poolSize).toBe(0);
+    expect(config.limits).toEqual({});
+  });
+
+  it('reads limits and pool settings', () => {
+    const config = loadSessionConfig({
+      NEXORA_WORKSTATION_MEMORY: '512m',
+      NEXORA_WORKSTATION_CPUS: '0.5',
+      NEXORA_WORKSTATION_PIDS: '256',
+      NEXORA_WORKSTATION_NETWORK: 'isolated',
+      NEXORA_POOL_SIZE: '2',
+      NEXORA_POOL_IDLE_TIMEOUT: '60',
+    });
+    expect(config.limits).toEqual({ memoryBytes: 512 * 1024 ** 2, nanoCpus: 500_000_000, pidsLimit: 256 });
+    expect(config.network).toBe('isolated');
+    expect(config.poolSize).toBe(2);
+    expect(config.poolIdleTimeoutMs).toBe(60_000);
+  });
+
+  it('names the variable and the fix when a value is wrong', () => {
+    expect(() => loadSessionConfig({ NEXORA_WORKSTATION_MEMORY: 'lots' })).toThrow(/NEXORA_WORKSTATION_MEMORY=lots .*size/);
+    expect(() => loadSessionConfig({ NEXORA_WORKSTATION_NETWORK: 'host' })).toThrow(/NEXORA_WORKSTATION_NETWORK/);
+  });
+});
