@@ -3,6 +3,8 @@ import { registerConfigCommand } from './config.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerImageCommand } from './image.js';
+import { registerPoolCommand } from './pool.js';
+import { registerSessionCommand } from './session.js';
 
 /** Each command lives in its own file and registers itself here. */
 export function registerCommands(program: Command): void {
@@ -10,4 +12,6 @@ export function registerCommands(program: Command): void {
   registerDemoCommand(program);
   registerDoctorCommand(program);
   registerImageCommand(program);
+  registerPoolCommand(program);
+  registerSessionCommand(program);
 }
