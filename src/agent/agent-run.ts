@@ -1,0 +1,240 @@
+import type { SystemModelMessage } from 'ai';
+import { describeError, NexoraError } from '../errors.js';
+import { addCosts, costOf, zeroCost, type Cost } from '../providers/cost.js';
+import { processLatency, type LatencyTracker } from '../providers/latency.js';
+import type { ResolvedModel } from '../providers/registry.js';
+import type { RetryPolicy } from '../providers/retry.js';
+import { callWithFallback } from '../providers/with-fallback.js';
+import type { VisualTools } from '../tools/types.js';
+import { Conversation, type ImageMode } from './conversation.js';
+import { AgentEventStream } from './event-stream.js';
+import type { AgentEvent, RunOutcome } from './events.js';
+import { callModelOnce, type ModelStepResult } from './model-step.js';
+import { runTool } from './run-tool.js';
+import { ScreenContext } from './screen-text.js';
+import { systemPrompt } from './system-prompt.js';
+import { modelTools } from './tool-schemas.js';
+
+/** Writes one event to the session's events table (the CLI binds it to EventStore.record). */
+export type EventRecorder = (event: { kind: string; payload: unknown; durationMs?: number }) => Promise<void>;
+
+export interface AgentRunOptions {
+  sessionId: string;
+  task: string;
+  tools: VisualTools;
+  /** Models to use, best first; later ones are fallbacks. */
+  candidates: ResolvedModel[];
+  retry: RetryPolicy;
+  maxSteps: number;
+  maxCostUsd?: number;
+  keepImages: number;
+  imageDropChunk: number;
+  maxToolOutputChars: number;
+  maxOutputTokens: number;
+  screenImages: 'auto' | 'never';
+  /** The project's path inside the workstation. */
+  workspace?: string;
+  record?: EventRecorder;
+  signal?: AbortSignal;
+  latency?: LatencyTracker;
+}
+
+export interface RunResult {
+  outcome: RunOutcome;
+  reason: string;
+  steps: number;
+  durationMs: number;
+  cost: Cost;
+  finalText: string;
+  /** The model that answered last. */
+  model: string | undefined;
+}
+
+export interface AgentRun {
+  events: AgentEventStream;
+  result: Promise<RunResult>;
+}
+
+/** Starts the agent on a task; events stream while `result` settles when the run ends. */
+export function startAgentRun(options: AgentRunOptions): AgentRun {
+  const events = new AgentEventStream();
+  const result = runLoop(options, events).finally(() => events.close());
+  return { events, result };
+}
+
+async function runLoop(options: AgentRunOptions, stream: AgentEventStream): Promise<RunResult> {
+  const started = performance.now();
+  const signal = options.signal ?? new AbortController().signal;
+  const latency = options.latency ?? processLatency;
+  const record = options.record ?? (() => Promise.resolve());
+  const emit = async (event: AgentEvent, durationMs?: number): Promise<void> => {
+    stream.emit(event);
+    if (event.type === 'text-delta') return;
+    const { type, ...payload } = event;
+    await record({ kind: type, payload, ...(durationMs !== undefined ? { durationMs } : {}) });
+  };
+
+  if (options.candidates.length === 0) throw new NexoraError('provider-unavailable', 'The agent was given no model to use.');
+  let candidates = [...options.candidates];
+  const conversation = new Conversation({ keepImages: options.keepImages, dropChunk: options.imageDropChunk });
+  const screens = new ScreenContext();
+  const tools = modelTools();
+  const vision = candidates[0]?.info.capabilities.vision === true && options.screenImages === 'auto' && options.keepImages > 0;
+  const system: SystemModelMessage = {
+    role: 'system',
+    content: systemPrompt({ workspace: options.workspace ?? '/workspace', vision }),
+    // Anthropic caches the prompt prefix up to a marked block; the system prompt never changes.
+    providerOptions: { anthropic: { cacheControl: { type: 'ephemeral' } } },
+  };
+  conversation.addUser(options.task);
+
+  let cost: Cost = zeroCost;
+  let steps = 0;
+  let finalText = '';
+  let model: string | undefined;
+  const end = async (outcome: RunOutcome, reason: string): Promise<RunResult> => {
+    const durationMs = performance.now() - started;
+    const result: RunResult = { outcome, reason, steps, durationMs, cost, finalText, model };
+    await emit({ type: 'run-end', outcome, reason, steps, durationMs, cost, finalText }, durationMs);
+    return result;
+  };
+
+  await emit({
+    type: 'run-start',
+    sessionId: options.sessionId,
+    task: options.task,
+    candidates: candidates.map((candidate) => candidate.info.ref),
+    maxSteps: options.maxSteps,
+    maxCostUsd: options.maxCostUsd,
+  });
+
+  try {
+    for (;;) {
+      if (signal.aborted) return await end('interrupted', 'Interrupted by the user.');
+      if (steps >= options.maxSteps) return await end('max-steps', `Stopped after ${steps} steps (--max-steps ${options.maxSteps}) before the task was finished.`);
+      const step = ++steps;
+      const stepStarted = performance.now();
+      await emit({ type: 'step-start', step, model: candidates[0]?.info.ref ?? '?' });
+
+      const notices: Promise<void>[] = [];
+      const { value: reply, candidate } = await callWithFallback<ModelStepResult>({
+        candidates,
+        policy: options.retry,
+        signal,
+        run: async (current) => {
+          const estimate = estimateTokens(conversation, options.maxOutputTokens);
+          await current.limiter?.acquire({ tokens: estimate, signal });
+          const reply = await callModelOnce({
+            candidate: current,
+            system,
+            messages: conversation.render(imageMode(current, options)),
+            tools,
+            maxOutputTokens: options.maxOutputTokens,
+            signal,
+            onTextDelta: (text) => stream.emit({ type: 'text-delta', step, text }),
+          });
+          current.limiter?.settle(estimate, reply.usage.inputTokens + reply.usage.outputTokens);
+          latency.record(current.info.ref, reply.firstPartMs);
+          return reply;
+        },
+        onRetry: (notice) => notices.push(emit({ type: 'model-retry', step, ...notice })),
+        onFallback: (notice) => notices.push(emit({ type: 'model-fallback', step, ...notice })),
+      }).finally(() => Promise.all(notices.splice(0)));
+      // Stay on the model that answered.
+      candidates = [candidate, ...candidates.filter((other) => other !== candidate)];
+      model = candidate.info.ref;
+      const stepCost = costOf(reply.usage, candidate.info.prices);
+      cost = addCosts(cost, stepCost);
+      conversation.addAssistant(
+        reply.text,
+        reply.toolCalls.map(({ toolCallId, toolName, input }) => ({ toolCallId, toolName, input })),
+      );
+      if (reply.text) finalText = reply.text;
+      await emit(
+        {
+          type: 'step-end',
+          step,
+          model: candidate.info.ref,
+          text: reply.text,
+          toolCalls: reply.toolCalls.length,
+          finishReason: reply.finishReason,
+          cost: stepCost,
+          sessionCost: cost,
+          durationMs: performance.now() - stepStarted,
+        },
+        performance.now() - stepStarted,
+      );
+
+      if (reply.toolCalls.length === 0) return await end('completed', 'The model reported the task done.');
+      if (options.maxCostUsd !== undefined && cost.usd >= options.maxCostUsd) {
+        closePending(conversation, 'Not run: the run reached its cost budget.');
+        return await end('budget', `Stopped: spent $${cost.usd.toFixed(4)}, at or over the budget of $${options.maxCostUsd} (--max-cost).`);
+      }
+
+      const wantImage = imageMode(candidate, options) !== 'none';
+      const results: Parameters<Conversation['addToolResults']>[0] = [];
+      for (const call of reply.toolCalls) {
+        if (signal.aborted) break;
+        await emit({ type: 'tool-call-start', step, toolCallId: call.toolCallId, toolName: call.toolName, input: call.input });
+        const toolStarted = performance.now();
+        const outcome = call.invalidReason
+          ? { text: `Invalid tool call: ${call.invalidReason}. Fix the arguments and call it again.`, summary: 'invalid call', isError: true, png: undefined }
+          : await runTool({
+              tools: options.tools,
+              name: call.toolName,
+              input: call.input,
+              screens,
+              wantImage,
+              maxOutputChars: options.maxToolOutputChars,
+              signal,
+            });
+        const durationMs = performance.now() - toolStarted;
+        results.push({ toolCallId: call.toolCallId, toolName: call.toolName, text: outcome.text, isError: outcome.isError, ...(outcome.png ? { png: outcome.png } : {}) });
+        await emit(
+          {
+            type: 'tool-call-end',
+            step,
+            toolCallId: call.toolCallId,
+            toolName: call.toolName,
+            summary: outcome.summary,
+            isError: outcome.isError,
+            durationMs,
+            imageSent: outcome.png !== undefined,
+          },
+          durationMs,
+        );
+      }
+      for (const call of reply.toolCalls.slice(results.length)) {
+        results.push({ toolCallId: call.toolCallId, toolName: call.toolName, text: 'Not run: interrupted by the user.', isError: true });
+      }
+      if (conversation.addToolResults(results)) screens.forgetImage();
+      if (signal.aborted) {
+        closePending(conversation, 'Not run: interrupted by the user.');
+        return await end('interrupted', 'Interrupted by the user.');
+      }
+    }
+  } catch (error) {
+    if (signal.aborted || NexoraError.is(error, 'aborted')) {
+      return await end('interrupted', 'Interrupted by the user.');
+    }
+    return await end('failed', describeError(error));
+  }
+}
+
+function imageMode(candidate: ResolvedModel, options: AgentRunOptions): ImageMode {
+  if (options.screenImages === 'never' || options.keepImages === 0 || !candidate.info.capabilities.vision) return 'none';
+  return candidate.imagesInToolResults ? 'in-tool-result' : 'user-message';
+}
+
+/** A rough token count for the rate limiter: 4 characters a token, about 1,500 per screenshot. */
+function estimateTokens(conversation: Conversation, maxOutputTokens: number): number {
+  const text = JSON.stringify(conversation.render('none')).length;
+  return Math.ceil(text / 4) + conversation.imageCount * 1500 + Math.min(maxOutputTokens, 1000);
+}
+
+/** Gives every unanswered tool call a result, so the conversation stays valid for a resume. */
+function closePending(conversation: Conversation, text: string): void {
+  const pending = conversation.pendingToolCalls();
+  if (pending.length === 0) return;
+  conversation.addToolResults(pending.map((call) => ({ ...call, text, isError: true })));
+}

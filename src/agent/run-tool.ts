@@ -1,0 +1,97 @@
+import type { z } from 'zod';
+import { describeError, NexoraError } from '../errors.js';
+import type { VisualTools } from '../tools/types.js';
+import type { ScreenContext } from './screen-text.js';
+import { executeInput, keyboardInput, mouseInput, screenInput, type ToolName } from './tool-schemas.js';
+import { truncateHeadTail } from './truncate.js';
+
+/** A tool call's result as the loop uses it. */
+export interface ToolOutcome {
+  /** What the model reads. */
+  text: string;
+  /** A screenshot to show the model, if it can see and the display changed. */
+  png?: Buffer;
+  /** One line for logs and the events table. */
+  summary: string;
+  isError: boolean;
+}
+
+/**
+ * Runs one tool call against the workstation. Failures the model can act on (bad input, a
+ * command that failed, a timeout) come back as error text; an interrupt is thrown.
+ */
+export async function runTool(options: {
+  tools: VisualTools;
+  name: string;
+  input: unknown;
+  screens: ScreenContext;
+  wantImage: boolean;
+  maxOutputChars: number;
+  signal: AbortSignal;
+}): Promise<ToolOutcome> {
+  const { tools, name, input, screens, signal } = options;
+  try {
+    switch (name as ToolName) {
+      case 'screen': {
+        const args = parse(screenInput, input, name);
+        const screen = await tools.screen({ image: options.wantImage, ocr: args.ocr ?? false, signal });
+        const text = truncateHeadTail(screens.describeScreen(screen, args.full ?? false), options.maxOutputChars).text;
+        const png = options.wantImage && screen.png && screens.isNewImage(screen.png) ? screen.png : undefined;
+        const note = options.wantImage && screen.png && !png ? '\n(The screenshot is the same as the last one you were sent.)' : '';
+        return { text: text + note, png, summary: screen.changes.summary, isError: false };
+      }
+      case 'keyboard': {
+        const args = parse(keyboardInput, input, name);
+        const result = await tools.keyboard({
+          text: args.text,
+          keys: args.keys,
+          wait: args.waitFor !== undefined ? { pattern: args.waitFor, timeoutMs: args.timeoutMs } : { timeoutMs: args.timeoutMs },
+          signal,
+        });
+        const waited = `${result.keystrokes} key presses sent; the screen ${result.wait.outcome === 'timeout' ? 'was still changing' : 'settled'} after ${Math.round(result.wait.waitedMs)} ms (${result.wait.outcome}).`;
+        const text = truncateHeadTail(`${waited}\n${screens.describeAfterInput(result.screen)}`, options.maxOutputChars).text;
+        return { text, summary: `${result.keystrokes} keys, ${result.screen.changes.summary}`, isError: false };
+      }
+      case 'mouse': {
+        const args = parse(mouseInput, input, name);
+        const result = await tools.mouse({ ...args, signal });
+        return {
+          text: `${result.action} at (${result.x}, ${result.y}); the screen ${result.wait.outcome} after ${Math.round(result.wait.waitedMs)} ms. Call screen() to see the effect.`,
+          summary: `${result.action} (${result.x}, ${result.y})`,
+          isError: false,
+        };
+      }
+      case 'execute': {
+        const args = parse(executeInput, input, name);
+        const result = await tools.execute(args.command, { cwd: args.cwd, timeoutMs: args.timeoutMs ?? 60_000, signal });
+        const half = Math.floor(options.maxOutputChars / 2);
+        const stdout = truncateHeadTail(result.stdout, result.stderr ? half : options.maxOutputChars).text;
+        const stderr = truncateHeadTail(result.stderr, result.stdout ? half : options.maxOutputChars).text;
+        const status = result.timedOut ? `timed out after ${Math.round(result.durationMs)} ms (killed)` : `exit code ${result.exitCode ?? 'none'} after ${Math.round(result.durationMs)} ms`;
+        const body =
+          !result.stdout && !result.stderr
+            ? '(the command printed nothing)'
+            : `${result.stdout ? `stdout:\n${stdout}` : '(no stdout)'}\n${result.stderr ? `stderr:\n${stderr}` : '(no stderr)'}`;
+        return {
+          text: `${status}${result.truncated ? ' (output truncated at the source)' : ''}\n${body}`,
+          summary: `${status}, ${result.stdout.length} B stdout, ${result.stderr.length} B stderr`,
+          isError: result.timedOut || result.exitCode !== 0,
+        };
+      }
+      default:
+        return { text: `There is no tool "${name}". The tools are screen, keyboard, mouse and execute.`, summary: 'unknown tool', isError: true };
+    }
+  } catch (error) {
+    if (signal.aborted || NexoraError.is(error, 'aborted')) throw new NexoraError('aborted', 'The run was interrupted.', { cause: error });
+    if (NexoraError.is(error, 'invalid-argument')) return { text: error.message, summary: 'invalid input', isError: true };
+    // A failing tool is news for the model, not the end of the run.
+    return { text: `The ${name} tool failed: ${describeError(error)}`, summary: `failed: ${describeError(error).slice(0, 120)}`, isError: true };
+  }
+}
+
+function parse<T extends z.ZodType>(schema: T, input: unknown, name: string): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`).join('; ');
+  throw new NexoraError('invalid-argument', `Invalid input for ${name}: ${problems}. Fix the arguments and call it again.`);
+}
