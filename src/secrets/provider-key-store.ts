@@ -118,6 +118,14 @@ export class ProviderKeyStore {
     return open(this.masterKeys.load(), toSealed(row), providerKeyContext(name));
   }
 
+  /**
+   * The key when one is stored, undefined when none is (the providers' ApiKeySource). An
+   * expired key is an error rather than undefined, so it is not silently replaced by another.
+   */
+  async getApiKey(provider: string): Promise<string | undefined> {
+    return (await this.has(provider)) ? this.get(provider) : undefined;
+  }
+
   /** Whether a key is stored for the provider (expired or not). */
   async has(provider: string): Promise<boolean> {
     const rows = await this.db.query('SELECT 1 FROM providers_auth WHERE provider_name = $1', [parseProvider(provider)]);

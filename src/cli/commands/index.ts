@@ -1,17 +1,21 @@
 import type { Command } from 'commander';
 import { registerConfigCommand } from './config.js';
+import { registerDbCommand } from './db.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerImageCommand } from './image.js';
 import { registerPoolCommand } from './pool.js';
 import { registerSessionCommand } from './session.js';
+import { registerKeysCommand } from './keys.js';
 
 /** Each command lives in its own file and registers itself here. */
 export function registerCommands(program: Command): void {
   registerConfigCommand(program);
+  registerDbCommand(program);
   registerDemoCommand(program);
   registerDoctorCommand(program);
   registerImageCommand(program);
   registerPoolCommand(program);
   registerSessionCommand(program);
+  registerKeysCommand(program);
 }
