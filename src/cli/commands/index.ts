@@ -5,6 +5,7 @@ import { registerDemoCommand } from './demo.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerImageCommand } from './image.js';
 import { registerPoolCommand } from './pool.js';
+import { registerRunCommand } from './run.js';
 import { registerSessionCommand } from './session.js';
 import { registerKeysCommand } from './keys.js';
 
@@ -16,6 +17,7 @@ export function registerCommands(program: Command): void {
   registerDoctorCommand(program);
   registerImageCommand(program);
   registerPoolCommand(program);
+  registerRunCommand(program);
   registerSessionCommand(program);
   registerKeysCommand(program);
 }
