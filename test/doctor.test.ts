@@ -1,11 +1,37 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './fixtures/run-cli.js';
 
 describe('nexora doctor', () => {
-  it('passes on a machine with a running engine', async () => {
-    const result = await runCli(['doctor']);
-    expect(result.stdout).toMatch(/✓ Docker engine: .*engine/);
-    expect(result.stdout).toMatch(/✓ Node\.js: v\d+/);
+  it('passes on a machine with a running engine, the image built and free ports', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'nexora-doctor-'));
+    try {
+      const result = await runCli(['doctor'], { env: { NEXORA_HOME: home, DATABASE_URL: '' } });
+      expect(result.stdout).toMatch(/✓ Docker engine: .*engine/);
+      expect(result.stdout).toMatch(/✓ Node\.js: v\d+/);
+      expect(result.stdout).toMatch(/✓ Workstation image: nexora-workstation:[0-9a-f]{12} is present and current/);
+      expect(result.stdout).toContain(`✓ Database: embedded PGlite at ${home}/db`);
+      expect(result.stdout).toMatch(/✓ Ports: VNC 5900-5999: \d+ of 100 free/);
+      expect(result.code).toBe(0);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a missing image with how to build it', async () => {
+    const result = await runCli(['doctor'], { env: { DOCKER_HOST: 'unix:///tmp/nexora-no-engine-here.sock' } });
+    expect(result.stdout).toContain('✗ Workstation image: not checked: the Docker engine is not reachable');
+  });
+
+  it('reports an unreachable database server with a fix', async () => {
+    const result = await runCli(['doctor'], { env: { DATABASE_URL: 'postgres://nobody:secret-password@127.0.0.1:1/none' } });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/✗ Database: /);
+    expect(result.stdout).toContain('fix: check DATABASE_URL');
+    expect(result.stdout).toContain('postgres://nobody:***@127.0.0.1:1/none');
+    expect(result.stdout).not.toContain('secret-password');
   });
 
   it('reports a stopped Docker engine as a failure with a fix', async () => {

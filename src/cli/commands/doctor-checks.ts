@@ -1,6 +1,82 @@
+import { describeError } from '../../errors.js';
+import { loadSettings, type PortRange } from '../../settings.js';
+import { isLocalPortFree, loadMigrations, maskDatabaseUrl, migrationStatus, openDatabase, type Db } from '../../store/index.js';
+import { createDockerClient, pingDocker } from '../../workstation/docker/docker-client.js';
+import { findImage, listImages, workstationImageTag } from '../../workstation/image/index.js';
 import type { Check } from './doctor.js';
 
-/** Checks of parts that land on their own (image, database, ports). */
+function imageCheck(): Check {
+  return async () => {
+    const docker = createDockerClient();
+    try {
+      await pingDocker(docker, { timeoutMs: 3000 });
+    } catch {
+      return { name: 'Workstation image', ok: false, detail: 'not checked: the Docker engine is not reachable', fix: 'start Docker first (see above)' };
+    }
+    const tag = workstationImageTag();
+    const image = await findImage(docker, tag);
+    if (image) return { name: 'Workstation image', ok: true, detail: `${tag} is present and current` };
+    const others = (await listImages(docker)).flatMap((candidate) => candidate.tags);
+    return {
+      name: 'Workstation image',
+      ok: false,
+      detail: others.length > 0 ? `${tag} is not built; older definitions are: ${others.join(', ')}` : `${tag} is not built`,
+      fix: 'build it with `nexora image build` (about a minute; needs mmdebstrap), or `nexora image build --dockerfile` where base images can be pulled',
+    };
+  };
+}
+
+function databaseCheck(): Check {
+  return async () => {
+    const server = process.env.DATABASE_URL ? maskDatabaseUrl(process.env.DATABASE_URL) : undefined;
+    let db: Db | undefined;
+    try {
+      db = await openDatabase({ migrate: false, waitMs: 2000 });
+      const status = await migrationStatus(db, loadMigrations());
+      const pending = status.pending.length;
+      return {
+        name: 'Database',
+        ok: true,
+        detail: `${db.kind === 'pglite' ? 'embedded PGlite at' : 'PostgreSQL at'} ${db.location}, ${status.applied.length} migration${status.applied.length === 1 ? '' : 's'} applied${pending ? `, ${pending} pending (applied on first use, or \`nexora db migrate\`)` : ''}`,
+      };
+    } catch (error) {
+      return {
+        name: 'Database',
+        ok: false,
+        detail: server ? `cannot use the PostgreSQL server at ${server}: ${describeError(error)}` : describeError(error),
+        fix: server ? 'check DATABASE_URL and that the server accepts connections, or unset it to use the embedded database' : 'see the message above',
+      };
+    } finally {
+      await db?.close().catch(() => undefined);
+    }
+  };
+}
+
+async function countFree(range: PortRange): Promise<number> {
+  let free = 0;
+  for (let port = range[0]; port <= range[1]; port++) if (await isLocalPortFree(port)) free++;
+  return free;
+}
+
+function portsCheck(): Check {
+  return async () => {
+    let settings;
+    try {
+      settings = loadSettings();
+    } catch (error) {
+      return { name: 'Ports', ok: false, detail: describeError(error) };
+    }
+    const [vncFree, cdpFree] = [await countFree(settings.vncPorts), await countFree(settings.cdpPorts)];
+    const size = (range: PortRange): number => range[1] - range[0] + 1;
+    const detail = `VNC ${settings.vncPorts.join('-')}: ${vncFree} of ${size(settings.vncPorts)} free; CDP ${settings.cdpPorts.join('-')}: ${cdpFree} of ${size(settings.cdpPorts)} free on 127.0.0.1`;
+    if (vncFree === 0 || cdpFree === 0) {
+      return { name: 'Ports', ok: false, detail, fix: 'stop sessions (`nexora session list`, `nexora session stop ID`, `nexora session gc`) or choose other ranges with NEXORA_VNC_PORTS / NEXORA_CDP_PORTS' };
+    }
+    return { name: 'Ports', ok: true, detail };
+  };
+}
+
+/** Checks of the image, the database and the port ranges. */
 export function doctorExtraChecks(): Check[] {
-  return [];
+  return [imageCheck(), databaseCheck(), portsCheck()];
 }
