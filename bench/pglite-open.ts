@@ -1,0 +1,94 @@
+// PGlite open times and memory, each measured in a fresh process (the way a CLI command pays
+// them). Prints a Markdown block; with --write it also replaces its section of BENCHMARKS.md.
+//   node --import tsx bench/pglite-open.ts [--runs 3] [--write]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { PGlite } from '@electric-sql/pglite';
+import { openDatabase } from '../src/store/index.js';
+import { writeSection } from './lib/report.js';
+import { ms, summarise } from './lib/stats.js';
+
+type Mode = 'raw' | 'store';
+
+interface ChildReport {
+  openMs: number;
+  queryMs: number;
+  peakRssMiB: number;
+  rssAfterCloseMiB: number;
+}
+
+const self = new URL(import.meta.url).pathname;
+
+if (process.argv[2] === '--child') {
+  const mode = process.argv[3] as Mode;
+  const dataDir = process.argv[4] as string;
+  const started = performance.now();
+  let report: ChildReport;
+  if (mode === 'raw') {
+    const db = await PGlite.create(dataDir);
+    const openMs = performance.now() - started;
+    const queryStarted = performance.now();
+    await db.query('SELECT 1');
+    const queryMs = performance.now() - queryStarted;
+    await db.close();
+    report = { openMs, queryMs, peakRssMiB: peakRss(), rssAfterCloseMiB: process.memoryUsage().rss / 1048576 };
+  } else {
+    const db = await openDatabase({ dataDir, env: {} });
+    const openMs = performance.now() - started;
+    const queryStarted = performance.now();
+    await db.query('SELECT count(*) FROM sessions');
+    const queryMs = performance.now() - queryStarted;
+    await db.close();
+    report = { openMs, queryMs, peakRssMiB: peakRss(), rssAfterCloseMiB: process.memoryUsage().rss / 1048576 };
+  }
+  process.stdout.write(JSON.stringify(report));
+  process.exit(0);
+}
+
+function peakRss(): number {
+  // maxRSS is in KiB on Linux.
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+function child(mode: Mode, dataDir: string): ChildReport {
+  const output = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', mode, dataDir], { encoding: 'utf8' });
+  return JSON.parse(output) as ChildReport;
+}
+
+const runsFlag = process.argv.indexOf('--runs');
+const runs = runsFlag >= 0 ? Number(process.argv[runsFlag + 1]) : 3;
+const rows: string[] = [];
+const root = mkdtempSync(join(tmpdir(), 'nexora-bench-pglite-'));
+try {
+  for (const mode of ['raw', 'store'] as const) {
+    const first: ChildReport[] = [];
+    const again: ChildReport[] = [];
+    for (let run = 0; run < runs; run++) {
+      const dataDir = join(root, `${mode}-${run}`);
+      first.push(child(mode, dataDir));
+      for (let reopen = 0; reopen < 2; reopen++) again.push(child(mode, dataDir));
+    }
+    const label = mode === 'raw' ? '`PGlite.create` alone' : '`openDatabase` (lock + PGlite + migrations check)';
+    for (const [phase, reports] of [['first open (new directory)', first], ['re-open (existing directory)', again]] as const) {
+      const open = summarise(reports.map((report) => report.openMs));
+      const query = summarise(reports.map((report) => report.queryMs));
+      const peak = summarise(reports.map((report) => report.peakRssMiB));
+      rows.push(`| ${label} | ${phase} | ${ms(open.p50)} (max ${ms(Math.max(...reports.map((report) => report.openMs)))}) | ${ms(query.p50)} | ${peak.p50.toFixed(0)} MiB (max ${Math.max(...reports.map((report) => report.peakRssMiB)).toFixed(0)}) | ${reports.length} |`);
+    }
+  }
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
+
+const body = [
+  'Each figure is measured in a fresh Node process, as a CLI command pays it. Peak RSS is the whole process (`process.resourceUsage().maxRSS`): Node, tsx and PGlite.',
+  '',
+  '| what | phase | open, p50 | first query | peak RSS, p50 | runs |',
+  '| --- | --- | --- | --- | --- | --- |',
+  ...rows,
+].join('\n');
+process.stdout.write(`${body}\n`);
+if (process.argv.includes('--write')) writeSection('pglite-open', 'PGlite open time and memory', 'node --import tsx bench/pglite-open.ts --write', body);
