@@ -64,6 +64,22 @@ describe.skipIf(image === undefined)('RfbClient against x11vnc in a workstation'
     client.typeKeys(keyEventsForInput({ keys: ['ctrl+l'] }));
   });
 
+  it('interrupts a running command with the ctrl+c chord', async () => {
+    const marker = `after${Date.now() % 100000}`;
+    client.typeKeys(keyEventsForInput({ text: 'sleep 60\n' }));
+    await client.waitForQuiet({ quietMs: 200, timeoutMs: 3000 });
+    client.typeKeys(keyEventsForInput({ keys: ['ctrl+c'], text: '' }));
+    client.typeKeys(keyEventsForInput({ text: `echo ${marker}\n` }));
+    const deadline = Date.now() + 10_000;
+    let pane = '';
+    while (Date.now() < deadline && !pane.split('\n').includes(marker)) {
+      await client.waitForQuiet({ quietMs: 150, timeoutMs: 2000 });
+      pane = await paneText();
+    }
+    // Without the interrupt the shell would still be sleeping and never print the marker.
+    expect(pane.split('\n')).toContain(marker);
+  });
+
   it('shows each keystroke in the mirror soon after the key event is written', async () => {
     await client.waitForQuiet({ quietMs: 200, timeoutMs: 5000 });
     const writeTimes: number[] = [];
