@@ -241,8 +241,8 @@ export class SessionManager {
     const container = await this.findContainer(sessionId, session.containerId);
     if (container) {
       await this.timed(sessionId, 'workstation-remove', async () => {
-        if (container.state === 'paused') await this.backend.unpause(container.id).catch(() => undefined);
-        if (container.state === 'running' || container.state === 'paused') await this.backend.stop(container.id, 2).catch(() => undefined);
+        // Removed with SIGKILL, without a graceful stop: the workspace is a bind mount whose
+        // files are already on disk, and nothing else in the container is worth the wait.
         await this.backend.remove(container.id);
       }, () => ({ containerId: container.id }));
     }
@@ -318,10 +318,17 @@ export class SessionManager {
     if (container.state !== 'running') {
       options.onProgress?.(container.state === 'paused' ? 'unpausing the workstation' : 'restarting the workstation');
       await this.timed(sessionId, 'workstation-restart', async () => {
-        if (container.state === 'paused') await this.backend.unpause(container.id);
-        else await this.backend.start(container.id);
+        const signal = options.signal ? { signal: options.signal } : {};
+        if (container.state === 'paused') {
+          await this.backend.unpause(container.id);
+          await this.backend.waitGreeting({ vncPort: container.vncPort, timeoutMs: this.startTimeoutMs, ...signal });
+          return;
+        }
+        // The old log stays with the container: wait for a READY beyond the ones in it.
+        const skipVerdicts = await this.backend.verdictsSoFar(container.id);
+        await this.backend.start(container.id);
         options.onProgress?.('waiting for the desktop (X, VNC, tmux)');
-        await this.backend.waitReady(container.id, { vncPort: container.vncPort, timeoutMs: this.startTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+        await this.backend.waitReady(container.id, { vncPort: container.vncPort, timeoutMs: this.startTimeoutMs, skipVerdicts, ...signal });
       }, () => ({ containerId: container.id, from: container.state }));
     } else {
       await this.events.record({ sessionId, kind: 'session-reattach', payload: { containerId: container.id } });

@@ -4,7 +4,7 @@ import { buildContainerSpec, DEFAULT_LIMITS, type WorkstationLimits } from './co
 import { DockerWorkstation } from './docker-workstation.js';
 import { LABELS, ownerFromLabels, type ContainerOwner } from './labels.js';
 import { ensureNetwork, networkName, type WorkstationNetworkKind } from './networks.js';
-import { waitForRfbGreeting, waitForStatusReady } from './readiness.js';
+import { countVerdicts, waitForRfbGreeting, waitForStatusReady } from './readiness.js';
 import type { NumericUser } from './workspace-owner.js';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead' | 'missing';
@@ -123,17 +123,27 @@ export class DockerBackend {
   }
 
   /** Waits until the start script says READY and the VNC server greets through its published port. */
-  async waitReady(id: string, options: { vncPort: number; timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+  async waitReady(id: string, options: { vncPort: number; timeoutMs: number; signal?: AbortSignal; skipVerdicts?: number }): Promise<void> {
     const controller = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
     try {
       await Promise.all([
-        waitForStatusReady(this.docker, id, { timeoutMs: options.timeoutMs, signal }),
+        waitForStatusReady(this.docker, id, { timeoutMs: options.timeoutMs, signal, ...(options.skipVerdicts ? { skipVerdicts: options.skipVerdicts } : {}) }),
         waitForRfbGreeting({ host: this.endpointHost, port: options.vncPort, timeoutMs: options.timeoutMs, signal }),
       ]);
     } finally {
       controller.abort();
     }
+  }
+
+  /** READY/FAILED lines already in the container's log (take it before a restart). */
+  verdictsSoFar(id: string): Promise<number> {
+    return countVerdicts(this.docker, id).catch(() => 0);
+  }
+
+  /** Waits for the VNC server only (after an unpause: the desktop was ready when paused). */
+  waitGreeting(options: { vncPort: number; timeoutMs: number; signal?: AbortSignal }): Promise<string> {
+    return waitForRfbGreeting({ host: this.endpointHost, port: options.vncPort, timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
   }
 
   workstation(container: ManagedContainer, vncPassword: string): DockerWorkstation {

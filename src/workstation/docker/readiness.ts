@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
 import { execInContainer } from './exec.js';
@@ -6,45 +7,108 @@ import { execInContainer } from './exec.js';
 /** The start script's readiness protocol: `READY` or `FAILED <reason>` in this file. */
 export const STATUS_FILE = '/run/nexora/status';
 
-// Polls inside the container (no round trip per poll): prints the status line once final.
-const WAIT_SCRIPT = `while :; do if [ -s ${STATUS_FILE} ]; then read -r s < ${STATUS_FILE}; case "$s" in READY*|FAILED*) echo "$s"; exit 0;; esac; fi; sleep 0.01; done`;
 
 /**
  * Waits until the workstation's start script reports READY (X, the VNC server and tmux
- * answer inside). Fails with the script's reason on FAILED, or when the container dies.
+ * answer inside). The script logs `nexora-start: READY …` or `… FAILED <reason>`, so the
+ * container's log stream, followed from the start, says so the moment it happens: no exec,
+ * no polling. If the stream ends without either (an engine hiccup), the status file is read.
  */
 export async function waitForStatusReady(
   docker: Docker,
   containerId: string,
-  options: { timeoutMs: number; signal?: AbortSignal },
+  options: { timeoutMs: number; signal?: AbortSignal; skipVerdicts?: number },
 ): Promise<void> {
-  let result;
-  try {
-    result = await execInContainer(docker, containerId, {
-      cmd: ['sh', '-c', WAIT_SCRIPT],
-      cwd: '/',
-      timeoutMs: options.timeoutMs,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-  } catch (error) {
-    throw await notReady(docker, containerId, describeError(error), error);
-  }
-  const status = result.stdout.trim();
-  if (status.startsWith('READY')) return;
-  if (status.startsWith('FAILED')) {
+  const outcome = await watchLog(docker, containerId, options).catch((error: unknown) => ({ kind: 'error' as const, error }));
+  if (outcome.kind === 'ready') return;
+  if (outcome.kind === 'failed') {
     throw new NexoraError(
       'workstation-failed',
-      `The workstation's start script failed: ${status.slice(6).trim() || 'no reason given'}. Its log: \`docker logs ${containerId.slice(0, 12)}\`.`,
+      `The workstation's start script failed: ${outcome.reason || 'no reason given'}. Its log: \`docker logs ${containerId.slice(0, 12)}\`.`,
     );
   }
-  if (result.aborted) throw new NexoraError('aborted', 'Waiting for the workstation was aborted.');
-  if (result.timedOut) {
+  if (options.signal?.aborted) throw new NexoraError('aborted', 'Waiting for the workstation was aborted.');
+  if (outcome.kind === 'timeout') {
     throw new NexoraError(
       'workstation-not-ready',
-      `The workstation did not report READY within ${options.timeoutMs} ms. Its log: \`docker logs ${containerId.slice(0, 12)}\`; a loaded machine may need a longer start timeout.`,
+      `The workstation did not report READY within ${options.timeoutMs} ms. Its log: \`docker logs ${containerId.slice(0, 12)}\`; a loaded machine may need a longer start timeout (NEXORA_START_TIMEOUT).`,
     );
   }
-  throw await notReady(docker, containerId, `the status wait ended with code ${result.exitCode}`);
+  // The log ended without a verdict: the container stopped, or the engine dropped the stream.
+  const result = await execInContainer(docker, containerId, { cmd: ['cat', STATUS_FILE], cwd: '/', timeoutMs: 5000 }).catch(() => undefined);
+  const status = result?.stdout.trim() ?? '';
+  if (status.startsWith('READY')) return;
+  throw await notReady(docker, containerId, status ? `status ${status}` : 'its log ended', outcome.kind === 'error' ? outcome.error : undefined);
+}
+
+type LogOutcome = { kind: 'ready' } | { kind: 'failed'; reason: string } | { kind: 'timeout' } | { kind: 'ended' };
+
+const VERDICT = /^nexora-start: (READY|FAILED) ?(.*)$/gm;
+
+/**
+ * How many READY/FAILED lines the container's log holds: a restarted container keeps its
+ * old log, so a wait after a restart skips that many.
+ */
+export async function countVerdicts(docker: Docker, containerId: string): Promise<number> {
+  const buffer = await docker.getContainer(containerId).logs({ follow: false, stdout: true, stderr: true });
+  return [...buffer.toString('latin1').matchAll(VERDICT)].length;
+}
+
+function watchLog(docker: Docker, containerId: string, options: { timeoutMs: number; signal?: AbortSignal; skipVerdicts?: number }): Promise<LogOutcome> {
+  let skip = options.skipVerdicts ?? 0;
+  return new Promise((resolve, reject) => {
+    let stream: NodeJS.ReadableStream | undefined = undefined;
+    let text = '';
+    let settled = false;
+    const finish = (outcome: LogOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      destroyStream(stream);
+      resolve(outcome);
+    };
+    const onAbort = (): void => finish({ kind: 'ended' });
+    const timer = setTimeout(() => finish({ kind: 'timeout' }), options.timeoutMs);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        text += chunk.toString('utf8');
+        const complete = text.lastIndexOf('\n') + 1;
+        for (const match of text.slice(0, complete).matchAll(VERDICT)) {
+          if (skip > 0) {
+            skip--;
+            continue;
+          }
+          finish(match[1] === 'READY' ? { kind: 'ready' } : { kind: 'failed', reason: match[2] ?? '' });
+          break;
+        }
+        // Only the unfinished last line matters for the next chunk.
+        text = text.slice(complete);
+        callback();
+      },
+    });
+    docker
+      .getContainer(containerId)
+      .logs({ follow: true, stdout: true, stderr: true })
+      .then((logs) => {
+        stream = logs;
+        if (settled) {
+          destroyStream(stream);
+          return;
+        }
+        docker.modem.demuxStream(stream, sink, sink);
+        stream.on('end', () => finish({ kind: 'ended' }));
+        stream.on('close', () => finish({ kind: 'ended' }));
+        stream.on('error', () => finish({ kind: 'ended' }));
+      })
+      .catch((error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      });
+  });
 }
 
 async function notReady(docker: Docker, containerId: string, detail: string, cause?: unknown): Promise<NexoraError> {
@@ -112,4 +176,9 @@ function readGreeting(host: string, port: number, timeoutMs: number): Promise<st
     socket.on('error', (error) => finish(error));
     socket.on('close', () => finish(new Error('closed before greeting')));
   });
+}
+
+function destroyStream(stream: NodeJS.ReadableStream | undefined): void {
+  const destroyable = stream as { destroy?: () => void } | undefined;
+  destroyable?.destroy?.();
 }
