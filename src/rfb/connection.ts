@@ -214,7 +214,10 @@ export class RfbConnection {
         throw protocolError(`rectangle ${rect.width}x${rect.height}+${rect.x}+${rect.y} lies outside the ${mirror.width}x${mirror.height} framebuffer`);
       }
       pixelsTouched += rect.width * rect.height;
-      if (pixelsTouched > limits.maxUpdatePixels) throw protocolError(`one update touches more than ${limits.maxUpdatePixels} pixels`);
+      // Bounded by the screen too: CopyRect and fills cost CPU per pixel for a few bytes each,
+      // and a legitimate update covers the screen a few times at most.
+      const budget = Math.min(limits.maxUpdatePixels, 8 * mirror.width * mirror.height + 65_536);
+      if (pixelsTouched > budget) throw protocolError(`one update touches more than ${budget} pixels`);
       this.#options.stats.rectsByEncoding[encoding] = (this.#options.stats.rectsByEncoding[encoding] ?? 0) + 1;
       if (await decoder(context, rect)) changed.push(rect);
     }

@@ -1,3 +1,16 @@
+/**
+ * An RFB 3.8 (VNC) client library: one persistent connection with a host-side framebuffer
+ * mirror, key and pointer events, and X keysyms for text, key names and chords.
+ *
+ *   const client = await RfbClient.connect({ host, port, password, timeoutMs: 10_000 });
+ *   const sentAt = performance.now();
+ *   client.typeKeys(keyEventsForInput({ text: 'ls\n', keys: ['ctrl+l'] }));
+ *   await client.waitForQuiet({ quietMs: 100, since: sentAt, timeoutMs: 2000 });
+ *   const { width, height, data } = client.snapshot(); // RGBA
+ *   client.close();
+ *
+ * It imports nothing of the app besides errors.
+ */
 export { RfbClient } from './rfb-client.js';
 export type { RfbClientEvents, RfbClientState, RfbConnectOptions, RfbReconnectOptions, RfbSnapshot } from './rfb-client.js';
 export type { RfbStats } from './connection.js';

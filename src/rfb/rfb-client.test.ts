@@ -201,8 +201,8 @@ describe('RfbClient input and server messages', () => {
     expect(() => client.pointer(-1, 0)).toThrow(NexoraError);
     expect(() => client.sendCutText('€')).toThrow(NexoraError);
 
-    const bell = new Promise((resolve) => client.once('rfb-bell', () => resolve('rang')));
-    const cutText = new Promise((resolve) => client.once('rfb-cut-text', resolve));
+    const bell = new Promise((resolve) => client.once('rfb-bell-ring', () => resolve('rang')));
+    const cutText = new Promise((resolve) => client.once('rfb-cut-text-receive', resolve));
     const text = Buffer.from('from server é', 'latin1');
     const header = Buffer.alloc(8);
     header[0] = 3;
@@ -240,12 +240,14 @@ describe('RfbClient failures', () => {
     ['an unrequested Cursor pseudo-encoding', 'encoding -239 was not requested', () => [rectHeader(0, 0, 4, 4, -239)]],
     ['a CopyRect source outside the framebuffer', 'CopyRect source', () => [encodeCopyRect({ x: 0, y: 0, width: 10, height: 10, sourceX: 195, sourceY: 0 })]],
     ['a DesktopSize beyond the limits', 'exceeds the limits', () => [rectHeader(0, 0, 20000, 10, -223)]],
-  ])('closes with rfb-protocol on %s', async (_name, message, rects) => {
+    ['an update whose CopyRects cover the screen more than 8 times', 'one update touches more than', () =>
+      Array.from({ length: 12 }, () => encodeCopyRect({ x: 0, y: 0, width: 200, height: 120, sourceX: 0, sourceY: 0 })), 12],
+  ] as Array<[string, string, (peer: FakeRfbPeer) => Buffer[], number?]>)('closes with rfb-protocol on %s', async (_name, message, rects, rectCount) => {
     const { client, peer } = await setUp();
     const closed = new Promise<{ error?: NexoraError }>((resolve) => client.once('rfb-connection-closed', resolve));
     const parts = rects(peer);
     const header = Buffer.alloc(4);
-    header.writeUInt16BE(1, 2);
+    header.writeUInt16BE(rectCount ?? 1, 2);
     peer.send(Buffer.concat([header, ...parts]));
     const { error } = await closed;
     expect(error?.code).toBe('rfb-protocol');

@@ -47,8 +47,8 @@ export interface RfbSnapshot {
 export interface RfbClientEvents {
   'rfb-framebuffer-update': [{ rects: RfbRect[]; at: number }];
   'rfb-desktop-resize': [{ width: number; height: number }];
-  'rfb-bell': [];
-  'rfb-cut-text': [{ text: string }];
+  'rfb-bell-ring': [];
+  'rfb-cut-text-receive': [{ text: string }];
   'rfb-connection-lost': [{ error: NexoraError }];
   'rfb-connection-restored': [{ attempt: number }];
   'rfb-connection-closed': [{ error?: NexoraError }];
@@ -151,6 +151,7 @@ export class RfbClient extends EventEmitter<RfbClientEvents> {
 
   /** Sends key events in one write, in order. */
   typeKeys(events: readonly KeyEvent[]): void {
+    if (events.length === 0) return;
     const message = Buffer.allocUnsafe(events.length * 8);
     events.forEach((event, index) => {
       if (!Number.isInteger(event.keysym) || event.keysym < 0 || event.keysym > 0xffffffff) {
@@ -202,8 +203,8 @@ export class RfbClient extends EventEmitter<RfbClientEvents> {
       handlers: {
         onUpdate: (rects) => this.#onUpdate(rects),
         onResize: (width, height) => this.emit('rfb-desktop-resize', { width, height }),
-        onBell: () => this.emit('rfb-bell'),
-        onCutText: (text) => this.emit('rfb-cut-text', { text }),
+        onBell: () => this.emit('rfb-bell-ring'),
+        onCutText: (text) => this.emit('rfb-cut-text-receive', { text }),
       },
     });
     this.name = connection.init?.name ?? '';
