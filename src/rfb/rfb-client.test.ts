@@ -81,6 +81,12 @@ describe('RfbClient handshake', () => {
     expect(NexoraError.is(aborted, 'aborted')).toBe(true);
   });
 
+  it('rejects impossible options, naming the field', async () => {
+    await expect(RfbClient.connect({ host: '127.0.0.1', port: 70000 })).rejects.toThrow(/option port/);
+    await expect(RfbClient.connect({ host: '127.0.0.1', port: 5900, reconnect: { attempts: 0 } })).rejects.toThrow(/option reconnect/);
+    await expect(RfbClient.connect({ host: '', port: 5900 })).rejects.toSatisfy((error) => NexoraError.is(error, 'invalid-argument'));
+  });
+
   it('rejects a framebuffer larger than the limits', async () => {
     const server = await FakeRfbServer.start({ width: 16385, height: 1 });
     cleanups.push(() => server.close());

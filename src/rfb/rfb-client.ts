@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { NexoraError, describeError } from '../errors.js';
 import { encodeClientCutText, encodePointerEvent, writeKeyEvent } from './client-messages.js';
+import { checkConnectOptions } from './connect-options.js';
 import { RfbConnection, type RfbStats } from './connection.js';
 import { DirtyRegion, type RfbRect } from './dirty-region.js';
 import { defaultPixelEncodings, encodingList, type RfbPixelEncoding } from './encodings.js';
@@ -84,9 +85,7 @@ export class RfbClient extends EventEmitter<RfbClientEvents> {
 
   /** Connects, authenticates and starts mirroring; rejects with a NexoraError. */
   static async connect(options: RfbConnectOptions): Promise<RfbClient> {
-    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
-      throw new NexoraError('invalid-argument', `VNC port ${options.port} is not a TCP port (1-65535).`);
-    }
+    checkConnectOptions({ ...options, signal: undefined });
     const client = new RfbClient(options);
     await client.#open(options.signal);
     return client;
