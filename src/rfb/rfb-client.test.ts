@@ -176,8 +176,9 @@ describe('RfbClient framebuffer mirror', () => {
     expect(tracker.take()).toEqual([]);
 
     const since = performance.now();
-    const timer = setInterval(() => peer.sendUpdate([encodeRaw(0, 0, makeTestImage(5, 5, Math.floor(Math.random() * 1000) + 1))]), 20);
-    const busy = await client.waitForQuiet({ quietMs: 100, timeoutMs: 300, since });
+    // Changes every 10 ms never leave 250 ms of quiet (generous: this machine may be loaded).
+    const timer = setInterval(() => peer.sendUpdate([encodeRaw(0, 0, makeTestImage(5, 5, Math.floor(Math.random() * 1000) + 1))]), 10);
+    const busy = await client.waitForQuiet({ quietMs: 250, timeoutMs: 500, since });
     clearInterval(timer);
     expect(busy.outcome).toBe('timeout');
     const quiet = await client.waitForQuiet({ quietMs: 80, timeoutMs: 2000 });
