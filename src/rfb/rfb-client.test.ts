@@ -43,9 +43,17 @@ describe('RfbClient handshake', () => {
     expect(request).toEqual({ type: 'update-request', incremental: false, x: 0, y: 0, width: 200, height: 120 });
   });
 
-  it.each([3, 7, 8] as const)('authenticates with the right password on an RFB 3.%i server', async (minorVersion) => {
-    const { client } = await setUp({ minorVersion, password: 'hunter22' }, { password: 'hunter22' });
+  it.each([
+    [3, 'hunter22'],
+    [7, 'hunter22'],
+    [8, 'hunter22'],
+    [3, undefined],
+    [7, undefined],
+  ] as const)('connects to an RFB 3.%i server with password %s', async (minorVersion, password) => {
+    const { client, peer } = await setUp({ minorVersion, password, width: 33, height: 17 }, { password });
     expect(client.state).toBe('connected');
+    expect([client.width, client.height]).toEqual([33, 17]);
+    await peer.waitForMessage((message) => message.type === 'update-request');
   });
 
   it('rejects a wrong password with rfb-auth-failed and the server reason', async () => {
