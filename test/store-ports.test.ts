@@ -134,6 +134,12 @@ describe.each(engines)('port allocation on %s', (engine) => {
     }
   });
 
+  it('refuses to allocate to a session the store does not have', async () => {
+    const allocator = new PortAllocator({ vncRange: [28000, 28001], cdpRange: [29000, 29001], isPortFree: always });
+    await expect(allocator.allocate(db, newSessionId())).rejects.toSatisfy((error) => NexoraError.is(error, 'session-not-found'));
+    expect(await allocatedCounts(28000, 29001)).toEqual({ vnc: 0, cdp: 0 });
+  });
+
   it('refuses bad or overlapping ranges', () => {
     expect(() => new PortAllocator({ vncRange: [6000, 5000] })).toThrow(/not valid/);
     expect(() => new PortAllocator({ vncRange: [9000, 9300] })).toThrow(/overlaps/);

@@ -85,6 +85,8 @@ describe.each(engines)('store on %s', (engine) => {
       expect(starting.map((row) => row.id)).not.toContain(other);
       const both = await sessions.list({ statuses: ['starting', 'active'] });
       expect(both.map((row) => row.id)).toEqual(expect.arrayContaining([id, other]));
+      await expect(sessions.create({ id, userId: 'u', model: 'm', provider: 'p' })).rejects.toThrow(/already exists/);
+      await expect(sessions.create({ id: 'has space' as SessionId, userId: 'u', model: 'm', provider: 'p' })).rejects.toSatisfy((error) => NexoraError.is(error, 'invalid-argument'));
       await expect(sessions.list({ status: 'bogus' as never })).rejects.toSatisfy((error) => NexoraError.is(error, 'invalid-argument'));
     });
 
@@ -157,7 +159,7 @@ describe.each(engines)('store on %s', (engine) => {
       const events = new EventStore(db);
       await expect(events.record({ sessionId: id, kind: 'ToolCall' })).rejects.toSatisfy((error) => NexoraError.is(error, 'invalid-argument'));
       await expect(events.record({ sessionId: id, kind: 'tool-call', durationMs: -1 })).rejects.toSatisfy((error) => NexoraError.is(error, 'invalid-argument'));
-      await expect(events.record({ sessionId: newSessionId(), kind: 'tool-call' })).rejects.toThrow();
+      await expect(events.record({ sessionId: newSessionId(), kind: 'tool-call' })).rejects.toSatisfy((error) => NexoraError.is(error, 'session-not-found'));
     });
 
     it('runs payloads through the redactor before writing them', async () => {
@@ -184,7 +186,7 @@ describe.each(engines)('store on %s', (engine) => {
       expect(await vnc.closeAll(id)).toBe(1);
       expect(await vnc.list({ sessionId: id, status: 'active' })).toHaveLength(0);
       await expect(vnc.touch(opened.id)).rejects.toSatisfy((error) => NexoraError.is(error, 'session-not-found'));
-      await expect(vnc.open({ sessionId: newSessionId(), containerId: 'c1', vncPort: 5905, cdpPort: 9230 })).rejects.toThrow();
+      await expect(vnc.open({ sessionId: newSessionId(), containerId: 'c1', vncPort: 5905, cdpPort: 9230 })).rejects.toSatisfy((error) => NexoraError.is(error, 'session-not-found'));
     });
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { NexoraError } from '../errors.js';
 import type { Db, Queryable } from './db.js';
 import type { SessionId } from './session-id.js';
+import { sqlState, sqlStates, unknownSession } from './sql-error.js';
 
 export interface EventInput {
   sessionId: SessionId;
@@ -56,10 +57,15 @@ export class EventStore {
       throw new NexoraError('invalid-argument', `Event duration ${input.durationMs} is not a finite number of milliseconds ≥ 0.`);
     }
     const payload = this.options.redact ? this.options.redact(input.payload ?? {}) : (input.payload ?? {});
-    const rows = await tx.query<EventRow>(
-      'INSERT INTO events (session_id, kind, payload, duration_ms) VALUES ($1, $2, $3::jsonb, $4) RETURNING id, session_id, at, kind, payload, duration_ms',
-      [input.sessionId, input.kind, JSON.stringify(payload), input.durationMs ?? null],
-    );
+    const rows = await tx
+      .query<EventRow>(
+        'INSERT INTO events (session_id, kind, payload, duration_ms) VALUES ($1, $2, $3::jsonb, $4) RETURNING id, session_id, at, kind, payload, duration_ms',
+        [input.sessionId, input.kind, JSON.stringify(payload), input.durationMs ?? null],
+      )
+      .catch((error: unknown) => {
+        if (sqlState(error) === sqlStates.foreignKeyViolation) throw unknownSession(input.sessionId, error);
+        throw error;
+      });
     const row = rows[0];
     if (!row) throw new NexoraError('database-failed', 'Inserting an event returned no row.');
     return toRecord(row);

@@ -3,6 +3,7 @@ import { NexoraError } from '../errors.js';
 import { inTransaction, isDb, type Db, type Queryable } from './db.js';
 import { isLocalPortFree } from './port-probe.js';
 import type { SessionId } from './session-id.js';
+import { sqlState, sqlStates, unknownSession } from './sql-error.js';
 
 export type PortRange = readonly [low: number, high: number];
 export type PortType = 'vnc' | 'cdp';
@@ -139,7 +140,10 @@ export class PortAllocator {
         busy.push(port);
         continue;
       }
-      await tx.query('UPDATE port_allocations SET is_allocated = true, session_id = $2, allocated_at = now() WHERE port = $1', [port, sessionId]);
+      await tx.query('UPDATE port_allocations SET is_allocated = true, session_id = $2, allocated_at = now() WHERE port = $1', [port, sessionId]).catch((error: unknown) => {
+        if (sqlState(error) === sqlStates.foreignKeyViolation) throw unknownSession(sessionId, error);
+        throw error;
+      });
       return port;
     }
   }

@@ -1,5 +1,6 @@
 import { NexoraError } from '../errors.js';
 import type { Db, Queryable } from './db.js';
+import { sqlState, sqlStates } from './sql-error.js';
 import { releasePorts } from './port-allocator.js';
 import type { SessionId } from './session-id.js';
 import { isFinalStatus, nextStatuses, previousStatuses, sessionStatuses, type SessionStatus } from './session-status.js';
@@ -62,13 +63,22 @@ export class SessionStore {
   constructor(private readonly db: Db) {}
 
   async create(input: CreateSessionInput): Promise<SessionRecord> {
-    return this.db.transaction(async (tx) => {
+    const created = this.db.transaction(async (tx) => {
       const rows = await tx.query<SessionRow>(
         `INSERT INTO sessions (id, user_id, model, provider, workspace_dir) VALUES ($1, $2, $3, $4, $5) RETURNING ${columns}`,
         [input.id, input.userId, input.model, input.provider, input.workspaceDir ?? null],
       );
       await recordEvent(tx, input.id, 'session-create', { userId: input.userId, model: input.model, provider: input.provider, workspaceDir: input.workspaceDir ?? null });
       return toRecord(single(rows));
+    });
+    return created.catch((error: unknown) => {
+      if (sqlState(error) === sqlStates.uniqueViolation) {
+        throw new NexoraError('invalid-argument', `A session ${input.id} already exists: create sessions with a new id (newSessionId()).`, { cause: error });
+      }
+      if (sqlState(error) === sqlStates.checkViolation) {
+        throw new NexoraError('invalid-argument', `"${input.id.slice(0, 40)}" is not a valid session id: use letters, digits, "_" and "-" (newSessionId() makes one).`, { cause: error });
+      }
+      throw error;
     });
   }
 

@@ -2,6 +2,7 @@ import { NexoraError } from '../errors.js';
 import type { Db } from './db.js';
 import { randomBase32 } from './session-id.js';
 import type { SessionId } from './session-id.js';
+import { sqlState, sqlStates, unknownSession } from './sql-error.js';
 
 export interface VncSessionRecord {
   id: string;
@@ -34,10 +35,18 @@ export class VncSessionStore {
   constructor(private readonly db: Db) {}
 
   async open(input: { sessionId: SessionId; containerId: string; vncPort: number; cdpPort: number }): Promise<VncSessionRecord> {
-    const rows = await this.db.query<VncSessionRow>(
-      `INSERT INTO vnc_sessions (id, session_id, container_id, vnc_port, cdp_port) VALUES ($1, $2, $3, $4, $5) RETURNING ${columns}`,
-      [`vnc_${randomBase32(20)}`, input.sessionId, input.containerId, input.vncPort, input.cdpPort],
-    );
+    const rows = await this.db
+      .query<VncSessionRow>(`INSERT INTO vnc_sessions (id, session_id, container_id, vnc_port, cdp_port) VALUES ($1, $2, $3, $4, $5) RETURNING ${columns}`, [
+        `vnc_${randomBase32(20)}`,
+        input.sessionId,
+        input.containerId,
+        input.vncPort,
+        input.cdpPort,
+      ])
+      .catch((error: unknown) => {
+        if (sqlState(error) === sqlStates.foreignKeyViolation) throw unknownSession(input.sessionId, error);
+        throw error;
+      });
     return toRecord(expectRow(rows, input.sessionId));
   }
 

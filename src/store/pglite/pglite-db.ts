@@ -19,6 +19,9 @@ export class PgliteDb implements Db {
   readonly kind = 'pglite' as const;
   readonly location: string;
   private closed = false;
+  // PGlite runs one statement or transaction at a time already; this queue also covers
+  // withConnection, whose raw BEGIN…COMMIT scripts PGlite cannot see as one unit.
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly database: PGlite,
@@ -45,26 +48,40 @@ export class PgliteDb implements Db {
   }
 
   async query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    const result = await this.database.query<T>(sql, params as unknown[]);
-    return result.rows;
+    return this.exclusive(() => this.directQuery<T>(sql, params));
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.database.transaction(async (tx) =>
+    return this.exclusive(() =>
+      this.database.transaction(async (tx) =>
+        fn({
+          query: async <R>(sql: string, params: readonly unknown[] = []) => (await tx.query<R>(sql, params as unknown[])).rows,
+        }),
+      ),
+    );
+  }
+
+  /** The one connection, for scripts; nothing else runs until `fn` settles. */
+  async withConnection<T>(fn: (connection: ScriptConnection) => Promise<T>): Promise<T> {
+    return this.exclusive(() =>
       fn({
-        query: async <R>(sql: string, params: readonly unknown[] = []) => (await tx.query<R>(sql, params as unknown[])).rows,
+        query: (sql, params) => this.directQuery(sql, params),
+        exec: async (sql) => {
+          await this.database.exec(sql);
+        },
       }),
     );
   }
 
-  /** The one connection, for scripts. Nothing else may run while `fn` does. */
-  async withConnection<T>(fn: (connection: ScriptConnection) => Promise<T>): Promise<T> {
-    return fn({
-      query: (sql, params) => this.query(sql, params),
-      exec: async (sql) => {
-        await this.database.exec(sql);
-      },
-    });
+  private async directQuery<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    const result = await this.database.query<T>(sql, params as unknown[]);
+    return result.rows;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   async close(): Promise<void> {
