@@ -87,10 +87,10 @@ export class RfbConnection {
       this.#reader.push(chunk);
     });
     this.socket.on('error', (error) => {
-      this.end(new NexoraError('rfb-closed', `The VNC connection to ${options.host}:${options.port} failed: ${describeError(error)}.`, { cause: error }));
+      this.end(new NexoraError('rfb-closed', `The VNC connection to ${options.host}:${options.port} failed: ${describeError(error)}. Check that the VNC server is running and listening there.`, { cause: error }));
     });
     this.socket.on('close', () => {
-      this.end(new NexoraError('rfb-closed', `The VNC server at ${options.host}:${options.port} closed the connection.`));
+      this.end(new NexoraError('rfb-closed', `The VNC server at ${options.host}:${options.port} closed the connection (it may have stopped or restarted).`));
     });
   }
 
