@@ -11,8 +11,8 @@ import { formatUsd, type Cost } from '../../providers/cost.js';
 import { ProviderRegistry } from '../../providers/registry.js';
 import { routingStrategies } from '../../providers/router.js';
 import { createRedactor, MasterKeyStore, ProviderKeyStore } from '../../secrets/index.js';
-import { openSessionManager } from '../../sessions/open-session-manager.js';
-import { EventStore, parseSessionId, type SessionId } from '../../store/index.js';
+import { openSessionManager, type OpenedSessionManager } from '../../sessions/open-session-manager.js';
+import { EventStore, parseSessionId, type Db, type SessionId } from '../../store/index.js';
 import { connectTools } from '../../tools/connect-tools.js';
 import { formatDuration } from '../output.js';
 import { openCliDatabase } from './db.js';
@@ -28,7 +28,22 @@ const runFlags = z.strictObject({
   json: z.boolean().optional(),
   keep: z.boolean().optional(),
 });
-type RunFlags = z.infer<typeof runFlags>;
+export type RunFlags = z.infer<typeof runFlags>;
+
+/** What `runTask` can be given instead of opening it itself (tests pass their own store and engine scope). */
+export interface RunTaskDependencies {
+  db?: Db;
+  openManager?: (db: Db) => Promise<OpenedSessionManager>;
+  stdout?: NodeJS.WritableStream;
+  /** Aborting it interrupts the run as Ctrl+C does. */
+  signal?: AbortSignal;
+  onEvent?: (event: AgentEvent, sessionId: SessionId) => void;
+}
+
+export interface RunTaskResult extends RunResult {
+  sessionId: SessionId;
+  sessionStopped: boolean;
+}
 
 /** `nexora run "task"`: one agent run on a session's workstation, streamed as it goes. */
 export function registerRunCommand(program: Command): void {
@@ -56,14 +71,15 @@ export function registerRunCommand(program: Command): void {
     });
 }
 
-async function runTask(flags: RunFlags): Promise<RunResult> {
+/** Runs the agent on a task from start to summary (the body of `nexora run`). */
+export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies = {}): Promise<RunTaskResult> {
   const workspace = resolve(flags.workspace);
   if (!statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) {
     throw new NexoraError('invalid-argument', `Invalid --workspace: ${workspace} is not a directory.`);
   }
   const { config } = await loadConfig({ workspace });
-  const out = new RunPrinter(flags.json === true);
-  const db = await openCliDatabase();
+  const out = new RunPrinter(flags.json === true, dependencies.stdout ?? process.stdout);
+  const db = dependencies.db ?? (await openCliDatabase());
   try {
     const keys = new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(nexoraPaths()) });
     const registry = new ProviderRegistry({ providers: config.providers, models: config.models, keys });
@@ -80,7 +96,7 @@ async function runTask(flags: RunFlags): Promise<RunResult> {
     const secrets = (await Promise.all(candidates.map((candidate) => registry.apiKeyFor(candidate.info.provider)))).flatMap((found) => (found.key ? [found.key] : []));
     const events = new EventStore(db, { redact: createRedactor(secrets) });
 
-    const opened = await openSessionManager({ db });
+    const opened = dependencies.openManager ? await dependencies.openManager(db) : await openSessionManager({ db });
     try {
       const manager = opened.manager;
       await manager.reconcile();
@@ -92,6 +108,8 @@ async function runTask(flags: RunFlags): Promise<RunResult> {
       out.note(`session ${sessionId} (${claimed ? 'resumed' : started.fromPool ? 'from the warm pool' : 'cold start'}, ${formatDuration(started.durationMs)}), workspace ${started.session.workspaceDir ?? workspace}`);
       const connected = await connectTools(started.workstation);
       const controller = new AbortController();
+      if (dependencies.signal?.aborted) controller.abort();
+      dependencies.signal?.addEventListener('abort', () => controller.abort(), { once: true });
       const onInterrupt = (): void => {
         if (controller.signal.aborted) process.exit(130);
         out.note('interrupting: finishing the current step cleanly (Ctrl+C again to quit at once)');
@@ -118,7 +136,10 @@ async function runTask(flags: RunFlags): Promise<RunResult> {
           },
           signal: controller.signal,
         });
-        run.events.subscribe((event) => out.event(event));
+        run.events.subscribe((event) => {
+          out.event(event);
+          dependencies.onEvent?.(event, sessionId);
+        });
         result = await run.result;
       } finally {
         process.off('SIGINT', onInterrupt);
@@ -128,12 +149,12 @@ async function runTask(flags: RunFlags): Promise<RunResult> {
       const stop = !claimed && !flags.keep && (result.outcome === 'completed' || result.outcome === 'failed');
       if (stop) await manager.stopContainer(sessionId, { reason: `run ${result.outcome}` });
       out.summary(result, sessionId, stop);
-      return result;
+      return { ...result, sessionId, sessionStopped: stop };
     } finally {
       await opened.close();
     }
   } finally {
-    await db.close();
+    if (!dependencies.db) await db.close();
   }
 }
 
@@ -141,7 +162,10 @@ async function runTask(flags: RunFlags): Promise<RunResult> {
 class RunPrinter {
   private inText = false;
 
-  constructor(private readonly json: boolean) {}
+  constructor(
+    private readonly json: boolean,
+    private readonly stdout: NodeJS.WritableStream,
+  ) {}
 
   note(line: string): void {
     if (this.json) this.write({ type: 'note', message: line });
@@ -161,9 +185,9 @@ class RunPrinter {
         this.line(`\nstep ${event.step} · ${event.model}`);
         break;
       case 'text-delta':
-        if (!this.inText) process.stdout.write('  ');
+        if (!this.inText) this.stdout.write('  ');
         this.inText = true;
-        process.stdout.write(event.text.replace(/\n/g, '\n  '));
+        this.stdout.write(event.text.replace(/\n/g, '\n  '));
         break;
       case 'model-retry':
         this.line(`  ↻ ${event.failure} (${event.error.slice(0, 120)}); retry ${event.attempt} in ${formatDuration(event.delayMs)}`);
@@ -198,13 +222,13 @@ class RunPrinter {
   }
 
   private line(text: string): void {
-    if (this.inText) process.stdout.write('\n');
+    if (this.inText) this.stdout.write('\n');
     this.inText = false;
-    process.stdout.write(`${text}\n`);
+    this.stdout.write(`${text}\n`);
   }
 
   private write(value: unknown): void {
-    process.stdout.write(`${JSON.stringify(value)}\n`);
+    this.stdout.write(`${JSON.stringify(value)}\n`);
   }
 }
 
