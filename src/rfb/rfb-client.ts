@@ -180,6 +180,20 @@ export class RfbClient extends EventEmitter<RfbClientEvents> {
     this.#finish(undefined);
   }
 
+  /**
+   * Emits without letting a listener's exception into the protocol loop, where it would be
+   * mistaken for bad server data; it is rethrown on its own, as Node reports listener bugs.
+   */
+  #emit<Name extends keyof RfbClientEvents>(name: Name, ...args: RfbClientEvents[Name]): void {
+    try {
+      (this.emit as (name: Name, ...args: RfbClientEvents[Name]) => boolean)(name, ...args);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
   #write(data: Buffer): void {
     const connection = this.#connection;
     if (this.#state !== 'connected' || !connection?.isOpen) {
@@ -201,9 +215,9 @@ export class RfbClient extends EventEmitter<RfbClientEvents> {
       timeoutMs: this.#options.timeoutMs ?? 10_000,
       handlers: {
         onUpdate: (rects) => this.#onUpdate(rects),
-        onResize: (width, height) => this.emit('rfb-desktop-resize', { width, height }),
-        onBell: () => this.emit('rfb-bell-ring'),
-        onCutText: (text) => this.emit('rfb-cut-text-receive', { text }),
+        onResize: (width, height) => this.#emit('rfb-desktop-resize', { width, height }),
+        onBell: () => this.#emit('rfb-bell-ring'),
+        onCutText: (text) => this.#emit('rfb-cut-text-receive', { text }),
       },
     });
     this.name = connection.init?.name ?? '';
@@ -215,7 +229,7 @@ export class RfbClient extends EventEmitter<RfbClientEvents> {
     if (rects.length === 0) return;
     for (const tracker of this.#trackers) for (const rect of rects) tracker.add(rect);
     this.#waiter.notify();
-    this.emit('rfb-framebuffer-update', { rects, at: this.#waiter.lastUpdateAt });
+    this.#emit('rfb-framebuffer-update', { rects, at: this.#waiter.lastUpdateAt });
   }
 
   #onConnectionEnded(connection: RfbConnection, error: NexoraError): void {
@@ -227,7 +241,7 @@ export class RfbClient extends EventEmitter<RfbClientEvents> {
       return;
     }
     this.#state = 'reconnecting';
-    this.emit('rfb-connection-lost', { error });
+    this.#emit('rfb-connection-lost', { error });
     void this.#reconnect(reconnect ?? {}, error);
   }
 
@@ -251,7 +265,7 @@ export class RfbClient extends EventEmitter<RfbClientEvents> {
         this.#state = 'connected';
         // Everything on screen may have changed while we were away.
         this.#onUpdate([{ x: 0, y: 0, width: this.width, height: this.height }]);
-        this.emit('rfb-connection-restored', { attempt });
+        this.#emit('rfb-connection-restored', { attempt });
         return;
       } catch (error) {
         lastError = NexoraError.is(error) ? error : new NexoraError('rfb-closed', describeError(error), { cause: error });
@@ -270,6 +284,6 @@ export class RfbClient extends EventEmitter<RfbClientEvents> {
     this.#reconnectAbort.abort();
     this.#connection?.end(this.#closeError);
     this.#waiter.close(this.#closeError);
-    this.emit('rfb-connection-closed', { error });
+    this.#emit('rfb-connection-closed', { error });
   }
 }
