@@ -51,7 +51,8 @@ export async function openSessionManager(options: OpenSessionManagerOptions = {}
   const config = loadSessionConfig(env);
   const docker = options.docker ?? createDockerClient(env);
   await pingDocker(docker, { env });
-  const image = options.image ?? workstationImageTag();
+  // NEXORA_WORKSTATION_IMAGE pins an image (one built elsewhere, or an older definition).
+  const image = options.image ?? (env.NEXORA_WORKSTATION_IMAGE || workstationImageTag());
   if (!(await findImage(docker, image))) {
     throw new NexoraError('image-missing', `The workstation image ${image} is not built yet: build it with \`nexora image build\` (about a minute), then try again.`);
   }

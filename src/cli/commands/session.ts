@@ -55,7 +55,7 @@ function sessionIdArgument(value: string): ReturnType<typeof parseSessionId> {
 }
 
 export function registerSessionCommand(program: Command): void {
-  const session = program.command('session').description('start, list, stop and inspect sessions and their workstations');
+  const session = program.command('session').alias('sessions').description('start, list, stop and inspect sessions and their workstations');
 
   session
     .command('start')
@@ -127,7 +127,7 @@ export function registerSessionCommand(program: Command): void {
           session.id,
           session.status + (session.status === 'active' && container && container.state !== 'running' ? ` (${container.state})` : ''),
           age(session.createdAt),
-          session.vncPort ? `${session.vncPort}/${session.cdpPort ?? '-'}` : '-',
+          session.vncPort && (session.status === 'active' || session.status === 'starting') ? `${session.vncPort}/${session.cdpPort ?? '-'}` : '-',
           session.workspaceDir ?? '-',
         ]);
         printTable(['ID', 'STATUS', 'AGE', 'VNC/CDP', 'WORKSPACE'], rows);

@@ -51,7 +51,8 @@ const VERDICT = /^nexora-start: (READY|FAILED) ?(.*)$/gm;
  */
 export async function countVerdicts(docker: Docker, containerId: string): Promise<number> {
   const buffer = await docker.getContainer(containerId).logs({ follow: false, stdout: true, stderr: true });
-  return [...buffer.toString('latin1').matchAll(VERDICT)].length;
+  // Not demultiplexed: each line follows an 8-byte frame header, so no ^ anchor here.
+  return [...buffer.toString('latin1').matchAll(/nexora-start: (READY|FAILED)/g)].length;
 }
 
 function watchLog(docker: Docker, containerId: string, options: { timeoutMs: number; signal?: AbortSignal; skipVerdicts?: number }): Promise<LogOutcome> {
