@@ -264,6 +264,30 @@ describe.each(engines)('provider keys on %s', (engine) => {
     for (const provider of Object.keys(secrets)) await store.remove(provider);
   });
 
+  it('keeps every key readable when keys are set while rotations run, from separate connections', async () => {
+    // On the server a second pool stands in for a second process; PGlite has one connection.
+    const second = engine === 'postgres' ? await target.connect() : db;
+    try {
+      const other = new ProviderKeyStore({ db: second, masterKeys: new MasterKeyStore(paths) });
+      const names = Array.from({ length: 12 }, (_, index) => `concurrent-${index}`);
+      const results = await Promise.all([
+        ...names.map((name, index) => (index % 2 === 0 ? store : other).set(name, `key-${name}-0000000000000`)),
+        store.rotate(),
+        other.rotate(),
+        store.rotate(),
+      ]);
+      expect(results.filter((result) => 'keyId' in result && 'providerKeys' in result)).toHaveLength(3);
+      for (const name of names) expect(await other.get(name)).toBe(`key-${name}-0000000000000`);
+      const current = masterKeys.load().current.id;
+      const ids = await db.query<{ encryption_key_id: string }>('SELECT DISTINCT encryption_key_id FROM providers_auth');
+      expect(ids.map((row) => row.encryption_key_id)).toEqual([current]);
+      expect(readdirSync(paths.secrets)).toEqual(['master.key']);
+      for (const name of names) await store.remove(name);
+    } finally {
+      if (second !== db) await second.close();
+    }
+  });
+
   it('keeps the old key working when rotation fails before the commit', async () => {
     await store.set('openai', 'sk-failed-rotation-0000000042');
     const before = readFileSync(paths.masterKey);

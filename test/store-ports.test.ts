@@ -60,7 +60,7 @@ describe.each(engines)('port allocation on %s', (engine) => {
       const [{ error, id: last }] = failures as [{ error: unknown; id: SessionId }];
       expect(error).toBeInstanceOf(PortsExhaustedError);
       expect(NexoraError.is(error, 'ports-exhausted')).toBe(true);
-      expect((error as Error).message).toMatch(/session\(s\) hold ports.*Stop sessions/);
+      expect((error as Error).message).toMatch(/session\(s\) hold ports.*nexora session stop.*nexora session gc/);
       // A later attempt sees all 100 holders.
       const again = await allocator.allocate(db, last).catch((caught: unknown) => caught);
       expect((again as PortsExhaustedError).holderCount).toBe(100);

@@ -40,7 +40,7 @@ export class PortsExhaustedError extends NexoraError {
     super(
       'ports-exhausted',
       `No free ${name} port in ${range[0]}–${range[1]}: ${holderCount} session(s) hold ports${elsewhere}. ` +
-        `Stop sessions you no longer need (\`nexora sessions list\` shows them; ending a session frees its ports), or configure a wider ${name} port range.`,
+        `Stop sessions you no longer need (\`nexora session list\`, then \`nexora session stop <id>\`), release ports leaked by crashed ones with \`nexora session gc\`, or configure a wider ${name} port range.`,
     );
     this.name = 'PortsExhaustedError';
   }

@@ -14,7 +14,7 @@ export function newSessionId(): SessionId {
 /** Checks an id from outside (CLI argument, URL) and brands it. */
 export function parseSessionId(value: string): SessionId {
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(value)) {
-    throw new NexoraError('invalid-argument', `"${value.slice(0, 40)}" is not a session id: ids look like ses_k3v9… (see \`nexora sessions list\`).`);
+    throw new NexoraError('invalid-argument', `"${value.slice(0, 40)}" is not a session id: ids look like ses_k3v9… (see \`nexora session list\`).`);
   }
   return value as SessionId;
 }

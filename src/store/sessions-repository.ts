@@ -180,7 +180,7 @@ async function recordEvent(tx: Queryable, sessionId: string, kind: string, paylo
 }
 
 function notFound(id: string): NexoraError {
-  return new NexoraError('session-not-found', `No session ${id}: list sessions with \`nexora sessions list\`.`);
+  return new NexoraError('session-not-found', `No session ${id}: list sessions with \`nexora session list\`.`);
 }
 
 function single<T>(rows: T[]): T {
