@@ -96,7 +96,7 @@ export async function importRootfs(options: ImportRootfsOptions): Promise<string
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       bytes += chunk.length;
-      if (bytes - reported >= 100 * 1024 * 1024) {
+      if (bytes - reported >= 250 * 1024 * 1024) {
         reported = bytes;
         progress.progress(`imported ${Math.round(bytes / 1024 / 1024)} MB`);
       }

@@ -28,6 +28,8 @@ export const imageEnvironment: ReadonlyArray<readonly [string, string]> = [
   ['NEXORA_GEOMETRY', '1280x800'],
   ['NEXORA_VNC_PORT', '5900'],
   ['NEXORA_CDP_PORT', '9222'],
+  // screen's default, /run/screen, is on the read-only root in a hardened session.
+  ['SCREENDIR', '/run/nexora/screen'],
   // Names any uid through files start.sh writes (see start.sh for why this is safe).
   ['LD_PRELOAD', 'libnss_wrapper.so'],
   ['NSS_WRAPPER_PASSWD', '/run/nexora/passwd'],

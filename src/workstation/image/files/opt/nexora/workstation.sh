@@ -120,6 +120,7 @@ if [ ! -w "$HOME" ]; then
 fi
 cp -R -n --preserve=mode /etc/nexora/skel/. "$HOME"/ 2>/dev/null
 export USER=$(id -un 2>/dev/null || echo nexora) SHELL=${SHELL:-/bin/bash}
+[ -n "${SCREENDIR:-}" ] && mkdir -p -m 0700 "$SCREENDIR" 2>/dev/null
 workdir=/workspace
 [ -d "$workdir" ] || workdir=$HOME
 cd "$workdir" || cd "$HOME" || fail "cannot enter $workdir or $HOME"
@@ -134,8 +135,9 @@ else
 fi
 unset NEXORA_VNC_PASSWORD
 
-# A restarted container keeps /tmp when it is not a tmpfs: stale locks stop Xvfb.
-rm -f "/tmp/.X$display_number-lock" "/tmp/.X11-unix/X$display_number"
+# A restarted container keeps /tmp and /run/nexora when they are not tmpfs: stale X locks
+# stop Xvfb, and stale pid files could name unrelated processes.
+rm -f "/tmp/.X$display_number-lock" "/tmp/.X11-unix/X$display_number" "$run_dir"/*.pid
 
 # --- display, window manager, VNC, terminal -----------------------------------------
 # -noreset: without it Xvfb resets when its first client disconnects.

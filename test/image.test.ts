@@ -1,0 +1,219 @@
+import { chmodSync, chownSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StepPrinter, formatDuration } from '../src/cli/output.js';
+import { createDockerClient } from '../src/workstation/docker/docker-client.js';
+import { buildImage, type BuildImageResult } from '../src/workstation/image/index.js';
+import { ContainerTracker, execIn, memoryMiB, publishedPort, rfbHello, waitForReady, type WorkstationContainer } from './fixtures/image-containers.js';
+
+const docker: Docker = createDockerClient();
+const tracker = new ContainerTracker(docker);
+const workspaces: string[] = [];
+let build: BuildImageResult;
+
+function workspace(owner: { uid: number; gid: number }): string {
+  const path = mkdtempSync(join(tmpdir(), 'nexora-image-test-'));
+  workspaces.push(path);
+  try {
+    chownSync(path, owner.uid, owner.gid);
+  } catch {
+    // Not root: let any uid write instead.
+    chmodSync(path, 0o777);
+  }
+  return path;
+}
+
+beforeAll(async () => {
+  // Builds the image when its definition changed (3-5 minutes here, more when the machine
+  // is busy), else finds it current.
+  build = await buildImage({ docker, printer: new StepPrinter(process.stderr) });
+  console.log(`image ${build.tag}: ${build.built ? `built in ${formatDuration(build.durationMs)}` : 'current'}, ${(build.image.sizeBytes / 1024 / 1024).toFixed(0)} MiB`);
+}, 1_800_000);
+
+afterAll(async () => {
+  await tracker.removeAll();
+  for (const path of workspaces) rmSync(path, { recursive: true, force: true });
+});
+
+describe('nexora image build', () => {
+  it('is a no-op when the image of the current definition exists', async () => {
+    const started = performance.now();
+    const again = await buildImage({ docker });
+    const elapsed = performance.now() - started;
+    console.log(`no-op build: ${formatDuration(elapsed)}`);
+    expect(again.built).toBe(false);
+    expect(again.tag).toBe(build.tag);
+    expect(again.image.id).toBe(build.image.id);
+    expect(elapsed).toBeLessThan(5000);
+  });
+
+  it('labels the image with its definition', () => {
+    expect(build.tag).toMatch(/^nexora-workstation:[0-9a-f]{12}$/);
+    expect(build.image.definition?.slice(0, 12)).toBe(build.tag.split(':')[1]);
+    expect(build.image.recipe).toBe('mmdebstrap');
+  });
+});
+
+describe('a workstation as uid 1000 with a workspace', () => {
+  let workstation: WorkstationContainer;
+  let readyMs: number;
+
+  beforeAll(async () => {
+    workstation = await tracker.start({ image: build.tag, user: '1000:1000', workspace: workspace({ uid: 1000, gid: 1000 }) });
+    readyMs = await waitForReady(docker, workstation);
+    console.log(`plain workstation READY ${formatDuration(readyMs)} after start`);
+  });
+
+  it('becomes READY within seconds', () => {
+    expect(readyMs).toBeLessThan(10_000);
+  });
+
+  it('greets RFB 3.8 on its published VNC port, without a password when none is set', async () => {
+    const { hostIp, hostPort } = await publishedPort(workstation.container, '5900/tcp');
+    expect(hostIp).toBe('127.0.0.1');
+    const hello = await rfbHello(hostPort);
+    expect(hello.greeting).toBe('RFB 003.008\n');
+    expect(hello.securityTypes).toEqual([1]);
+  });
+
+  it('has the tmux session main in /workspace, seen by an exec as the same user', async () => {
+    const result = await execIn(docker, workstation.container, ['tmux', 'display-message', '-p', '-t', 'main', '#{session_name} #{pane_current_path}']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.trim()).toBe('main /workspace');
+  });
+
+  it.each(['Xvfb', 'x11vnc', 'fluxbox', 'xterm', 'vim', 'nvim', 'nano', 'emacs', 'ed', 'bash', 'zsh', 'fish', 'tmux', 'screen', 'htop', 'btop', 'git', 'gh', 'gcc', 'g++', 'make', 'cmake', 'python3', 'pip3', 'node', 'npm', 'go', 'chromium', 'chromedriver', 'convert', 'import', 'xdotool', 'scrot', 'tesseract'])(
+    'has %s on PATH',
+    async (tool) => {
+      const result = await execIn(docker, workstation.container, ['sh', '-c', `command -v "$1"`, 'sh', tool]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stdout.trim()).toMatch(/^\//);
+    },
+  );
+
+  it('has tesseract with English', async () => {
+    const result = await execIn(docker, workstation.container, ['tesseract', '--list-langs']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.split('\n').map((line) => line.trim())).toContain('eng');
+  });
+
+  it('idles within the memory target without Chromium', async () => {
+    const mib = await memoryMiB(workstation.container);
+    console.log(`idle memory without Chromium: ${mib.toFixed(1)} MiB`);
+    expect(mib).toBeLessThan(120);
+  });
+
+  it('start-chromium.sh makes /json/version answer on the published CDP port (127.0.0.1 only)', async () => {
+    const started = performance.now();
+    const result = await execIn(docker, workstation.container, ['/opt/nexora/start-chromium.sh']);
+    console.log(`start-chromium.sh: ${formatDuration(performance.now() - started)}`);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const { hostIp, hostPort } = await publishedPort(workstation.container, '9222/tcp');
+    expect(hostIp).toBe('127.0.0.1');
+    const response = await fetch(`http://127.0.0.1:${hostPort}/json/version`);
+    expect(response.status).toBe(200);
+    const version = (await response.json()) as { Browser?: string; webSocketDebuggerUrl?: string };
+    expect(version.Browser).toMatch(/Chrome\//);
+    // Chromium names the port the client used, so the URL works from the host as is.
+    expect(version.webSocketDebuggerUrl).toContain(`127.0.0.1:${hostPort}/devtools/browser/`);
+    const again = await execIn(docker, workstation.container, ['/opt/nexora/start-chromium.sh']);
+    expect(again.stdout).toContain('already answers');
+    console.log(`memory with Chromium: ${(await memoryMiB(workstation.container)).toFixed(1)} MiB`);
+  });
+
+  it('exits promptly with 0 on SIGTERM', async () => {
+    const started = performance.now();
+    await workstation.container.kill({ signal: 'SIGTERM' });
+    const exit = (await workstation.container.wait()) as { StatusCode: number };
+    const elapsed = performance.now() - started;
+    console.log(`SIGTERM to exit (Chromium running): ${formatDuration(elapsed)}`);
+    expect(exit.StatusCode).toBe(0);
+    expect(elapsed).toBeLessThan(2000);
+  });
+});
+
+describe('a hardened workstation as a uid missing from /etc/passwd', () => {
+  const owner = { uid: 1234, gid: 1234 };
+  let workstation: WorkstationContainer;
+  let hostWorkspace: string;
+  let readyMs: number;
+
+  beforeAll(async () => {
+    hostWorkspace = workspace(owner);
+    workstation = await tracker.start({
+      image: build.tag,
+      user: `${owner.uid}:${owner.gid}`,
+      workspace: hostWorkspace,
+      hardened: true,
+      env: ['NEXORA_VNC_PASSWORD=s3cret', 'NEXORA_CHROMIUM=1'],
+    });
+    readyMs = await waitForReady(docker, workstation);
+    console.log(`hardened workstation READY ${formatDuration(readyMs)} after start`);
+  });
+
+  it('becomes READY', () => {
+    expect(readyMs).toBeLessThan(10_000);
+  });
+
+  it('runs read-only, without capabilities, with limits', async () => {
+    const info = await workstation.container.inspect();
+    expect(info.HostConfig.ReadonlyRootfs).toBe(true);
+    expect(info.HostConfig.CapDrop).toEqual(['ALL']);
+    const write = await execIn(docker, workstation.container, ['touch', '/etc/nexora-probe']);
+    expect(write.exitCode).not.toBe(0);
+  });
+
+  it('names the uid: id -un, HOME and git work', async () => {
+    const result = await execIn(docker, workstation.container, ['bash', '-c', 'id -un; id -u; echo "$HOME"; git config --global user.name probe && git config --global user.name']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout.trim().split('\n')).toEqual(['nexora', String(owner.uid), '/home/nexora', 'probe']);
+  });
+
+  it('writes files in /workspace owned by that uid on the host', async () => {
+    const result = await execIn(docker, workstation.container, ['sh', '-c', 'echo hello > /workspace/probe.txt']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const stat = statSync(join(hostWorkspace, 'probe.txt'));
+    expect(stat.uid).toBe(owner.uid);
+    expect(stat.gid).toBe(owner.gid);
+  });
+
+  it('has the tmux session main, and screen works on the read-only root', async () => {
+    const result = await execIn(docker, workstation.container, ['tmux', 'has-session', '-t', 'main']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const screen = await execIn(docker, workstation.container, ['sh', '-c', 'screen -dmS probe sleep 30 && screen -ls probe']);
+    expect(screen.stdout).toContain('.probe');
+  });
+
+  it('started Chromium before READY (NEXORA_CHROMIUM=1), within the limits', async () => {
+    const { hostIp, hostPort } = await publishedPort(workstation.container, '9222/tcp');
+    expect(hostIp).toBe('127.0.0.1');
+    const response = await fetch(`http://127.0.0.1:${hostPort}/json/version`);
+    expect(response.status).toBe(200);
+    console.log(`hardened memory with Chromium: ${(await memoryMiB(workstation.container)).toFixed(1)} MiB`);
+  });
+
+  it('asks for the VNC password and keeps it out of the terminal', async () => {
+    const { hostPort } = await publishedPort(workstation.container, '5900/tcp');
+    const hello = await rfbHello(hostPort);
+    expect(hello.greeting).toBe('RFB 003.008\n');
+    expect(hello.securityTypes).toEqual([2]);
+    const environment = await execIn(docker, workstation.container, ['tmux', 'show-environment', '-g']);
+    expect(environment.exitCode).toBe(0);
+    expect(environment.stdout).not.toContain('NEXORA_VNC_PASSWORD');
+    const file = await execIn(docker, workstation.container, ['stat', '-c', '%a', '/run/nexora/vncpasswd']);
+    expect(file.stdout.trim()).toBe('600');
+  });
+
+  it('exits promptly with 0 on SIGTERM', async () => {
+    const started = performance.now();
+    await workstation.container.kill({ signal: 'SIGTERM' });
+    const exit = (await workstation.container.wait()) as { StatusCode: number };
+    const elapsed = performance.now() - started;
+    console.log(`SIGTERM to exit (hardened): ${formatDuration(elapsed)}`);
+    expect(exit.StatusCode).toBe(0);
+    expect(elapsed).toBeLessThan(2000);
+  });
+});
