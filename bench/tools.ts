@@ -24,7 +24,7 @@ type Row = { operation: string; ours: Sample; peerName: string; peer: Sample | u
 const rows: Row[] = [];
 
 try {
-  await tools.keyboard({ text: "export PS1='$ '; clear\n", wait: { pattern: /^\$ $/m } });
+  await tools.keyboard({ text: "export PS1='$ '; clear\n", wait: { pattern: /^\$$/m } });
   await tools.keyboard({ text: 'ls -la /usr/bin | head -40\n', wait: { quietMs: 200 } });
 
   // screen() with a fresh frame each time: a keystroke changes the display before each call.

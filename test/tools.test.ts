@@ -13,7 +13,7 @@ beforeAll(async () => {
   station = await startToolsWorkstation('tools');
   tools = station.connected.tools;
   // A quiet, predictable prompt for the checks below.
-  await tools.keyboard({ text: "export PS1='$ '; clear\n", wait: { pattern: /^\$ $/m, timeoutMs: 10_000 } });
+  await tools.keyboard({ text: "export PS1='$ '; clear\n", wait: { pattern: /^\$$/m, timeoutMs: 10_000 } });
 });
 
 afterAll(async () => {
@@ -47,7 +47,7 @@ describe('keyboard()', () => {
     const text = randomText(1000, 42);
     await tools.keyboard({ text: 'cat > typed.txt\n', wait: { quietMs: 100 } });
     await tools.keyboard({ text: `${text}\n`, wait: { quietMs: 300, timeoutMs: 20_000 } });
-    await tools.keyboard({ keys: ['ctrl+d'], wait: { pattern: /^\$ $/m } });
+    await tools.keyboard({ keys: ['ctrl+d'], wait: { pattern: /^\$$/m } });
     const written = readFileSync(join(station.workspace, 'typed.txt'), 'utf8');
     expect(written).toBe(`${text}\n`);
   });
@@ -55,7 +55,7 @@ describe('keyboard()', () => {
   it('edits a file in vim with Escape and :wq', async () => {
     await tools.execute("printf 'one\\ntwo\\n' > vim.txt");
     await tools.keyboard({ text: 'vim vim.txt\n', wait: { pattern: '"vim.txt"', timeoutMs: 10_000 } });
-    await tools.keyboard({ text: 'jothree\x1b:wq\n', wait: { pattern: /^\$ $/m, timeoutMs: 10_000 } });
+    await tools.keyboard({ text: 'jothree\x1b:wq\n', wait: { pattern: /^\$$/m, timeoutMs: 10_000 } });
     expect(readFileSync(join(station.workspace, 'vim.txt'), 'utf8')).toBe('one\ntwo\nthree\n');
   });
 
@@ -63,7 +63,7 @@ describe('keyboard()', () => {
     await tools.keyboard({ text: 'sleep 100\n', wait: { quietMs: 100 } });
     const running = await tools.execute('pgrep -x sleep || true');
     expect(running.stdout.trim()).not.toBe('');
-    const result = await tools.keyboard({ keys: ['ctrl+c'], wait: { pattern: /\^C\n\$ $/m } });
+    const result = await tools.keyboard({ keys: ['ctrl+c'], wait: { pattern: /\^C\n\$$/m } });
     expect(result.wait.outcome).toBe('pattern');
     const after = await tools.execute('pgrep -x sleep || true');
     expect(after.stdout.trim()).toBe('');
@@ -72,7 +72,7 @@ describe('keyboard()', () => {
   it('moves through shell history with the arrow keys', async () => {
     await tools.keyboard({ text: 'echo first-entry\n', wait: { pattern: /^first-entry$/m } });
     await tools.keyboard({ text: 'echo second-entry\n', wait: { pattern: /^second-entry$/m } });
-    await tools.keyboard({ text: 'clear\n', wait: { pattern: /^\$ $/m } });
+    await tools.keyboard({ text: 'clear\n', wait: { pattern: /^\$$/m } });
     const result = await tools.keyboard({ keys: ['Up', 'Up'], wait: { pattern: 'echo second-entry' } });
     expect(result.screen.text.split('\n')[result.screen.cursor.row]).toBe('$ echo second-entry');
     await tools.keyboard({ keys: ['ctrl+u'], wait: { quietMs: 100 } });
@@ -86,7 +86,7 @@ describe('keyboard()', () => {
 
 describe('screen()', () => {
   it('returns the exact text tmux reports, a PNG of the display, and the changed rows', async () => {
-    await tools.keyboard({ text: 'clear\n', wait: { pattern: /^\$ $/m } });
+    await tools.keyboard({ text: 'clear\n', wait: { pattern: /^\$$/m } });
     const before = await tools.screen();
     const reference = await tools.execute('tmux capture-pane -p -t main');
     expect(before.text.replace(/\n+$/, '')).toBe(reference.stdout.replace(/\n+$/, ''));
@@ -95,14 +95,17 @@ describe('screen()', () => {
     const png = PNG.sync.read(before.png!);
     expect([png.width, png.height]).toEqual([1280, 800]);
 
-    await tools.keyboard({ text: 'echo screen-check\n', wait: { pattern: /^screen-check$/m } });
-    const after = await tools.screen();
-    expect(Buffer.compare(after.png!, before.png!)).not.toBe(0);
-    expect(after.changes.firstLook).toBe(false);
-    const changedRows = after.changes.changedLines.map((line) => line.text);
+    // keyboard() returns what changed since the previous look...
+    const typed = await tools.keyboard({ text: 'echo screen-check\n', wait: { pattern: /^screen-check$/m } });
+    expect(typed.screen.changes.firstLook).toBe(false);
+    const changedRows = typed.screen.changes.changedLines.map((line) => line.text);
     expect(changedRows).toContain('$ echo screen-check');
     expect(changedRows).toContain('screen-check');
-    expect(after.changes.summary).toMatch(/lines? changed/);
+    expect(typed.screen.changes.summary).toMatch(/lines? changed/);
+    // ...so the next look sees no further change, and a new picture.
+    const after = await tools.screen();
+    expect(after.changes.summary).toBe('no change');
+    expect(Buffer.compare(after.png!, before.png!)).not.toBe(0);
   });
 
   it('reads the whole display with OCR when asked', async () => {
