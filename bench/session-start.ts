@@ -5,6 +5,7 @@
  * Writes its section of BENCHMARKS.md.
  */
 import { execFile } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { claimFromPool, warmPool } from '../src/sessions/warm-pool.js';
@@ -86,8 +87,9 @@ try {
   const line = (name: string, ours: Sample, peer: Sample | undefined, target: string): string =>
     `| ${name} | ${ms(ours.p50)} | ${ms(ours.p95)} | ${peer ? ms(peer.p50) : '—'} | ${peer ? `${(peer.p50 / ours.p50).toFixed(2)}×` : '—'} | ${target} |`;
   const memorySample = summarise(memory);
+  const load = loadavg().map((value) => value.toFixed(1)).join(' / ');
   const body = [
-    `${runs} runs each, p50/p95. The peer is the docker CLI running the same image with the same hardening, then polling \`docker exec … tmux has-session\` until tmux answers. Ours is \`SessionManager.start\`: port allocation in the store, container create + start over the Engine API, READY from the start script and the VNC greeting through the published port, every step recorded as an event.`,
+    `${runs} runs each, p50/p95; load average at the end of the run ${load} (1/5/15 min) on a machine shared with other builds and tests. The peer is the docker CLI running the same image with the same hardening, then polling \`docker exec … tmux has-session\` until tmux answers. Ours is \`SessionManager.start\`: port allocation in the store, container create + start over the Engine API, READY from the start script and the VNC greeting through the published port, every step recorded as an event.`,
     '',
     '| operation | ours p50 | ours p95 | peer p50 | peer / ours | target |',
     '| --- | --- | --- | --- | --- | --- |',
