@@ -80,7 +80,7 @@ async function setUp(options: { wire: Wire; script: ModelScriptInput; vision?: b
   const registry = new ProviderRegistry({
     env: { SCRIPTED_KEY: 'k' },
     providers: {
-      scripted: { kind, baseUrl: server.openAiBaseUrl, api: 'chat', apiKeyEnv: 'SCRIPTED_KEY' },
+      scripted: { kind, baseUrl: server.openAiBaseUrl, apiKeyEnv: 'SCRIPTED_KEY' },
       ...(fallback ? { backup: { kind: 'openai-compatible' as const, baseUrl: fallback.openAiBaseUrl, apiKeyEnv: 'SCRIPTED_KEY' } } : {}),
     },
     models: { 'scripted/model-a': { capabilities, prices }, 'backup/model-b': { capabilities: { ...capabilities, vision: false }, prices } },
@@ -178,6 +178,11 @@ describe.each(['anthropic', 'openai'] as const)('agent loop over the %s wire for
       ['execute', false],
     ]);
     expect(toolEnds[2]?.summary).toMatch(/^exit code 0/);
+    if (wire === 'anthropic') {
+      // Prompt-cache breakpoints: the system prompt and the newest message.
+      const body = JSON.stringify(server.requests.at(-1)?.body);
+      expect(body.match(/"cache_control":\{"type":"ephemeral"\}/g)).toHaveLength(2);
+    }
   });
 
   it('never sends an image to a text-only model and asks the tools for none', async () => {

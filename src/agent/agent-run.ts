@@ -1,4 +1,4 @@
-import type { SystemModelMessage } from 'ai';
+import type { ModelMessage, SystemModelMessage } from 'ai';
 import { describeError, NexoraError } from '../errors.js';
 import { addCosts, costOf, zeroCost, type Cost } from '../providers/cost.js';
 import { processLatency, type LatencyTracker } from '../providers/latency.js';
@@ -127,7 +127,7 @@ async function runLoop(options: AgentRunOptions, stream: AgentEventStream): Prom
           const reply = await callModelOnce({
             candidate: current,
             system,
-            messages: conversation.render(imageMode(current, options)),
+            messages: withCacheBreakpoint(conversation.render(imageMode(current, options))),
             tools,
             maxOutputTokens: options.maxOutputTokens,
             signal,
@@ -237,4 +237,14 @@ function closePending(conversation: Conversation, text: string): void {
   const pending = conversation.pendingToolCalls();
   if (pending.length === 0) return;
   conversation.addToolResults(pending.map((call) => ({ ...call, text, isError: true })));
+}
+
+/**
+ * Marks the newest message as a prompt-cache breakpoint (Anthropic; others cache on their
+ * own), so each step reads the previous steps' prefix from the cache.
+ */
+function withCacheBreakpoint(messages: ModelMessage[]): ModelMessage[] {
+  const last = messages.at(-1);
+  if (!last) return messages;
+  return [...messages.slice(0, -1), { ...last, providerOptions: { ...last.providerOptions, anthropic: { cacheControl: { type: 'ephemeral' } } } } as ModelMessage];
 }

@@ -24,7 +24,7 @@ export function createLanguageModel(options: {
   switch (kind) {
     case 'openai': {
       const client = createOpenAI(common);
-      return settings.api === 'chat' ? client.chat(modelId) : client.responses(modelId);
+      return settings.api === 'responses' ? client.responses(modelId) : client.chat(modelId);
     }
     case 'anthropic':
       return createAnthropic(common)(modelId);

@@ -6,7 +6,11 @@
 export const providerKinds = ['openai', 'anthropic', 'google', 'xai', 'mistral', 'groq', 'deepseek', 'openai-compatible'] as const;
 export type ProviderKind = (typeof providerKinds)[number];
 
-/** OpenAI's two wire formats: the Responses API (the AI SDK's default) or Chat Completions. */
+/**
+ * OpenAI's two wire formats. Chat Completions is the default: it is the one the test suite's
+ * scripted model server speaks, so it is the path that is exercised end to end. The
+ * Responses API is opt-in (`"api": "responses"`) and can carry screenshots inside tool results.
+ */
 export type OpenAiApi = 'responses' | 'chat';
 
 export interface ProviderPreset {
@@ -44,7 +48,7 @@ export function wireCarriesToolResultImages(kind: ProviderKind, openAiApi: OpenA
     case 'google':
       return true;
     case 'openai':
-      return (openAiApi ?? 'responses') === 'responses';
+      return openAiApi === 'responses';
     default:
       return false;
   }

@@ -10,7 +10,7 @@ export interface ProviderSettings {
   apiKeyEnv?: string;
   /** A key written in the config file (prefer the encrypted store: `nexora keys add`). */
   apiKey?: string;
-  /** OpenAI only: Responses API (default) or Chat Completions. */
+  /** OpenAI only: Chat Completions (default) or the Responses API. */
   api?: OpenAiApi;
   headers?: Record<string, string>;
   rateLimits?: RateLimits;

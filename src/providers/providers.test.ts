@@ -90,8 +90,8 @@ describe('ProviderRegistry keys', () => {
 
   it('knows that Chat Completions cannot carry images in tool results', async () => {
     const env = { OPENAI_API_KEY: 'k' };
-    const responses = await new ProviderRegistry({ env }).resolve('openai/gpt-4.1');
-    const chat = await new ProviderRegistry({ env, providers: { openai: { api: 'chat' } } }).resolve('openai/gpt-4.1');
+    const chat = await new ProviderRegistry({ env }).resolve('openai/gpt-4.1');
+    const responses = await new ProviderRegistry({ env, providers: { openai: { api: 'responses' } } }).resolve('openai/gpt-4.1');
     expect([responses.imagesInToolResults, chat.imagesInToolResults]).toEqual([true, false]);
   });
 });
