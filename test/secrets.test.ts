@@ -227,6 +227,14 @@ describe.each(engines)('provider keys on %s', (engine) => {
       const error = await store.get('deepseek').catch((caught: unknown) => caught);
       expect(isDecryptError(error)).toBe(true);
       expect((error as Error).message).toContain(`encrypted with master key ${masterKeyId(original)}, but the master key here is ${other.id}`);
+      // Listing still works and says which key cannot be decrypted.
+      const listed = (await store.list()).find((row) => row.provider === 'deepseek');
+      expect(listed).toMatchObject({ masked: '(cannot decrypt)', problem: expect.stringContaining(masterKeyId(original)) as unknown });
+      rmSync(paths.masterKey);
+      const missing = await store.get('deepseek').catch((caught: unknown) => caught);
+      expect(NexoraError.is(missing, 'secret-not-found')).toBe(true);
+      expect((missing as Error).message).toMatch(/no master key at .*restore it from a backup/);
+      expect(existsSync(paths.masterKey)).toBe(false);
     } finally {
       writeFileSync(paths.masterKey, original, { mode: 0o600 });
     }

@@ -64,7 +64,10 @@ export class MasterKeyStore {
     let current = this.read(this.path);
     if (!current) {
       if (options.create === false) {
-        throw new NexoraError('secret-not-found', `There is no master key at ${this.path} yet: store a key with \`nexora keys set <provider>\` and one is created.`);
+        throw new NexoraError(
+          'secret-not-found',
+          `There is no master key at ${this.path}. If secrets were stored with it, the file was removed: restore it from a backup, or remove those secrets (\`nexora keys rm <provider>\`) and store them again.`,
+        );
       }
       current = this.create(this.path);
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NexoraError } from '../errors.js';
+import { NexoraError, describeError } from '../errors.js';
 import { maskSecret } from './mask.js';
 import type { Keyring, MasterKey, MasterKeyStore, Rotation } from './master-key.js';
 import { open, openText, seal, sealText, type Sealed } from './seal.js';
@@ -20,6 +20,8 @@ export interface ProviderKeyInfo {
   updatedAt: Date;
   expiresAt: Date | null;
   expired: boolean;
+  /** Why the key cannot be decrypted, when it cannot (then `masked` says so too). */
+  problem?: string;
 }
 
 export interface RotationResult {
@@ -115,7 +117,7 @@ export class ProviderKeyStore {
     if (row.expires_at && new Date(row.expires_at) <= this.now()) {
       throw new NexoraError('secret-expired', `The ${name} key expired on ${new Date(row.expires_at).toISOString()}: store a new one with \`nexora keys set ${name}\`.`);
     }
-    return open(this.masterKeys.load(), toSealed(row), providerKeyContext(name));
+    return open(this.masterKeys.load({ create: false }), toSealed(row), providerKeyContext(name));
   }
 
   /**
@@ -132,12 +134,28 @@ export class ProviderKeyStore {
     return rows.length > 0;
   }
 
-  /** Every stored key, masked, by provider name. */
+  /**
+   * Every stored key, masked, by provider name. A key that cannot be decrypted is listed with
+   * `problem` saying why, so the others still show and it can be removed.
+   */
   async list(): Promise<ProviderKeyInfo[]> {
     const rows = await this.db.query<KeyRow>(`SELECT ${columns} FROM providers_auth ORDER BY provider_name`);
     if (rows.length === 0) return [];
-    const keyring = this.masterKeys.load();
-    return rows.map((row) => this.describe(row, open(keyring, toSealed(row), providerKeyContext(row.provider_name))));
+    let keyring: Keyring | undefined;
+    let keyringProblem: string | undefined;
+    try {
+      keyring = this.masterKeys.load({ create: false });
+    } catch (error) {
+      keyringProblem = describeError(error);
+    }
+    return rows.map((row) => {
+      try {
+        if (!keyring) throw new NexoraError('secret-not-found', keyringProblem ?? 'no master key');
+        return this.describe(row, open(keyring, toSealed(row), providerKeyContext(row.provider_name)));
+      } catch (error) {
+        return { ...this.describe(row, ''), masked: '(cannot decrypt)', problem: describeError(error) };
+      }
+    });
   }
 
   /** Deletes a provider's key; false when there was none. */

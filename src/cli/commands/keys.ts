@@ -52,6 +52,8 @@ export function registerKeysCommand(program: Command): void {
         const table = [['PROVIDER', 'KEY', 'CREATED', 'UPDATED', 'EXPIRES'], ...rows.map(toRow)];
         const widths = table[0]?.map((_, column) => Math.max(...table.map((row) => row[column]?.length ?? 0))) ?? [];
         for (const row of table) process.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()}\n`);
+        const problem = rows.find((row) => row.problem)?.problem;
+        if (problem) process.stderr.write(`Some keys cannot be decrypted: ${problem}\n`);
       });
     });
 
@@ -183,6 +185,7 @@ function toJson(info: ProviderKeyInfo): Record<string, string | boolean | null> 
     updatedAt: info.updatedAt.toISOString(),
     expiresAt: info.expiresAt?.toISOString() ?? null,
     expired: info.expired,
+    problem: info.problem ?? null,
   };
 }
 
