@@ -246,5 +246,5 @@ function closePending(conversation: Conversation, text: string): void {
 function withCacheBreakpoint(messages: ModelMessage[]): ModelMessage[] {
   const last = messages.at(-1);
   if (!last) return messages;
-  return [...messages.slice(0, -1), { ...last, providerOptions: { ...last.providerOptions, anthropic: { cacheControl: { type: 'ephemeral' } } } } as ModelMessage];
+  return [...messages.slice(0, -1), { ...last, providerOptions: { ...last.providerOptions, anthropic: { cacheControl: { type: 'ephemeral' } } } }];
 }
