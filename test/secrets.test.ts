@@ -199,6 +199,17 @@ describe.each(engines)('provider keys on %s', (engine) => {
     expect(row.encryption_key_id).toBe(masterKeys.load().current.id);
     const dump = await db.query<{ text: string }>('SELECT p::text AS text FROM providers_auth p');
     expect(dump.map((entry) => entry.text).join('')).not.toContain('plaintext-never-stored');
+    // One flipped bit in the stored ciphertext, nonce or tag: a clear error, never garbage.
+    for (const column of ['encrypted_api_key', 'nonce', 'auth_tag']) {
+      await db.query(`UPDATE providers_auth SET ${column} = set_byte(${column}, 0, get_byte(${column}, 0) # 1) WHERE provider_name = 'groq'`);
+      const error = await store.get('groq').catch((caught: unknown) => caught);
+      expect(isDecryptError(error), column).toBe(true);
+      await db.query(`UPDATE providers_auth SET ${column} = set_byte(${column}, 0, get_byte(${column}, 0) # 1) WHERE provider_name = 'groq'`);
+    }
+    expect(await store.get('groq')).toBe('gsk-plaintext-never-stored-9999');
+    // The redactor masks stored keys wherever they turn up.
+    const redact = await store.redactor();
+    expect(redact({ note: 'ran with gsk-plaintext-never-stored-9999' })).toEqual({ note: 'ran with …9999' });
     // A ciphertext moved onto another provider's row does not open there.
     await store.set('mistral', 'mistral-key-000000000000');
     await db.query("UPDATE providers_auth SET (encrypted_api_key, nonce, auth_tag) = (SELECT encrypted_api_key, nonce, auth_tag FROM providers_auth WHERE provider_name = 'groq') WHERE provider_name = 'mistral'");

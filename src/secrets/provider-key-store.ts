@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NexoraError, describeError } from '../errors.js';
-import { maskSecret } from './mask.js';
+import { createRedactor, maskSecret } from './mask.js';
 import type { Keyring, MasterKey, MasterKeyStore, Rotation } from './master-key.js';
 import { open, openText, seal, sealText, type Sealed } from './seal.js';
 
@@ -126,6 +126,25 @@ export class ProviderKeyStore {
    */
   async getApiKey(provider: string): Promise<string | undefined> {
     return (await this.has(provider)) ? this.get(provider) : undefined;
+  }
+
+  /**
+   * A redactor (see createRedactor) that masks every stored key, for event payloads and logs:
+   * `new EventStore(db, { redact: await keys.redactor() })`. Keys that cannot be decrypted
+   * are skipped. The decrypted keys stay in the returned function's memory only.
+   */
+  async redactor(): Promise<(value: unknown) => unknown> {
+    const rows = await this.db.query<KeyRow>(`SELECT ${columns} FROM providers_auth`);
+    if (rows.length === 0) return createRedactor([]);
+    const keyring = this.masterKeys.load({ create: false });
+    const secrets = rows.flatMap((row) => {
+      try {
+        return [open(keyring, toSealed(row), providerKeyContext(row.provider_name))];
+      } catch {
+        return [];
+      }
+    });
+    return createRedactor(secrets);
   }
 
   /** Whether a key is stored for the provider (expired or not). */
