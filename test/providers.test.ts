@@ -132,3 +132,24 @@ describe('providers against the scripted model server', () => {
     expect(elapsed).toBeLessThan(4000);
   });
 });
+
+describe('providers: a Retry-After longer than the policy allows', () => {
+  it('moves to the next candidate at once instead of waiting', async () => {
+    const primary = await start({ name: 'long-wait', turns: [{ fault: { status: 429, retryAfterSeconds: 3600 } }] });
+    const backup = await start({ name: 'backup', turns: [{ respond: { text: 'backup answered' } }] });
+    const registry = registryFor({ primary: { server: primary, kind: 'openai' }, backup: { server: backup, kind: 'openai' } });
+    const candidates = await registry.candidates({ strategy: 'explicit', model: 'primary/m', fallbacks: ['backup/m'], needs: { tools: true, vision: false } });
+    const fallbacks: FallbackNotice[] = [];
+    const started = performance.now();
+    const { value } = await callWithFallback({
+      candidates,
+      policy: { maxRetries: 3, initialDelayMs: 10, maxDelayMs: 30_000 },
+      run: streamOnce,
+      onFallback: (notice) => fallbacks.push(notice),
+    });
+    expect(value).toBe('backup answered');
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(fallbacks).toEqual([expect.objectContaining({ from: 'primary/m', to: 'backup/m', failure: 'rate-limited' })]);
+    expect(primary.requests).toHaveLength(1);
+  });
+});

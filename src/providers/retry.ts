@@ -52,7 +52,7 @@ export function retryAfterMs(error: unknown, now = Date.now()): number | undefin
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** How long to wait before retry number `attempt` (1-based): Retry-After when given, else exponential backoff with jitter. */
+/** How long to wait before retry number `attempt` (1-based): Retry-After when given (capped), else exponential backoff with jitter. */
 export function retryDelayMs(options: { attempt: number; error: unknown; policy: RetryPolicy; random?: () => number }): number {
   const { attempt, error, policy } = options;
   const told = retryAfterMs(error);

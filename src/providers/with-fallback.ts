@@ -1,6 +1,6 @@
 import { NexoraError } from '../errors.js';
 import type { ResolvedModel } from './registry.js';
-import { classifyFailure, describeFailure, retryDelayMs, type FailureKind, type RetryPolicy } from './retry.js';
+import { classifyFailure, describeFailure, retryAfterMs, retryDelayMs, type FailureKind, type RetryPolicy } from './retry.js';
 
 export interface RetryNotice {
   model: string;
@@ -20,7 +20,7 @@ export interface FallbackNotice {
 /**
  * Calls `run` with the first candidate; on a 429, a 5xx or a network failure waits
  * (honouring Retry-After) and retries up to the policy's limit, then moves to the next
- * candidate. Other failures are thrown at once: they would fail on every model alike.
+ * candidate. A Retry-After longer than the policy's longest delay moves on at once. Other failures are thrown at once: they would fail on every model alike.
  */
 export async function callWithFallback<T>(options: {
   candidates: ResolvedModel[];
@@ -43,7 +43,9 @@ export async function callWithFallback<T>(options: {
         const failure = classifyFailure(error);
         if (failure === 'fatal') throw error;
         lastError = error;
-        if (attempt >= policy.maxRetries) {
+        // A server that asks for a longer wait than the policy allows is skipped, not hammered.
+        const told = retryAfterMs(error);
+        if (attempt >= policy.maxRetries || (told !== undefined && told > policy.maxDelayMs)) {
           const next = candidates[index + 1];
           if (next) options.onFallback?.({ from: candidate.info.ref, to: next.info.ref, failure, error: describeFailure(error) });
           break;
