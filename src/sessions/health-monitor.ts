@@ -54,6 +54,7 @@ export class HealthMonitor {
   private sweepTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private engineLost = false;
+  private sweeping: Promise<void> | undefined;
 
   constructor(manager: SessionManager, options: HealthMonitorOptions = {}) {
     this.manager = manager;
@@ -79,8 +80,15 @@ export class HealthMonitor {
     await this.running?.catch(() => undefined);
   }
 
-  /** Checks every active session's container now. */
-  async sweep(): Promise<void> {
+  /** Checks every active session's container now (one sweep at a time). */
+  sweep(): Promise<void> {
+    this.sweeping ??= this.sweepOnce().finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  private async sweepOnce(): Promise<void> {
     let containers;
     try {
       containers = await this.manager.backend.list();

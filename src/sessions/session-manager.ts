@@ -87,6 +87,7 @@ export class SessionManager {
   private readonly sealer: PasswordSealer;
   private readonly startTimeoutMs: number;
   private readonly defaults: { userId: string; model: string; provider: string };
+  private readonly resuming = new Map<string, Promise<StartedSession>>();
 
   constructor(options: SessionManagerOptions) {
     this.db = options.db;
@@ -299,7 +300,18 @@ export class SessionManager {
    * paused one, and restarts a stopped one (same container, same workspace, same ports),
    * waiting until the desktop is ready again. The session's history is untouched.
    */
-  async resume(sessionId: SessionId, options: { signal?: AbortSignal; onProgress?: (step: string) => void } = {}): Promise<StartedSession> {
+  resume(sessionId: SessionId, options: { signal?: AbortSignal; onProgress?: (step: string) => void } = {}): Promise<StartedSession> {
+    // The health monitor, a reconciliation and a user may all resume one session at once:
+    // they share one restart rather than race two.
+    let pending = this.resuming.get(sessionId);
+    if (!pending) {
+      pending = this.resumeOnce(sessionId, options).finally(() => this.resuming.delete(sessionId));
+      this.resuming.set(sessionId, pending);
+    }
+    return pending;
+  }
+
+  private async resumeOnce(sessionId: SessionId, options: { signal?: AbortSignal; onProgress?: (step: string) => void }): Promise<StartedSession> {
     const begun = performance.now();
     const session = await this.sessions.get(sessionId);
     const extras = await getExtras(this.db, sessionId);
