@@ -239,5 +239,6 @@ describe('nexora run: budget and interrupts on a real workstation', () => {
     expect(resumed.sessionId).toBe(result.sessionId);
     expect(resumed.sessionStopped).toBe(false);
     expect((await new SessionStore(db).get(result.sessionId)).status).toBe('active');
+    expect(resumed.sessionTotals.runs).toBe(2);
   });
 });

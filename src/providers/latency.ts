@@ -13,6 +13,18 @@ export class LatencyTracker {
   get(modelRef: string): number | undefined {
     return this.smoothed.get(modelRef);
   }
+
+  /** The measurements, to keep between processes. */
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(this.smoothed);
+  }
+
+  /** Takes earlier measurements (this process's own ones win). */
+  restore(saved: Record<string, number>): void {
+    for (const [ref, value] of Object.entries(saved)) {
+      if (!this.smoothed.has(ref) && Number.isFinite(value) && value >= 0) this.smoothed.set(ref, value);
+    }
+  }
 }
 
 export const processLatency = new LatencyTracker();

@@ -1,13 +1,16 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { startAgentRun, type RunResult } from '../../agent/agent-run.js';
 import type { AgentEvent } from '../../agent/events.js';
+import { sessionTotals, type SessionTotals } from '../../agent/session-totals.js';
 import { loadConfig } from '../../config/load-config.js';
 import { NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import { formatUsd, type Cost } from '../../providers/cost.js';
+import type { LatencyTracker } from '../../providers/latency.js';
 import { ProviderRegistry } from '../../providers/registry.js';
 import { routingStrategies } from '../../providers/router.js';
 import { createRedactor, MasterKeyStore, ProviderKeyStore } from '../../secrets/index.js';
@@ -43,6 +46,8 @@ export interface RunTaskDependencies {
 export interface RunTaskResult extends RunResult {
   sessionId: SessionId;
   sessionStopped: boolean;
+  /** Every run on this session so far, this one included. */
+  sessionTotals: SessionTotals;
 }
 
 /** `nexora run "task"`: one agent run on a session's workstation, streamed as it goes. */
@@ -83,6 +88,7 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
   try {
     const keys = new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(nexoraPaths()) });
     const registry = new ProviderRegistry({ providers: config.providers, models: config.models, keys });
+    await loadLatency(registry.latency);
     const model = flags.model ?? config.model;
     // Fails here, before any container starts, when no provider is usable.
     const candidates = await registry.candidates({
@@ -148,8 +154,10 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
       // A finished or failed run ends its own session; an interrupted or stopped one stays for a resume.
       const stop = !claimed && !flags.keep && (result.outcome === 'completed' || result.outcome === 'failed');
       if (stop) await manager.stopContainer(sessionId, { reason: `run ${result.outcome}` });
-      out.summary(result, sessionId, stop);
-      return { ...result, sessionId, sessionStopped: stop };
+      await saveLatency(registry.latency);
+      const totals = sessionTotals(await events.list(sessionId, { kinds: ['run-end'], limit: 100_000 }));
+      out.summary(result, sessionId, stop, totals);
+      return { ...result, sessionId, sessionStopped: stop, sessionTotals: totals };
     } finally {
       await opened.close();
     }
@@ -209,15 +217,16 @@ class RunPrinter {
     }
   }
 
-  summary(result: RunResult, sessionId: string, stopped: boolean): void {
+  summary(result: RunResult, sessionId: string, stopped: boolean, totals: SessionTotals): void {
     const sessionNote = stopped ? `session ${sessionId} ended` : `session ${sessionId} is still active: continue with \`nexora run --session ${sessionId} "…"\``;
     if (this.json) {
-      this.write({ type: 'summary', ...result, sessionId, sessionStopped: stopped });
+      this.write({ type: 'summary', ...result, sessionId, sessionStopped: stopped, sessionRuns: totals.runs, sessionCost: totals.cost });
       return;
     }
     const mark = result.outcome === 'completed' ? '✓' : '✗';
     this.line(`\n${mark} ${result.outcome}: ${result.reason}`);
     this.line(`  ${result.steps} steps in ${formatDuration(result.durationMs)}; ${describeTokens(result.cost)}; cost ${formatUsd(result.cost.usd)}${result.model ? ` (${result.model})` : ''}`);
+    if (totals.runs > 1) this.line(`  session total over ${totals.runs} runs: ${describeTokens(totals.cost)}; cost ${formatUsd(totals.cost.usd)}`);
     this.line(`  ${sessionNote}`);
   }
 
@@ -240,4 +249,23 @@ function describeInput(input: unknown): string {
 function describeTokens(cost: Cost): string {
   const k = (n: number): string => (n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : String(n));
   return `${k(cost.inputTokens)} in${cost.cachedInputTokens > 0 ? ` (${k(cost.cachedInputTokens)} cached)` : ''}, ${k(cost.outputTokens)} out`;
+}
+
+const latencyFile = (): string => join(nexoraPaths().home, 'latency.json');
+const latencySchema = z.record(z.string(), z.number().nonnegative());
+
+/** Measured model latencies survive the process, so --strategy fastest has data to go on. */
+async function loadLatency(latency: LatencyTracker): Promise<void> {
+  const text = await readFile(latencyFile(), 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  try {
+    const parsed = latencySchema.safeParse(JSON.parse(text));
+    if (parsed.success) latency.restore(parsed.data);
+  } catch {
+    // A damaged file only loses measurements; the next run rewrites it.
+  }
+}
+
+async function saveLatency(latency: LatencyTracker): Promise<void> {
+  await writeFile(latencyFile(), `${JSON.stringify(latency.snapshot(), null, 2)}\n`).catch(() => undefined);
 }
