@@ -30,6 +30,8 @@ export interface RfbStats {
   /** Rectangles received, by encoding number (16 ZRLE, 6 Zlib, 5 Hextile, 1 CopyRect, 0 Raw). */
   rectsByEncoding: Record<number, number>;
   bytesReceived: number;
+  /** Total ms from parsing each update's header to its last pixel (includes waits for data mid-update). */
+  applyMs: number;
 }
 
 /** What a connection reports to its owner while it runs. */
@@ -189,6 +191,7 @@ export class RfbConnection {
   async #readFramebufferUpdate(): Promise<void> {
     const reader = this.#reader;
     const { mirror, limits, handlers } = this.#options;
+    const startedAt = performance.now();
     const context: DecodeContext = { reader, mirror, zlibStream: this.#zlibStream, zrleStream: this.#zrleStream };
     const rectCount = (await reader.read(3)).readUInt16BE(1);
     const changed: RfbRect[] = [];
@@ -225,6 +228,7 @@ export class RfbConnection {
     // screenshot is just a read of the mirror.
     if (!this.isOpen) return;
     this.#options.stats.updates++;
+    this.#options.stats.applyMs += performance.now() - startedAt;
     this.#requestUpdate(!resized);
     handlers.onUpdate(changed);
   }

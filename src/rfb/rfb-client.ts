@@ -69,7 +69,7 @@ export class RfbClient extends EventEmitter<RfbClientEvents> {
   readonly #mirror = new FramebufferMirror(0, 0);
   readonly #waiter = new UpdateWaiter();
   readonly #trackers = new Set<DirtyRegion>();
-  readonly #stats: RfbStats = { updates: 0, rectsByEncoding: {}, bytesReceived: 0 };
+  readonly #stats: RfbStats = { updates: 0, rectsByEncoding: {}, bytesReceived: 0, applyMs: 0 };
   #connection: RfbConnection | undefined;
   #state: RfbClientState = 'connected';
   #closeError: NexoraError | undefined;
