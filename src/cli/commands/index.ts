@@ -8,6 +8,8 @@ import { registerPoolCommand } from './pool.js';
 import { registerRunCommand } from './run.js';
 import { registerSessionCommand } from './session.js';
 import { registerKeysCommand } from './keys.js';
+import { registerViewCommand } from './view.js';
+import { registerExportCommand } from './export.js';
 
 /** Each command lives in its own file and registers itself here. */
 export function registerCommands(program: Command): void {
@@ -20,4 +22,6 @@ export function registerCommands(program: Command): void {
   registerRunCommand(program);
   registerSessionCommand(program);
   registerKeysCommand(program);
+  registerViewCommand(program);
+  registerExportCommand(program);
 }

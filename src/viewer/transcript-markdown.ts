@@ -1,0 +1,117 @@
+import type { EventRecord } from '../store/index.js';
+
+/** A session's header lines in an exported transcript. */
+export interface TranscriptSession {
+  id: string;
+  status: string;
+  model: string;
+  workspaceDir: string | null;
+  createdAt: Date;
+  endedAt: Date | null;
+}
+
+type Payload = Record<string, unknown>;
+
+const str = (value: unknown): string => (typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value));
+const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+const usd = (value: unknown): string => {
+  const amount = num(value);
+  return amount === undefined ? '?' : `$${amount.toFixed(amount < 0.01 ? 4 : 2)}`;
+};
+const ms = (value: unknown): string => {
+  const amount = num(value);
+  if (amount === undefined) return '';
+  return amount < 1000 ? `${Math.round(amount)} ms` : `${(amount / 1000).toFixed(1)} s`;
+};
+/** A fenced block whose fence is longer than any backtick run inside it. */
+const fence = (text: string, language = ''): string => {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
+  const marks = '`'.repeat(longest + 1);
+  return `${marks}${language}\n${text}\n${marks}`;
+};
+
+/**
+ * A readable Markdown transcript of a session's events: the task, each step with its tool
+ * calls (arguments, outcome, duration), the model's text, cost, take-overs by a person, and
+ * screenshots linked from `screenshotsLink` (a folder next to the file).
+ */
+export function renderTranscriptMarkdown(options: { session: TranscriptSession; events: readonly EventRecord[]; screenshotsLink?: string }): string {
+  const { session, events } = options;
+  const lines: string[] = [
+    `# Nexora session ${session.id}`,
+    '',
+    `- status: ${session.status}`,
+    `- model: ${session.model}`,
+    `- workspace: ${session.workspaceDir ?? '(none)'}`,
+    `- started: ${session.createdAt.toISOString()}${session.endedAt ? `, ended: ${session.endedAt.toISOString()}` : ''}`,
+    '',
+  ];
+  let totalUsd: number | undefined;
+  for (const event of events) {
+    const p = (typeof event.payload === 'object' && event.payload !== null ? event.payload : {}) as Payload;
+    const at = event.at.toISOString().slice(11, 19);
+    switch (event.kind) {
+      case 'run-start':
+        lines.push(`## Task (${at})`, '', str(p.task), '');
+        break;
+      case 'step-start':
+        lines.push(`### Step ${str(p.step)} · ${str(p.model)} (${at})`, '');
+        break;
+      case 'tool-call-start':
+        lines.push(`- **${str(p.toolName)}** ${fenceInline(str(p.input))}`);
+        break;
+      case 'tool-call-end':
+        lines.push(`  - ${p.isError === true ? '✗' : '✓'} ${str(p.summary)} (${ms(p.durationMs)})${p.imageSent === true ? ' [screenshot sent to the model]' : ''}`);
+        break;
+      case 'step-end': {
+        const cost = (p.cost ?? {}) as Payload;
+        const sessionCost = (p.sessionCost ?? {}) as Payload;
+        totalUsd = num(sessionCost.usd) ?? totalUsd;
+        if (str(p.text).trim()) lines.push('', str(p.text).trim());
+        lines.push('', `_${ms(p.durationMs)}, ${num(cost.inputTokens) ?? 0} tokens in, ${num(cost.outputTokens) ?? 0} out, ${usd(cost.usd)} (session ${usd(sessionCost.usd)})_`, '');
+        break;
+      }
+      case 'model-retry':
+        lines.push(`- retry ${str(p.attempt)} after ${str(p.failure)}: ${str(p.error).slice(0, 200)}`);
+        break;
+      case 'model-fallback':
+        lines.push(`- fell back from ${str(p.from)} to ${str(p.to)} (${str(p.failure)})`);
+        break;
+      case 'run-end':
+        totalUsd = num((p.cost as Payload | undefined)?.usd) ?? totalUsd;
+        lines.push(`## Result: ${str(p.outcome)} (${at})`, '', str(p.reason), '', `${str(p.steps)} steps in ${ms(p.durationMs)}, cost ${usd((p.cost as Payload | undefined)?.usd)}.`, '');
+        if (str(p.finalText).trim()) lines.push(fence(str(p.finalText).trim()), '');
+        break;
+      case 'control-take':
+        lines.push(`> ${at} a person took control of the display`, '');
+        break;
+      case 'control-return':
+        lines.push(`> ${at} control handed back to the agent`, '');
+        break;
+      case 'human-input': {
+        const clicks = Array.isArray(p.clicks) ? (p.clicks as Payload[]).map((click) => `${str(click.button)} click at (${str(click.x)}, ${str(click.y)})`) : [];
+        lines.push(`> ${at} the person ${[str(p.text) ? `typed ${fenceInline(JSON.stringify(p.text))}` : '', ...clicks].filter(Boolean).join(', ')}`, '');
+        break;
+      }
+      case 'screen-capture':
+        if (options.screenshotsLink && typeof p.file === 'string') lines.push('', `![screen at ${at}](${options.screenshotsLink}/${p.file})`, '');
+        break;
+      default:
+        lines.push(`- _${event.kind}_${event.durationMs !== null ? ` (${ms(event.durationMs)})` : ''}${describeOther(p)}`);
+    }
+  }
+  if (totalUsd !== undefined) lines.push('', `**Total cost: ${usd(totalUsd)}**`);
+  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+function fenceInline(text: string): string {
+  const clipped = text.length > 400 ? `${text.slice(0, 399)}…` : text;
+  const longest = Math.max(0, ...[...clipped.matchAll(/`+/g)].map((match) => match[0].length));
+  const marks = '`'.repeat(longest + 1);
+  return `${marks} ${clipped} ${marks}`;
+}
+
+function describeOther(payload: Payload): string {
+  const text = JSON.stringify(payload);
+  return text === '{}' ? '' : `: ${text.length > 200 ? `${text.slice(0, 199)}…` : text}`;
+}
