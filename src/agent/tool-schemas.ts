@@ -11,7 +11,7 @@ export const keyboardInput = z
   .strictObject({
     text: z.string().optional().describe('Typed literally. "\\n" is Enter, "\\t" Tab, "\\u001b" Escape, "\\u0003" Ctrl+C.'),
     keys: z.array(z.string().min(1)).optional().describe('Named keys and chords pressed after the text, e.g. ["Escape"], ["ctrl+c"], ["Enter"].'),
-    waitFor: z.string().optional().describe('Wait until this text appears on the terminal (regular expression) instead of until the screen is quiet.'),
+    waitFor: z.string().min(1).optional().describe('Wait until this text appears on the terminal (matched literally) instead of until the screen is quiet.'),
     timeoutMs: z.number().int().min(0).max(120_000).optional().describe('Longest wait for the screen to settle (default 5000).'),
   })
   .refine((input) => (input.text !== undefined && input.text.length > 0) || (input.keys !== undefined && input.keys.length > 0), {
