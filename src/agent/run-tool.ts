@@ -84,10 +84,14 @@ export async function runTool(options: {
   } catch (error) {
     if (signal.aborted || NexoraError.is(error, 'aborted')) throw new NexoraError('aborted', 'The run was interrupted.', { cause: error });
     if (NexoraError.is(error, 'invalid-argument')) return { text: error.message, summary: 'invalid input', isError: true };
+    // A lost workstation is not something the model can fix: end the run with the reason.
+    if (fatalCodes.some((code) => NexoraError.is(error, code))) throw error;
     // A failing tool is news for the model, not the end of the run.
     return { text: `The ${name} tool failed: ${describeError(error)}`, summary: `failed: ${describeError(error).slice(0, 120)}`, isError: true };
   }
 }
+
+const fatalCodes = ['rfb-closed', 'rfb-protocol', 'workstation-failed', 'workstation-not-ready', 'docker-unavailable'] as const;
 
 function parse<T extends z.ZodType>(schema: T, input: unknown, name: string): z.infer<T> {
   const result = schema.safeParse(input);
