@@ -178,6 +178,9 @@ describe('RfbClient framebuffer mirror', () => {
       { x: 3, y: 4, width: 20, height: 10 },
       { x: 50, y: 60, width: 20, height: 10 },
     ]);
+    // A change already seen after `after` resolves at once; none after lastUpdateAt waits.
+    expect((await client.waitForUpdate({ after: 0, timeoutMs: 50 })).outcome).toBe('updated');
+    expect((await client.waitForUpdate({ after: client.lastUpdateAt, timeoutMs: 50 })).outcome).toBe('timeout');
     // The same pixels again change nothing, so nothing is dirty and no update is reported.
     peer.sendUpdate([encodeRaw(3, 4, image)]);
     expect((await client.waitForUpdate({ timeoutMs: 150 })).outcome).toBe('timeout');
