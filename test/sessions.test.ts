@@ -225,4 +225,16 @@ describe('warm pool', () => {
     expect(await world.containers()).toHaveLength(0);
     expect(await holders()).toEqual([]);
   });
+
+  it('removes members past their idle timeout at the next reconciliation, releasing their ports', async () => {
+    const workspace = world.workspace('expiring');
+    const [member] = await warmPool(manager, { workspaceDir: workspace, size: 1, idleTimeoutMs: 1 });
+    expect(member).toBeDefined();
+    // Expired members are never handed out.
+    expect(await claimFromPool(manager, { workspaceDir: workspace })).toBeUndefined();
+    const report = await manager.reconcile();
+    expect(report.expiredPoolMembers).toEqual([member]);
+    expect(await world.containers()).toHaveLength(0);
+    expect(await holders()).toEqual([]);
+  });
 });
