@@ -1,5 +1,6 @@
 import { streamText } from 'ai';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LatencyTracker } from '../src/providers/latency.js';
 import { ProviderRegistry, type ResolvedModel } from '../src/providers/registry.js';
 import { TokenBucketLimiter } from '../src/providers/token-bucket.js';
 import { callWithFallback, type FallbackNotice, type RetryNotice } from '../src/providers/with-fallback.js';
@@ -151,5 +152,33 @@ describe('providers: a Retry-After longer than the policy allows', () => {
     expect(performance.now() - started).toBeLessThan(5000);
     expect(fallbacks).toEqual([expect.objectContaining({ from: 'primary/m', to: 'backup/m', failure: 'rate-limited' })]);
     expect(primary.requests).toHaveLength(1);
+  });
+});
+
+describe('providers: routing by measured latency', () => {
+  it('prefers the model that answered faster once both were measured', async () => {
+    const slow = await start({ name: 'slow', loop: true, turns: [{ respond: { text: 'slow', delayMs: 400 } }] });
+    const fast = await start({ name: 'fast', loop: true, turns: [{ respond: { text: 'fast' } }] });
+    const registry = new ProviderRegistry({
+      env: { SLOW_KEY: 'k', FAST_KEY: 'k' },
+      latency: new LatencyTracker(),
+      providers: {
+        slow: { kind: 'openai', baseUrl: slow.openAiBaseUrl, apiKeyEnv: 'SLOW_KEY' },
+        fast: { kind: 'openai', baseUrl: fast.openAiBaseUrl, apiKeyEnv: 'FAST_KEY' },
+      },
+      // The slow one is cheaper, so only measured latency can put the fast one first.
+      models: { 'slow/m': { prices: { input: 0.1, output: 0.1, cachedInput: 0.1 } }, 'fast/m': { prices: { input: 5, output: 5, cachedInput: 5 } } },
+    });
+    const needs = { tools: true, vision: false };
+    const before = await registry.candidates({ strategy: 'fastest', needs });
+    expect(before.map((candidate) => candidate.info.ref)).toEqual(['slow/m', 'fast/m']);
+    for (const candidate of before) {
+      const started = performance.now();
+      await streamOnce(candidate);
+      registry.latency.record(candidate.info.ref, performance.now() - started);
+    }
+    const after = await registry.candidates({ strategy: 'fastest', needs });
+    expect(after.map((candidate) => candidate.info.ref)).toEqual(['fast/m', 'slow/m']);
+    expect((await registry.candidates({ strategy: 'cheapest', needs }))[0]?.info.ref).toBe('slow/m');
   });
 });
