@@ -8,6 +8,7 @@ import {
   migrateDatabase,
   migrationStatus,
   newSessionId,
+  openDatabase,
   type Db,
   type SessionId,
 } from '../src/store/index.js';
@@ -188,5 +189,15 @@ describe.each(engines)('store on %s', (engine) => {
       await expect(vnc.touch(opened.id)).rejects.toSatisfy((error) => NexoraError.is(error, 'session-not-found'));
       await expect(vnc.open({ sessionId: newSessionId(), containerId: 'c1', vncPort: 5905, cdpPort: 9230 })).rejects.toSatisfy((error) => NexoraError.is(error, 'session-not-found'));
     });
+  });
+});
+
+describe('opening a server', () => {
+  it('fails clearly, without the password, when nothing answers or the URL is not PostgreSQL', async () => {
+    const error = await openDatabase({ url: 'postgres://someone:hunter2-secret@127.0.0.1:1/nexora', env: {} }).catch((caught: unknown) => caught);
+    expect(NexoraError.is(error, 'database-failed')).toBe(true);
+    expect((error as Error).message).toMatch(/Could not reach PostgreSQL at postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/nexora: .*server is running/);
+    expect((error as Error).message).not.toContain('hunter2');
+    await expect(openDatabase({ env: { DATABASE_URL: 'mysql://root:pw@localhost/db' } })).rejects.toSatisfy((caught) => NexoraError.is(caught, 'invalid-config'));
   });
 });

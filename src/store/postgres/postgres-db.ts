@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { NexoraError, describeError } from '../../errors.js';
 import type { Db, Queryable, ScriptConnection } from '../db.js';
+import { sqlState } from '../sql-error.js';
 import { maskDatabaseUrl } from './mask-url.js';
 
 export interface PostgresDbOptions {
@@ -31,8 +32,12 @@ export class PostgresDb implements Db {
   }
 
   async query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    const result = await this.pool.query(sql, params as unknown[]);
-    return result.rows as T[];
+    try {
+      const result = await this.pool.query(sql, params as unknown[]);
+      return result.rows as T[];
+    } catch (error) {
+      throw sqlState(error) ? error : this.unreachable(error);
+    }
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -84,12 +89,17 @@ export class PostgresDb implements Db {
     try {
       return await this.pool.connect();
     } catch (error) {
-      throw new NexoraError(
-        'database-failed',
-        `Could not connect to PostgreSQL at ${this.location}: ${describeError(error)}. Check that the server is running and that DATABASE_URL is right (or unset DATABASE_URL to use the embedded database).`,
-        { cause: error },
-      );
+      throw sqlState(error) ? error : this.unreachable(error);
     }
+  }
+
+  /** Errors without an SQLSTATE come from the connection, not from the statement. */
+  private unreachable(error: unknown): NexoraError {
+    return new NexoraError(
+      'database-failed',
+      `Could not reach PostgreSQL at ${this.location}: ${describeError(error) || 'connection failed'}. Check that the server is running and that DATABASE_URL is right (or unset DATABASE_URL to use the embedded database).`,
+      { cause: error },
+    );
   }
 }
 
