@@ -171,6 +171,18 @@ describe('session lifecycle', () => {
   });
 });
 
+describe('missing image', () => {
+  it('says how to build it, before creating anything; sessions can still be listed', async () => {
+    const { manager: imageless } = await world.open({ db, image: 'nexora-workstation:not-built' });
+    const before = (await imageless.sessions.list()).length;
+    const error = await imageless.start({ workspaceDir: world.workspace(), usePool: false }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'image-missing' });
+    expect((error as Error).message).toMatch(/nexora image build/);
+    expect((await imageless.sessions.list()).length).toBe(before);
+    await expect(imageless.list({ all: true })).resolves.toBeInstanceOf(Array);
+  });
+});
+
 describe('port exhaustion', () => {
   it('fails clearly and leaves no container and no allocation behind', async () => {
     const small = await createSessionEnv('exh', { vncRange: [46500, 46500], cdpRange: [47500, 47500] });

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
-import { NexoraError } from '../errors.js';
 import { nexoraPaths } from '../paths.js';
 import { MasterKeyStore } from '../secrets/master-key.js';
 import { openText, sealText } from '../secrets/seal.js';
@@ -11,7 +10,7 @@ import { createDockerClient, pingDocker } from '../workstation/docker/docker-cli
 import type { WorkstationLimits } from '../workstation/docker/container-spec.js';
 import { LABELS } from '../workstation/docker/labels.js';
 import type { WorkstationNetworkKind } from '../workstation/docker/networks.js';
-import { findImage, workstationImageTag } from '../workstation/image/index.js';
+import { workstationImageTag } from '../workstation/image/index.js';
 import { loadSessionConfig, type SessionConfig } from './session-config.js';
 import { SessionManager, type PasswordSealer } from './session-manager.js';
 import { thisProcessOwner } from './session-owner.js';
@@ -52,10 +51,9 @@ export async function openSessionManager(options: OpenSessionManagerOptions = {}
   const docker = options.docker ?? createDockerClient(env);
   await pingDocker(docker, { env });
   // NEXORA_WORKSTATION_IMAGE pins an image (one built elsewhere, or an older definition).
+  // Checked when a workstation is created, not here: listing or stopping sessions must work
+  // while the image is being rebuilt under a new tag.
   const image = options.image ?? (env.NEXORA_WORKSTATION_IMAGE || workstationImageTag());
-  if (!(await findImage(docker, image))) {
-    throw new NexoraError('image-missing', `The workstation image ${image} is not built yet: build it with \`nexora image build\` (about a minute), then try again.`);
-  }
   const db = options.db ?? (await openDatabase({ env, waitMs: 10_000 }));
   const owner = thisProcessOwner();
   const backend = new DockerBackend({

@@ -143,6 +143,7 @@ export class SessionManager {
     const begun = performance.now();
     const workspaceDir = resolve(options.workspaceDir);
     const user = options.user ?? (await workspaceOwner(workspaceDir));
+    await this.backend.checkImage();
     const id = options.sessionId ?? newSessionId();
     const existing = await this.sessions.find(id);
     if (!existing) {

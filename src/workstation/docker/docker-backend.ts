@@ -66,6 +66,7 @@ export class DockerBackend {
   readonly endpointHost: string;
   private readonly options: DockerBackendOptions;
   private readonly limits: WorkstationLimits;
+  private imageChecked = false;
 
   constructor(options: DockerBackendOptions) {
     this.docker = options.docker;
@@ -78,6 +79,20 @@ export class DockerBackend {
 
   containerName(sessionId: string): string {
     return `${this.options.namePrefix ?? 'nexora'}-${sessionId}`;
+  }
+
+  /** Fails with 'image-missing' (and how to build it) unless the engine has the image. */
+  async checkImage(): Promise<void> {
+    if (this.imageChecked) return;
+    try {
+      await this.docker.getImage(this.image).inspect();
+      this.imageChecked = true;
+    } catch (error) {
+      if (isNotFound(error)) {
+        throw new NexoraError('image-missing', `The workstation image ${this.image} is not built yet: build it with \`nexora image build\` (about a minute), then try again.`, { cause: error });
+      }
+      throw dockerError(`inspect the image ${this.image}`, error);
+    }
   }
 
   /** Creates and starts a container; when the start fails the created container is removed. */
