@@ -69,13 +69,13 @@ afterEach(async () => {
 
 type Wire = 'anthropic' | 'openai';
 
-async function setUp(options: { wire: Wire; script: ModelScriptInput; vision?: boolean; price?: number; fallbackScript?: ModelScriptInput }) {
+async function setUp(options: { wire: Wire; script: ModelScriptInput; vision?: boolean; price?: number; fallbackScript?: ModelScriptInput; contextTokens?: number }) {
   const server = await ScriptedModelServer.start({ script: options.script, apiKey: 'k' });
   servers.push(server);
   const fallback = options.fallbackScript ? await ScriptedModelServer.start({ script: options.fallbackScript, apiKey: 'k' }) : undefined;
   if (fallback) servers.push(fallback);
   const kind = options.wire === 'anthropic' ? 'anthropic' : 'openai';
-  const capabilities = { tools: true, vision: options.vision ?? true, imagesInToolResults: true, contextTokens: 200_000 };
+  const capabilities = { tools: true, vision: options.vision ?? true, imagesInToolResults: true, contextTokens: options.contextTokens ?? 200_000 };
   const prices = { input: options.price ?? 3, output: 15, cachedInput: 0.3 };
   const registry = new ProviderRegistry({
     env: { SCRIPTED_KEY: 'k' },
@@ -309,5 +309,28 @@ describe('agent loop: failures and interrupts', () => {
     const result = await startAgentRun(baseOptions(new TerminalDouble(), candidates, [])).result;
     expect(result.outcome).toBe('failed');
     expect(result.reason).toMatch(/tool "browser" is not declared/);
+  });
+});
+
+describe('agent loop: context window', () => {
+  it('shrinks older tool output in one go when the conversation nears the context window', async () => {
+    const longCall = { respond: { toolCalls: [{ name: 'execute', input: { command: 'seq 100000' } }] } };
+    const { server, candidates } = await setUp({
+      wire: 'anthropic',
+      contextTokens: 6000,
+      script: { name: 'long-outputs', turns: [longCall, longCall, longCall, longCall, longCall, longCall, longCall, longCall, { respond: { text: 'done' } }] },
+    });
+    const recorded: { kind: string; payload: unknown }[] = [];
+    const result = await startAgentRun(baseOptions(new TerminalDouble(), candidates, recorded)).result;
+    expect(result.outcome).toBe('completed');
+    expect(server.violations).toEqual([]);
+    const compactions = recorded.filter((event) => event.kind === 'context-compact');
+    expect(compactions.length).toBeGreaterThan(0);
+    expect(compactions[0]?.payload).toMatchObject({ contextTokens: 6000 });
+    const sizes = server.requests.map((request) => JSON.stringify(request.body).length);
+    // Without compaction every request is larger than the one before; with it, one is smaller.
+    expect(sizes.some((size, index) => index > 0 && size < sizes[index - 1]!)).toBe(true);
+    expect(JSON.stringify(server.requests.at(-1)?.body)).toContain('older execute output omitted');
+    expect(Math.max(...sizes) / 4).toBeLessThan(6000);
   });
 });

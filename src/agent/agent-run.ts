@@ -116,6 +116,17 @@ async function runLoop(options: AgentRunOptions, stream: AgentEventStream): Prom
       const stepStarted = performance.now();
       await emit({ type: 'step-start', step, model: candidates[0]?.info.ref ?? '?' });
 
+      // Near the context window, older tool output is shrunk (once, in bulk).
+      const contextTokens = Math.min(...candidates.map((candidate) => candidate.info.capabilities.contextTokens));
+      const estimated = estimateTokens(conversation, options.maxOutputTokens);
+      if (estimated > contextTokens * 0.75) {
+        const compactedResults = conversation.compactOlderHalf();
+        if (compactedResults > 0) {
+          screens.forgetImage();
+          // Recorded for the transcript only: not (yet) part of the AgentEvent union that the TUI consumes.
+          await record({ kind: 'context-compact', payload: { step, estimatedTokens: estimated, contextTokens, compactedResults } });
+        }
+      }
       const notices: Promise<void>[] = [];
       const { value: reply, candidate } = await callWithFallback<ModelStepResult>({
         candidates,

@@ -95,6 +95,27 @@ export class Conversation {
     return messages;
   }
 
+  /**
+   * Shrinks the older half of the conversation's tool results to a line each (and drops their
+   * screenshots) when it has grown near the model's context window. It happens in one go, so
+   * the prompt prefix changes once rather than every step. Returns how many were shrunk.
+   */
+  compactOlderHalf(keepRecentEntries = 6): number {
+    const limit = Math.max(0, Math.min(Math.floor(this.entries.length / 2), this.entries.length - keepRecentEntries));
+    let compacted = 0;
+    for (const entry of this.entries.slice(0, limit)) {
+      if (entry.role !== 'tool') continue;
+      for (const result of entry.results) {
+        if (result.text.length <= 200 && !result.png) continue;
+        const firstLine = result.text.split('\n', 1)[0]?.slice(0, 120) ?? '';
+        result.text = `${firstLine}\n[older ${result.toolName} output omitted to stay within the model's context]`;
+        delete result.png;
+        compacted++;
+      }
+    }
+    return compacted;
+  }
+
   /** Tool calls of the last assistant turn that have no result yet. */
   pendingToolCalls(): { toolCallId: string; toolName: string }[] {
     const last = this.entries.at(-1);
