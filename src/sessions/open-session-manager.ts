@@ -60,12 +60,12 @@ export async function openSessionManager(options: OpenSessionManagerOptions = {}
     docker,
     image,
     owner,
-    labels: { [LABELS.store]: storeScope(db.location), ...options.labels },
+    labels: { ...config.containerLabels, [LABELS.store]: storeScope(db.location), ...options.labels },
     endpointHost: config.endpointHost,
     network: options.network ?? config.network,
     limits: { ...config.limits, ...options.limits },
-    ...(options.namePrefix ? { namePrefix: options.namePrefix } : {}),
-    ...(options.networkName ? { networkName: options.networkName } : {}),
+    ...((options.namePrefix ?? config.containerPrefix) ? { namePrefix: options.namePrefix ?? config.containerPrefix } : {}),
+    ...((options.networkName ?? config.networkName) ? { networkName: options.networkName ?? config.networkName } : {}),
   });
   const manager = new SessionManager({
     db,

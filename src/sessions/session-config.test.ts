@@ -25,6 +25,12 @@ describe('loadSessionConfig', () => {
     expect(config.poolIdleTimeoutMs).toBe(60_000);
   });
 
+  it('reads name overrides and extra labels', () => {
+    const config = loadSessionConfig({ NEXORA_NETWORK_NAME: 'n1', NEXORA_CONTAINER_PREFIX: 'p1', NEXORA_CONTAINER_LABELS: 'dev.nexora.test=1,team=a' });
+    expect(config).toMatchObject({ networkName: 'n1', containerPrefix: 'p1', containerLabels: { 'dev.nexora.test': '1', team: 'a' } });
+    expect(() => loadSessionConfig({ NEXORA_CONTAINER_LABELS: 'no-equals' })).toThrow(/NEXORA_CONTAINER_LABELS/);
+  });
+
   it('names the variable and the fix when a value is wrong', () => {
     expect(() => loadSessionConfig({ NEXORA_WORKSTATION_MEMORY: 'lots' })).toThrow(/NEXORA_WORKSTATION_MEMORY=lots .*size/);
     expect(() => loadSessionConfig({ NEXORA_WORKSTATION_NETWORK: 'host' })).toThrow(/NEXORA_WORKSTATION_NETWORK/);

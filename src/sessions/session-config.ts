@@ -14,6 +14,10 @@ export interface SessionConfig {
   poolIdleTimeoutMs: number;
   startTimeoutMs: number;
   healthPolicy: HealthPolicy;
+  /** Overrides of names and extra labels, for hosts shared by several Nexora setups (and tests). */
+  networkName: string | undefined;
+  containerPrefix: string | undefined;
+  containerLabels: Record<string, string>;
 }
 
 const sizeText = z
@@ -36,6 +40,12 @@ const schema = z.object({
   NEXORA_POOL_IDLE_TIMEOUT: z.coerce.number().int().min(10).optional(),
   NEXORA_START_TIMEOUT: z.coerce.number().int().min(1).max(600).optional(),
   NEXORA_HEALTH_POLICY: z.enum(['restart', 'crash']).optional(),
+  NEXORA_NETWORK_NAME: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'expected a Docker network name').optional(),
+  NEXORA_CONTAINER_PREFIX: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'expected a Docker name prefix').optional(),
+  NEXORA_CONTAINER_LABELS: z
+    .string()
+    .regex(/^[a-z0-9.-]+=[^,=]*(,[a-z0-9.-]+=[^,=]*)*$/, 'expected key=value pairs separated by commas')
+    .optional(),
 });
 
 /** Reads the settings; a bad value fails with the variable's name and how to fix it. */
@@ -60,5 +70,10 @@ export function loadSessionConfig(env: NodeJS.ProcessEnv = process.env): Session
     poolIdleTimeoutMs: (value.NEXORA_POOL_IDLE_TIMEOUT ?? 1800) * 1000,
     startTimeoutMs: (value.NEXORA_START_TIMEOUT ?? 60) * 1000,
     healthPolicy: value.NEXORA_HEALTH_POLICY ?? 'restart',
+    networkName: value.NEXORA_NETWORK_NAME,
+    containerPrefix: value.NEXORA_CONTAINER_PREFIX,
+    containerLabels: Object.fromEntries(
+      (value.NEXORA_CONTAINER_LABELS?.split(',') ?? []).map((pair) => pair.split('=') as [string, string]),
+    ),
   };
 }
