@@ -19,6 +19,8 @@ export interface AcquireLockOptions {
   /** How long to wait for the holder to let go before failing; 0 fails at once. */
   waitMs?: number;
   signal?: AbortSignal;
+  /** 'auto' (default): an abstract socket on Linux, a pid file elsewhere. */
+  strategy?: 'auto' | 'pid-file';
 }
 
 const pollMs = 200;
@@ -37,7 +39,7 @@ const pollMs = 200;
 export async function acquireDirectoryLock(options: AcquireLockOptions): Promise<DirectoryLock> {
   const directory = realpathSync(options.directory);
   const deadline = Date.now() + (options.waitMs ?? 0);
-  const attempt = process.platform === 'linux' ? tryAbstractSocket : tryPidFile;
+  const attempt = process.platform === 'linux' && options.strategy !== 'pid-file' ? tryAbstractSocket : tryPidFile;
   for (;;) {
     if (options.signal?.aborted) {
       throw new NexoraError('aborted', `Gave up waiting for the embedded database at ${directory}.`, { cause: options.signal.reason });
