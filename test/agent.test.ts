@@ -67,7 +67,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-type Wire = 'anthropic' | 'openai';
+type Wire = 'anthropic' | 'openai' | 'responses';
 
 async function setUp(options: { wire: Wire; script: ModelScriptInput; vision?: boolean; price?: number; fallbackScript?: ModelScriptInput; contextTokens?: number }) {
   const server = await ScriptedModelServer.start({ script: options.script, apiKey: 'k' });
@@ -75,12 +75,13 @@ async function setUp(options: { wire: Wire; script: ModelScriptInput; vision?: b
   const fallback = options.fallbackScript ? await ScriptedModelServer.start({ script: options.fallbackScript, apiKey: 'k' }) : undefined;
   if (fallback) servers.push(fallback);
   const kind = options.wire === 'anthropic' ? 'anthropic' : 'openai';
+  const api = options.wire === 'responses' ? ('responses' as const) : undefined;
   const capabilities = { tools: true, vision: options.vision ?? true, imagesInToolResults: true, contextTokens: options.contextTokens ?? 200_000 };
   const prices = { input: options.price ?? 3, output: 15, cachedInput: 0.3 };
   const registry = new ProviderRegistry({
     env: { SCRIPTED_KEY: 'k' },
     providers: {
-      scripted: { kind, baseUrl: server.openAiBaseUrl, apiKeyEnv: 'SCRIPTED_KEY' },
+      scripted: { kind, baseUrl: server.openAiBaseUrl, apiKeyEnv: 'SCRIPTED_KEY', ...(api ? { api } : {}) },
       ...(fallback ? { backup: { kind: 'openai-compatible' as const, baseUrl: fallback.openAiBaseUrl, apiKeyEnv: 'SCRIPTED_KEY' } } : {}),
     },
     models: { 'scripted/model-a': { capabilities, prices }, 'backup/model-b': { capabilities: { ...capabilities, vision: false }, prices } },
@@ -116,7 +117,7 @@ function baseOptions(tools: VisualTools, candidates: ResolvedModel[], recorded: 
 
 const tools = ['screen', 'keyboard', 'mouse', 'execute'];
 
-describe.each(['anthropic', 'openai'] as const)('agent loop over the %s wire format', (wire) => {
+describe.each(['anthropic', 'openai', 'responses'] as const)('agent loop over the %s wire format', (wire) => {
   it('looks, types, checks and finishes, sending every tool result back and recording every call', async () => {
     const script: ModelScriptInput = {
       name: 'short-task',
@@ -230,8 +231,8 @@ describe.each(['anthropic', 'openai'] as const)('agent loop over the %s wire for
 });
 
 describe('agent loop: images per model', () => {
-  it('puts the PNG inside the tool result for Anthropic and in a user message for Chat Completions', async () => {
-    for (const wire of ['anthropic', 'openai'] as const) {
+  it('puts the PNG inside the tool result for Anthropic and Responses and in a user message for Chat Completions', async () => {
+    for (const wire of ['anthropic', 'responses', 'openai'] as const) {
       const { server, candidates } = await setUp({
         wire,
         script: {
@@ -239,14 +240,14 @@ describe('agent loop: images per model', () => {
           turns: [{ respond: { toolCalls: [{ name: 'screen', input: {} }] } }, { expect: { imageAttached: true }, respond: { text: 'seen' } }],
         },
       });
-      expect(candidates[0]?.imagesInToolResults).toBe(wire === 'anthropic');
+      expect(candidates[0]?.imagesInToolResults).toBe(wire !== 'openai');
       const result = await startAgentRun(baseOptions(new TerminalDouble(), candidates, [])).result;
       expect(result.outcome).toBe('completed');
       expect(server.violations).toEqual([]);
       const last = server.requests.at(-1)?.normalized;
       const resultImages = last?.messages.flatMap((message) => message.parts.flatMap((part) => part.images ?? [])) ?? [];
       const messageImages = last?.messages.flatMap((message) => message.parts.filter((part) => part.kind === 'image')) ?? [];
-      expect([resultImages.length, messageImages.length]).toEqual(wire === 'anthropic' ? [1, 0] : [0, 1]);
+      expect([resultImages.length, messageImages.length]).toEqual(wire === 'openai' ? [0, 1] : [1, 0]);
     }
   });
 });

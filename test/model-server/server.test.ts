@@ -21,6 +21,8 @@ const wires = {
     createOpenAI({ baseURL: server.openAiBaseUrl, apiKey: 'test-key' }).chat('gpt-test'),
   anthropic: (server: ScriptedModelServer): LanguageModel =>
     createAnthropic({ baseURL: server.anthropicBaseUrl, apiKey: 'test-key' })('claude-test'),
+  responses: (server: ScriptedModelServer): LanguageModel =>
+    createOpenAI({ baseURL: server.openAiBaseUrl, apiKey: 'test-key' }).responses('gpt-test'),
 };
 
 const tools = {
@@ -50,7 +52,7 @@ async function collect(model: LanguageModel, messages: ModelMessage[]) {
   return { text, toolCalls, error, usage: await result.totalUsage };
 }
 
-describe.each(['openai', 'anthropic'] as const)('scripted model server over the %s wire format', (wire) => {
+describe.each(['openai', 'anthropic', 'responses'] as const)('scripted model server over the %s wire format', (wire) => {
   it('streams text and tool calls and checks that the tool results come back', async () => {
     const server = await start({
       name: 'two-turns',

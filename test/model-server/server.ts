@@ -2,17 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { checkRequest } from './checks.js';
 import { parseScript, type ModelScript, type ModelScriptInput, type ScriptTurn } from './script.js';
-import { errorBody, writeAnthropicStream, writeOpenAiStream, type PlannedReply } from './wire-response.js';
-import { normalizeAnthropic, normalizeOpenAi, type NormalizedRequest } from './wire-request.js';
+import { errorBody, writeAnthropicStream, writeOpenAiStream, writeResponsesStream, type PlannedReply } from './wire-response.js';
+import { normalizeAnthropic, normalizeOpenAi, normalizeResponses, type NormalizedRequest } from './wire-request.js';
 
 /**
  * The one fake the tests allow: a local model server speaking the providers' real HTTP wire
- * formats (OpenAI Chat Completions and Anthropic Messages, streamed as server-sent events),
+ * formats (OpenAI Chat Completions, OpenAI Responses and Anthropic Messages, streamed as
+ * server-sent events),
  * replaying a script, recording every request and checking what it received. A request that
  * breaks the script's expectations is answered with HTTP 400 naming the violations, so the
  * client fails loudly as well as `violations` listing them.
  */
-export type Wire = 'openai' | 'anthropic';
+export type Wire = 'openai' | 'anthropic' | 'responses';
 
 export interface RecordedRequest {
   wire: Wire;
@@ -90,7 +91,13 @@ export class ScriptedModelServer {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    const wire: Wire | undefined = path.endsWith('/chat/completions') ? 'openai' : path.endsWith('/messages') ? 'anthropic' : undefined;
+    const wire: Wire | undefined = path.endsWith('/chat/completions')
+      ? 'openai'
+      : path.endsWith('/messages')
+        ? 'anthropic'
+        : path.endsWith('/responses')
+          ? 'responses'
+          : undefined;
     const raw = await readBody(request);
     const record: RecordedRequest = {
       wire: wire ?? 'openai',
@@ -122,7 +129,7 @@ export class ScriptedModelServer {
     }
     try {
       record.body = JSON.parse(raw) as unknown;
-      record.normalized = wire === 'openai' ? normalizeOpenAi(record.body) : normalizeAnthropic(record.body);
+      record.normalized = wire === 'openai' ? normalizeOpenAi(record.body) : wire === 'responses' ? normalizeResponses(record.body) : normalizeAnthropic(record.body);
     } catch (error) {
       record.violations.push(`malformed ${wire} request: ${String(error)}`);
       fail(400, record.violations[0] ?? 'malformed request');
@@ -172,6 +179,7 @@ export class ScriptedModelServer {
     this.pendingToolCallIds = reply.toolCallIds;
     record.status = 200;
     if (wire === 'openai') writeOpenAiStream(response, reply);
+    else if (wire === 'responses') writeResponsesStream(response, reply);
     else writeAnthropicStream(response, reply);
   }
 
@@ -186,8 +194,8 @@ export class ScriptedModelServer {
 
   private checkKey(wire: Wire, request: IncomingMessage): string | undefined {
     if (this.apiKey === undefined) return undefined;
-    const given = wire === 'openai' ? request.headers.authorization : request.headers['x-api-key'];
-    const expected = wire === 'openai' ? `Bearer ${this.apiKey}` : this.apiKey;
+    const given = wire === 'anthropic' ? request.headers['x-api-key'] : request.headers.authorization;
+    const expected = wire === 'anthropic' ? this.apiKey : `Bearer ${this.apiKey}`;
     return given === expected ? undefined : `wrong or missing API key for ${wire}`;
   }
 }

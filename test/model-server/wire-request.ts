@@ -183,3 +183,68 @@ export function allImages(request: NormalizedRequest): NormalizedImage[] {
     message.parts.flatMap((part) => [...(part.image ? [part.image] : []), ...(part.images ?? [])]),
   );
 }
+
+// --- OpenAI Responses ------------------------------------------------------------------------
+
+const responsesContentPart = z.looseObject({ type: z.string(), text: z.string().optional(), image_url: z.string().optional() });
+
+const responsesItem = z.looseObject({
+  type: z.string().optional(),
+  role: z.enum(['system', 'developer', 'user', 'assistant']).optional(),
+  content: z.union([z.string(), z.array(responsesContentPart)]).optional(),
+  call_id: z.string().optional(),
+  name: z.string().optional(),
+  arguments: z.string().optional(),
+  output: z.union([z.string(), z.array(responsesContentPart)]).optional(),
+});
+
+const responsesRequest = z.looseObject({
+  model: z.string(),
+  stream: z.boolean().optional(),
+  instructions: z.string().optional(),
+  input: z.array(responsesItem),
+  tools: z.array(z.looseObject({ type: z.literal('function'), name: z.string(), parameters: z.unknown() })).optional(),
+});
+
+function responsesParts(content: string | z.infer<typeof responsesContentPart>[] | undefined): NormalizedPart[] {
+  if (content === undefined) return [];
+  if (typeof content === 'string') return [{ kind: 'text', text: content }];
+  return content.flatMap((part): NormalizedPart[] => {
+    if (part.type === 'input_image' && part.image_url) return [{ kind: 'image', image: dataUrlImage(part.image_url) }];
+    if (part.text !== undefined) return [{ kind: 'text', text: part.text }];
+    return [];
+  });
+}
+
+export function normalizeResponses(body: unknown): NormalizedRequest {
+  const request = responsesRequest.parse(body);
+  const messages: NormalizedMessage[] = [];
+  if (request.instructions) messages.push({ role: 'system', parts: [{ kind: 'text', text: request.instructions }] });
+  for (const item of request.input) {
+    if (item.type === 'function_call') {
+      messages.push({ role: 'assistant', parts: [{ kind: 'tool-call', toolCallId: item.call_id, toolName: item.name, text: item.arguments }] });
+    } else if (item.type === 'function_call_output') {
+      const inner = responsesParts(item.output);
+      messages.push({
+        role: 'tool',
+        parts: [
+          {
+            kind: 'tool-result',
+            toolCallId: item.call_id,
+            text: inner.map((part) => part.text ?? '').join(''),
+            images: inner.flatMap((part) => (part.image ? [part.image] : [])),
+          },
+        ],
+      });
+    } else if (item.role) {
+      const role = item.role === 'developer' ? 'system' : item.role;
+      messages.push({ role, parts: responsesParts(item.content) });
+    }
+  }
+  return {
+    model: request.model,
+    stream: request.stream ?? false,
+    tools: (request.tools ?? []).map((tool) => ({ name: tool.name, schema: tool.parameters })),
+    messages,
+  };
+}

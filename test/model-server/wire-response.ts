@@ -107,10 +107,55 @@ export function writeAnthropicStream(response: ServerResponse, reply: PlannedRep
 }
 
 /** An error body in the wire format's own shape. */
-export function errorBody(wire: 'openai' | 'anthropic', status: number, message: string): unknown {
+export function errorBody(wire: 'openai' | 'anthropic' | 'responses', status: number, message: string): unknown {
   if (wire === 'anthropic') {
     const type = status === 429 ? 'rate_limit_error' : status >= 500 ? 'api_error' : 'invalid_request_error';
     return { type: 'error', error: { type, message } };
   }
   return { error: { message, type: status === 429 ? 'rate_limit_exceeded' : 'server_error', code: null, param: null } };
+}
+
+/** Writes a reply as OpenAI Responses API server-sent events. */
+export function writeResponsesStream(response: ServerResponse, reply: PlannedReply): void {
+  const { respond } = reply;
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const event = (data: { type: string } & Record<string, unknown>): void => sse(response, data, data.type);
+  event({ type: 'response.created', response: { id: reply.responseId, created_at: Math.floor(Date.now() / 1000), model: reply.model } });
+  let outputIndex = 0;
+  if (respond.text) {
+    const item = { type: 'message', id: `msg_${reply.responseId}` };
+    event({ type: 'response.output_item.added', output_index: outputIndex, item });
+    const middle = Math.ceil(respond.text.length / 2);
+    for (const piece of [respond.text.slice(0, middle), respond.text.slice(middle)]) {
+      if (piece) event({ type: 'response.output_text.delta', item_id: item.id, delta: piece });
+    }
+    event({ type: 'response.output_item.done', output_index: outputIndex, item });
+    outputIndex++;
+  }
+  respond.toolCalls.forEach((call, index) => {
+    const id = `fc_${reply.toolCallIds[index] ?? index}`;
+    const callId = reply.toolCallIds[index] ?? `call_${index}`;
+    const args = JSON.stringify(call.input);
+    event({ type: 'response.output_item.added', output_index: outputIndex, item: { type: 'function_call', id, call_id: callId, name: call.name, arguments: '' } });
+    event({ type: 'response.function_call_arguments.delta', item_id: id, output_index: outputIndex, delta: args });
+    event({ type: 'response.function_call_arguments.done', item_id: id, output_index: outputIndex, arguments: args });
+    event({
+      type: 'response.output_item.done',
+      output_index: outputIndex,
+      item: { type: 'function_call', id, call_id: callId, name: call.name, arguments: args, status: 'completed' },
+    });
+    outputIndex++;
+  });
+  event({
+    type: 'response.completed',
+    response: {
+      usage: {
+        input_tokens: respond.usage.input,
+        input_tokens_details: { cached_tokens: respond.usage.cached },
+        output_tokens: respond.usage.output,
+        output_tokens_details: { reasoning_tokens: 0 },
+      },
+    },
+  });
+  response.end();
 }
