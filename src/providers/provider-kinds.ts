@@ -7,9 +7,9 @@ export const providerKinds = ['openai', 'anthropic', 'google', 'xai', 'mistral',
 export type ProviderKind = (typeof providerKinds)[number];
 
 /**
- * OpenAI's two wire formats. Chat Completions is the default: it is the one the test suite's
- * scripted model server speaks, so it is the path that is exercised end to end. The
- * Responses API is opt-in (`"api": "responses"`) and can carry screenshots inside tool results.
+ * OpenAI's two wire formats, both exercised end to end against the scripted model server.
+ * Chat Completions is the default (every OpenAI-style proxy speaks it); the Responses API is
+ * opt-in (`"api": "responses"`) and carries screenshots inside tool results.
  */
 export type OpenAiApi = 'responses' | 'chat';
 
