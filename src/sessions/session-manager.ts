@@ -14,7 +14,7 @@ import {
 import type { ManagedContainer } from '../workstation/docker/docker-backend.js';
 import type { DockerBackend } from '../workstation/docker/docker-backend.js';
 import type { DockerWorkstation } from '../workstation/docker/docker-workstation.js';
-import type { ContainerOwner } from '../workstation/docker/labels.js';
+import { LABELS, type ContainerOwner } from '../workstation/docker/labels.js';
 import { workspaceOwner, type NumericUser } from '../workstation/docker/workspace-owner.js';
 import { toInfo, type ContainerInfo } from './container-info.js';
 import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
@@ -200,7 +200,21 @@ export class SessionManager {
         await setOwner(this.db, id, undefined);
       }
       const session = await this.sessions.get(id);
-      const container = await this.requireContainer(session);
+      // Everything about the container is known here: no inspect round trip.
+      const container: ManagedContainer = {
+        id: created.id,
+        name: created.name,
+        state: 'running',
+        sessionId: id,
+        poolKey: options.poolKey,
+        workspaceDir,
+        vncPort: ports.vncPort,
+        cdpPort: ports.cdpPort,
+        owner: this.owner,
+        labels: { [LABELS.user]: `${user.uid}:${user.gid}` },
+        health: 'starting',
+        createdAt: new Date(),
+      };
       return {
         session,
         info: toInfo(session, container, true),
