@@ -117,7 +117,7 @@ async function runLoop(options: AgentRunOptions, stream: AgentEventStream): Prom
       await emit({ type: 'step-start', step, model: candidates[0]?.info.ref ?? '?' });
 
       // Near the context window, older tool output is shrunk (once, in bulk).
-      const contextTokens = Math.min(...candidates.map((candidate) => candidate.info.capabilities.contextTokens));
+      const contextTokens = candidates[0]?.info.capabilities.contextTokens ?? Number.POSITIVE_INFINITY;
       const estimated = estimateTokens(conversation, options.maxOutputTokens);
       if (estimated > contextTokens * 0.75) {
         const compactedResults = conversation.compactOlderHalf();
