@@ -42,7 +42,7 @@ function restoreEnv(name: string, value: string | undefined): void {
   else process.env[name] = value;
 }
 
-type Wire = 'anthropic' | 'openai' | 'responses';
+type Wire = 'anthropic' | 'openai' | 'responses' | 'google';
 
 /** A workspace with main.go and a nexora.json pointing the "scripted" provider at the server. */
 async function prepare(options: { wire: Wire; script: ModelScript | ModelScriptInput; vision: boolean }): Promise<{ workspace: string; server: ScriptedModelServer }> {
@@ -59,10 +59,10 @@ async function prepare(options: { wire: Wire; script: ModelScript | ModelScriptI
     model: 'scripted/model-under-test',
     providers: {
       scripted: {
-        kind: options.wire === 'anthropic' ? 'anthropic' : 'openai',
+        kind: options.wire === 'anthropic' || options.wire === 'google' ? options.wire : 'openai',
         baseUrl: server.openAiBaseUrl,
         apiKeyEnv: 'SCRIPTED_API_KEY',
-        ...(options.wire === 'anthropic' ? {} : { api: options.wire === 'responses' ? 'responses' : 'chat' }),
+        ...(options.wire === 'openai' ? { api: 'chat' } : options.wire === 'responses' ? { api: 'responses' } : {}),
       },
     },
     models: {
@@ -123,6 +123,7 @@ describe.each([
   ['anthropic', true],
   ['openai', false],
   ['responses', true],
+  ['google', true],
 ] as const)('nexora run: the seed workflow over the %s wire format (vision %s)', (wire, vision) => {
   it('edits main.go in vi on a real workstation, runs it, and reports success', async () => {
     const script = await loadFixture('vi-process-data');

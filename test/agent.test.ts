@@ -67,14 +67,14 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-type Wire = 'anthropic' | 'openai' | 'responses';
+type Wire = 'anthropic' | 'openai' | 'responses' | 'google';
 
 async function setUp(options: { wire: Wire; script: ModelScriptInput; vision?: boolean; price?: number; fallbackScript?: ModelScriptInput; contextTokens?: number }) {
   const server = await ScriptedModelServer.start({ script: options.script, apiKey: 'k' });
   servers.push(server);
   const fallback = options.fallbackScript ? await ScriptedModelServer.start({ script: options.fallbackScript, apiKey: 'k' }) : undefined;
   if (fallback) servers.push(fallback);
-  const kind = options.wire === 'anthropic' ? 'anthropic' : 'openai';
+  const kind = options.wire === 'anthropic' || options.wire === 'google' ? options.wire : 'openai';
   const api = options.wire === 'responses' ? ('responses' as const) : undefined;
   const capabilities = { tools: true, vision: options.vision ?? true, imagesInToolResults: true, contextTokens: options.contextTokens ?? 200_000 };
   const prices = { input: options.price ?? 3, output: 15, cachedInput: 0.3 };
@@ -117,7 +117,7 @@ function baseOptions(tools: VisualTools, candidates: ResolvedModel[], recorded: 
 
 const tools = ['screen', 'keyboard', 'mouse', 'execute'];
 
-describe.each(['anthropic', 'openai', 'responses'] as const)('agent loop over the %s wire format', (wire) => {
+describe.each(['anthropic', 'openai', 'responses', 'google'] as const)('agent loop over the %s wire format', (wire) => {
   it('looks, types, checks and finishes, sending every tool result back and recording every call', async () => {
     const script: ModelScriptInput = {
       name: 'short-task',
@@ -231,8 +231,8 @@ describe.each(['anthropic', 'openai', 'responses'] as const)('agent loop over th
 });
 
 describe('agent loop: images per model', () => {
-  it('puts the PNG inside the tool result for Anthropic and Responses and in a user message for Chat Completions', async () => {
-    for (const wire of ['anthropic', 'responses', 'openai'] as const) {
+  it('puts the PNG inside the tool result for Anthropic, Responses and Gemini and in a user message for Chat Completions', async () => {
+    for (const wire of ['anthropic', 'responses', 'google', 'openai'] as const) {
       const { server, candidates } = await setUp({
         wire,
         script: {

@@ -1,4 +1,5 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
+import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { createOpenAI } from '@ai-sdk/openai';
 import { APICallError, jsonSchema, streamText, tool, type LanguageModel, type ModelMessage } from 'ai';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -23,6 +24,8 @@ const wires = {
     createAnthropic({ baseURL: server.anthropicBaseUrl, apiKey: 'test-key' })('claude-test'),
   responses: (server: ScriptedModelServer): LanguageModel =>
     createOpenAI({ baseURL: server.openAiBaseUrl, apiKey: 'test-key' }).responses('gpt-test'),
+  google: (server: ScriptedModelServer): LanguageModel =>
+    createGoogleGenerativeAI({ baseURL: server.openAiBaseUrl, apiKey: 'test-key' })('gemini-test'),
 };
 
 const tools = {
@@ -52,7 +55,7 @@ async function collect(model: LanguageModel, messages: ModelMessage[]) {
   return { text, toolCalls, error, usage: await result.totalUsage };
 }
 
-describe.each(['openai', 'anthropic', 'responses'] as const)('scripted model server over the %s wire format', (wire) => {
+describe.each(['openai', 'anthropic', 'responses', 'google'] as const)('scripted model server over the %s wire format', (wire) => {
   it('streams text and tool calls and checks that the tool results come back', async () => {
     const server = await start({
       name: 'two-turns',

@@ -2,18 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { checkRequest } from './checks.js';
 import { parseScript, type ModelScript, type ModelScriptInput, type ScriptTurn } from './script.js';
-import { errorBody, writeAnthropicStream, writeOpenAiStream, writeResponsesStream, type PlannedReply } from './wire-response.js';
-import { normalizeAnthropic, normalizeOpenAi, normalizeResponses, type NormalizedRequest } from './wire-request.js';
+import { errorBody, writeAnthropicStream, writeGoogleStream, writeOpenAiStream, writeResponsesStream, type PlannedReply } from './wire-response.js';
+import { normalizeAnthropic, normalizeGoogle, normalizeOpenAi, normalizeResponses, type NormalizedRequest } from './wire-request.js';
 
 /**
  * The one fake the tests allow: a local model server speaking the providers' real HTTP wire
- * formats (OpenAI Chat Completions, OpenAI Responses and Anthropic Messages, streamed as
- * server-sent events),
+ * formats (OpenAI Chat Completions, OpenAI Responses, Anthropic Messages and Google Gemini,
+ * streamed as server-sent events),
  * replaying a script, recording every request and checking what it received. A request that
  * breaks the script's expectations is answered with HTTP 400 naming the violations, so the
  * client fails loudly as well as `violations` listing them.
  */
-export type Wire = 'openai' | 'anthropic' | 'responses';
+export type Wire = 'openai' | 'anthropic' | 'responses' | 'google';
 
 export interface RecordedRequest {
   wire: Wire;
@@ -97,7 +97,9 @@ export class ScriptedModelServer {
         ? 'anthropic'
         : path.endsWith('/responses')
           ? 'responses'
-          : undefined;
+          : /\/models\/[^/]+:(stream)?[gG]enerateContent$/.test(path)
+            ? 'google'
+            : undefined;
     const raw = await readBody(request);
     const record: RecordedRequest = {
       wire: wire ?? 'openai',
@@ -129,7 +131,7 @@ export class ScriptedModelServer {
     }
     try {
       record.body = JSON.parse(raw) as unknown;
-      record.normalized = wire === 'openai' ? normalizeOpenAi(record.body) : wire === 'responses' ? normalizeResponses(record.body) : normalizeAnthropic(record.body);
+      record.normalized = normalize(wire, path, record.body);
     } catch (error) {
       record.violations.push(`malformed ${wire} request: ${String(error)}`);
       fail(400, record.violations[0] ?? 'malformed request');
@@ -180,6 +182,7 @@ export class ScriptedModelServer {
     record.status = 200;
     if (wire === 'openai') writeOpenAiStream(response, reply);
     else if (wire === 'responses') writeResponsesStream(response, reply);
+    else if (wire === 'google') writeGoogleStream(response, reply);
     else writeAnthropicStream(response, reply);
   }
 
@@ -194,9 +197,24 @@ export class ScriptedModelServer {
 
   private checkKey(wire: Wire, request: IncomingMessage): string | undefined {
     if (this.apiKey === undefined) return undefined;
-    const given = wire === 'anthropic' ? request.headers['x-api-key'] : request.headers.authorization;
-    const expected = wire === 'anthropic' ? this.apiKey : `Bearer ${this.apiKey}`;
+    const given = wire === 'anthropic' ? request.headers['x-api-key'] : wire === 'google' ? request.headers['x-goog-api-key'] : request.headers.authorization;
+    const expected = wire === 'anthropic' || wire === 'google' ? this.apiKey : `Bearer ${this.apiKey}`;
     return given === expected ? undefined : `wrong or missing API key for ${wire}`;
+  }
+}
+
+function normalize(wire: Wire, path: string, body: unknown): NormalizedRequest {
+  switch (wire) {
+    case 'openai':
+      return normalizeOpenAi(body);
+    case 'responses':
+      return normalizeResponses(body);
+    case 'anthropic':
+      return normalizeAnthropic(body);
+    case 'google': {
+      const match = /\/models\/([^/:]+):(stream)?/.exec(path);
+      return normalizeGoogle(body, match?.[1] ?? '', match?.[2] !== undefined);
+    }
   }
 }
 

@@ -248,3 +248,62 @@ export function normalizeResponses(body: unknown): NormalizedRequest {
     messages,
   };
 }
+
+// --- Google Gemini (generateContent) -------------------------------------------------------
+
+const googlePart = z.looseObject({
+  text: z.string().optional(),
+  inlineData: z.looseObject({ mimeType: z.string(), data: z.string() }).optional(),
+  functionCall: z.looseObject({ id: z.string().optional(), name: z.string(), args: z.unknown().optional() }).optional(),
+  functionResponse: z
+    .looseObject({
+      id: z.string().optional(),
+      name: z.string(),
+      response: z.unknown().optional(),
+      parts: z.array(z.looseObject({ inlineData: z.looseObject({ mimeType: z.string(), data: z.string() }).optional() })).optional(),
+    })
+    .optional(),
+});
+
+const googleRequest = z.looseObject({
+  contents: z.array(z.looseObject({ role: z.string().optional(), parts: z.array(googlePart) })),
+  systemInstruction: z.looseObject({ parts: z.array(googlePart) }).optional(),
+  tools: z.array(z.looseObject({ functionDeclarations: z.array(z.looseObject({ name: z.string(), parameters: z.unknown().optional() })).optional() })).optional(),
+});
+
+/** `model` and `stream` come from the path (…/models/NAME:streamGenerateContent). */
+export function normalizeGoogle(body: unknown, model: string, stream: boolean): NormalizedRequest {
+  const request = googleRequest.parse(body);
+  const messages: NormalizedMessage[] = [];
+  if (request.systemInstruction) messages.push({ role: 'system', parts: request.systemInstruction.parts.map((part) => ({ kind: 'text' as const, text: part.text ?? '' })) });
+  for (const content of request.contents) {
+    const parts: NormalizedPart[] = [];
+    const isResult = content.parts.some((part) => part.functionResponse);
+    for (const part of content.parts) {
+      if (part.functionCall) {
+        parts.push({ kind: 'tool-call', toolCallId: part.functionCall.id, toolName: part.functionCall.name, text: JSON.stringify(part.functionCall.args ?? {}) });
+      } else if (part.functionResponse) {
+        const inner = (part.functionResponse.parts ?? []).flatMap((item) => (item.inlineData ? [image(item.inlineData.mimeType, item.inlineData.data)] : []));
+        // The AI SDK sends { name, content }; read the content as text when it is one.
+        const response = part.functionResponse.response as { content?: unknown } | undefined;
+        const text = typeof response?.content === 'string' ? response.content : JSON.stringify(response ?? {});
+        parts.push({ kind: 'tool-result', toolCallId: part.functionResponse.id, toolName: part.functionResponse.name, text, images: inner });
+      } else if (part.inlineData) {
+        const found = image(part.inlineData.mimeType, part.inlineData.data);
+        // Images beside function responses belong to the latest result (Gemini's older layout).
+        const lastResult = [...parts].reverse().find((candidate) => candidate.kind === 'tool-result');
+        if (isResult && lastResult) lastResult.images = [...(lastResult.images ?? []), found];
+        else parts.push({ kind: 'image', image: found });
+      } else if (part.text !== undefined) {
+        parts.push({ kind: 'text', text: part.text });
+      }
+    }
+    messages.push({ role: isResult ? 'tool' : content.role === 'model' ? 'assistant' : 'user', parts });
+  }
+  return {
+    model,
+    stream,
+    tools: (request.tools ?? []).flatMap((tool) => tool.functionDeclarations ?? []).map((declaration) => ({ name: declaration.name, schema: declaration.parameters })),
+    messages,
+  };
+}

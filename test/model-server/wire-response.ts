@@ -107,7 +107,8 @@ export function writeAnthropicStream(response: ServerResponse, reply: PlannedRep
 }
 
 /** An error body in the wire format's own shape. */
-export function errorBody(wire: 'openai' | 'anthropic' | 'responses', status: number, message: string): unknown {
+export function errorBody(wire: 'openai' | 'anthropic' | 'responses' | 'google', status: number, message: string): unknown {
+  if (wire === 'google') return { error: { code: status, message, status: status === 429 ? 'RESOURCE_EXHAUSTED' : status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT' } };
   if (wire === 'anthropic') {
     const type = status === 429 ? 'rate_limit_error' : status >= 500 ? 'api_error' : 'invalid_request_error';
     return { type: 'error', error: { type, message } };
@@ -155,6 +156,31 @@ export function writeResponsesStream(response: ServerResponse, reply: PlannedRep
         output_tokens: respond.usage.output,
         output_tokens_details: { reasoning_tokens: 0 },
       },
+    },
+  });
+  response.end();
+}
+
+/** Writes a reply as Google Gemini streamGenerateContent server-sent events. */
+export function writeGoogleStream(response: ServerResponse, reply: PlannedReply): void {
+  const { respond } = reply;
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const chunk = (parts: unknown[]): void => sse(response, { candidates: [{ content: { role: 'model', parts }, index: 0 }], responseId: reply.responseId });
+  if (respond.text) {
+    const middle = Math.ceil(respond.text.length / 2);
+    for (const piece of [respond.text.slice(0, middle), respond.text.slice(middle)]) if (piece) chunk([{ text: piece }]);
+  }
+  if (respond.toolCalls.length > 0) {
+    chunk(respond.toolCalls.map((call, index) => ({ functionCall: { id: reply.toolCallIds[index], name: call.name, args: call.input } })));
+  }
+  sse(response, {
+    candidates: [{ finishReason: 'STOP', index: 0 }],
+    responseId: reply.responseId,
+    usageMetadata: {
+      promptTokenCount: respond.usage.input,
+      candidatesTokenCount: respond.usage.output,
+      totalTokenCount: respond.usage.input + respond.usage.output,
+      cachedContentTokenCount: respond.usage.cached,
     },
   });
   response.end();
