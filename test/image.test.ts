@@ -3,16 +3,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type Docker from 'dockerode';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StepPrinter, formatDuration } from '../src/cli/output.js';
 import { createDockerClient } from '../src/workstation/docker/docker-client.js';
-import { buildImage, type BuildImageResult } from '../src/workstation/image/index.js';
+import { NexoraError } from '../src/errors.js';
+import { buildImage, loadImageDefinition, type BuildImageResult } from '../src/workstation/image/index.js';
 import { ContainerTracker, execIn, memoryMiB, publishedPort, rfbHello, waitForReady, type WorkstationContainer } from './fixtures/image-containers.js';
 
 const docker: Docker = createDockerClient();
 const tracker = new ContainerTracker(docker);
 const workspaces: string[] = [];
 let build: BuildImageResult;
+
+/** The CLI from source (tsx), so the suite does not depend on a fresh dist/. */
+function nexora(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+  const result = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
 
 function workspace(owner: { uid: number; gid: number }): string {
   const path = mkdtempSync(join(tmpdir(), 'nexora-image-test-'));
@@ -48,6 +58,18 @@ describe('nexora image build', () => {
     expect(again.tag).toBe(build.tag);
     expect(again.image.id).toBe(build.image.id);
     expect(elapsed).toBeLessThan(5000);
+  });
+
+  it('--dockerfile fails clearly when the base image cannot be pulled (no registry here)', async () => {
+    // Another tag, so that a machine with a registry would not replace the real image.
+    const definition = { ...loadImageDefinition(), tag: 'nexora-test-image-dockerfile:probe' };
+    const failure = await buildImage({ docker, dockerfile: true, definition, signal: AbortSignal.timeout(120_000) }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(NexoraError.is(failure, 'image-build-failed')).toBe(true);
+    expect((failure as Error).message).toContain('ubuntu:24.04, which could not be pulled');
+    expect((failure as Error).message).toContain('build with `nexora image build` (no --dockerfile)');
   });
 
   it('labels the image with its definition', () => {
@@ -122,6 +144,22 @@ describe('a workstation as uid 1000 with a workspace', () => {
     const again = await execIn(docker, workstation.container, ['/opt/nexora/start-chromium.sh']);
     expect(again.stdout).toContain('already answers');
     console.log(`memory with Chromium: ${(await memoryMiB(workstation.container)).toFixed(1)} MiB`);
+  });
+
+  it('nexora image build/ls/rm: current, listed, and not removable while a container runs it', () => {
+    const again = nexora('image', 'build');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`${build.tag} is current`);
+    const list = nexora('image', 'ls');
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`^${build.tag}\\s+yes\\s`, 'm'));
+    const remove = nexora('image', 'rm', build.tag);
+    expect(remove.code).toBe(1);
+    expect(remove.stderr).toContain(`is used by running container(s)`);
+    expect(remove.stderr).toContain(workstation.name);
+    const neither = nexora('image', 'rm');
+    expect(neither.code).toBe(1);
+    expect(neither.stderr).toContain('give either image tags or --old');
   });
 
   it('exits promptly with 0 on SIGTERM', async () => {

@@ -103,7 +103,6 @@ export async function importRootfs(options: ImportRootfsOptions): Promise<string
       callback(null, chunk);
     },
   });
-  child.stdout.pipe(counter);
 
   // If mmdebstrap fails, the import must not finish with a half root filesystem.
   const failed = exited.then(
@@ -124,6 +123,20 @@ export async function importRootfs(options: ImportRootfsOptions): Promise<string
   failed.catch(() => undefined);
 
   try {
+    // mmdebstrap writes the tar only at its end, minutes from now: an import request idle
+    // that long gets cut off, so it starts with the first byte (or not at all).
+    const first = await new Promise<Buffer>((resolve, reject) => {
+      const onData = (chunk: Buffer): void => {
+        child.stdout.pause();
+        child.stdout.off('data', onData);
+        resolve(chunk);
+      };
+      child.stdout.on('data', onData);
+      failed.then((code) => reject(new Error(code === 0 ? 'mmdebstrap wrote no root filesystem' : `mmdebstrap exited with ${code}`)), reject);
+    });
+    counter.write(first);
+    child.stdout.pipe(counter);
+    progress.progress('importing into the engine');
     const response = await options.docker.importImage(counter, {
       changes: importChanges(options.labels),
       message: `nexora workstation ${options.definition.hash}`,
@@ -137,6 +150,8 @@ export async function importRootfs(options: ImportRootfsOptions): Promise<string
     return id.trim();
   } catch (caught) {
     child.kill('SIGTERM');
+    // mmdebstrap blocks writing its tar to a pipe nobody reads: close it so it can exit.
+    child.stdout.destroy();
     const code = await exited.catch(() => null);
     const spawnError = await failed.then(
       () => undefined,

@@ -28,10 +28,9 @@ cp -R "$files/etc/nexora/skel/." "$root/etc/nexora/skel/"
 chown -R 0:0 "$root/etc/nexora" "$root/opt/nexora"
 chmod -R u=rwX,go=rX "$root/etc/nexora"
 
-# The home of uid 1000 for containers run without a tmpfs there; any uid may write the
-# mount points a session uses when nothing is mounted on them.
+# HOME, /run/nexora, /workspace: empty and writable by any uid, since sessions run as the
+# workspace owner's uid. Docker's --tmpfs copies the mode of the directory it covers, so
+# these modes are also what a session's tmpfs mounts get. start.sh fills HOME from the
+# skeleton.
 rm -rf "$root/home/nexora"
-cp -R "$root/etc/nexora/skel" "$root/home/nexora"
-chown -R 1000:1000 "$root/home/nexora"
-chmod 0755 "$root/home/nexora"
-install -d -m 1777 "$root/run/nexora" "$root/workspace" "$root/tmp"
+install -d -m 1777 "$root/home/nexora" "$root/run/nexora" "$root/workspace" "$root/tmp"

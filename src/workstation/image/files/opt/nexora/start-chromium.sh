@@ -34,7 +34,8 @@ answers() { curl -fsS --max-time 1 -o /dev/null "http://127.0.0.1:$1/json/versio
 alive() { [ -s "$1" ] && kill -0 "$(<"$1")" 2>/dev/null; }
 
 mkdir -p "$log_dir" || fail "$run_dir is not writable"
-# One start at a time: a second caller waits for the first, then finds it answering.
+# One start at a time: a second caller waits for the first, then finds it answering. (What
+# this script starts must not inherit the lock's descriptor: `9>&-` below.)
 exec 9>"$run_dir/chromium.lock"
 flock -w "$timeout" 9 || fail "another start-chromium.sh holds $run_dir/chromium.lock"
 
@@ -55,12 +56,12 @@ if ! alive "$run_dir/chromium.pid"; then
     --no-first-run --no-default-browser-check --password-store=basic \
     --user-data-dir="$profile" --remote-debugging-port="$internal_port" \
     --window-position=0,0 --window-size="${width:-1280},${height:-800}" \
-    about:blank </dev/null >"$log_dir/chromium.log" 2>&1 &
+    about:blank </dev/null >"$log_dir/chromium.log" 2>&1 9>&- &
   echo $! >"$run_dir/chromium.pid"
 fi
 if ! alive "$run_dir/cdp-forward.pid"; then
   setsid socat "TCP-LISTEN:$cdp_port,fork,reuseaddr" "TCP:127.0.0.1:$internal_port" \
-    </dev/null >"$log_dir/cdp-forward.log" 2>&1 &
+    </dev/null >"$log_dir/cdp-forward.log" 2>&1 9>&- &
   echo $! >"$run_dir/cdp-forward.pid"
 fi
 
