@@ -1,57 +1,37 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NexoraError } from '../src/errors.js';
 import {
   EventStore,
-  SessionStore,
   VncSessionStore,
   loadMigrations,
   migrateDatabase,
   migrationStatus,
   newSessionId,
   openDatabase,
-  type Db,
   type SessionId,
 } from '../src/store/index.js';
-import { createTestTarget, engines, type TestDatabaseTarget } from './fixtures/db-engines.js';
+import { engines, useTestStore } from './fixtures/db-engines.js';
 
 // The same suite against embedded PGlite and a real PostgreSQL server.
 describe.each(engines)('store on %s', (engine) => {
-  let target: TestDatabaseTarget;
-  let db: Db;
-  let sessions: SessionStore;
-
-  beforeAll(async () => {
-    target = await createTestTarget(engine);
-    db = await target.connect();
-    sessions = new SessionStore(db);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-    await target?.destroy();
-  });
-
-  async function newSession(): Promise<SessionId> {
-    const id = newSessionId();
-    await sessions.create({ id, userId: 'user-1', model: 'claude-sonnet-4', provider: 'anthropic', workspaceDir: '/tmp/ws' });
-    return id;
-  }
+  const store = useTestStore(engine);
+  const newSession = () => store.newSession();
 
   describe('migrations', () => {
     it('applies every migration once and records it', async () => {
-      const status = await migrationStatus(db, loadMigrations());
+      const status = await migrationStatus(store.db, loadMigrations());
       expect(status.pending).toEqual([]);
       expect(status.applied.map((migration) => migration.version)).toEqual(loadMigrations().map((migration) => migration.version));
-      expect(await migrateDatabase(db)).toEqual([]);
-      const tables = await db.query<{ table_name: string }>(
+      expect(await migrateDatabase(store.db)).toEqual([]);
+      const tables = await store.db.query<{ table_name: string }>(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
       );
       expect(tables.map((row) => row.table_name)).toEqual(['events', 'port_allocations', 'providers_auth', 'schema_migrations', 'sessions', 'vnc_sessions']);
     });
 
     it('reports the location without a password', () => {
-      expect(db.kind).toBe(engine);
-      expect(db.location).not.toContain('nexora_test:nexora_test');
+      expect(store.db.kind).toBe(engine);
+      expect(store.db.location).not.toContain('nexora_test:nexora_test');
     });
   });
 
@@ -59,92 +39,92 @@ describe.each(engines)('store on %s', (engine) => {
     it('commits when the function resolves and rolls back when it throws', async () => {
       const kept = newSessionId();
       const dropped = newSessionId();
-      await db.transaction(async (tx) => {
+      await store.db.transaction(async (tx) => {
         await tx.query("INSERT INTO sessions (id, user_id, model, provider) VALUES ($1, 'u', 'm', 'p')", [kept]);
       });
       await expect(
-        db.transaction(async (tx) => {
+        store.db.transaction(async (tx) => {
           await tx.query("INSERT INTO sessions (id, user_id, model, provider) VALUES ($1, 'u', 'm', 'p')", [dropped]);
           throw new Error('half-way');
         }),
       ).rejects.toThrow('half-way');
-      expect(await sessions.find(kept)).toBeDefined();
-      expect(await sessions.find(dropped)).toBeUndefined();
+      expect(await store.sessions.find(kept)).toBeDefined();
+      expect(await store.sessions.find(dropped)).toBeUndefined();
     });
   });
 
   describe('sessions', () => {
     it('creates, reads and lists sessions with filters', async () => {
       const id = await newSession();
-      const session = await sessions.get(id);
+      const session = await store.sessions.get(id);
       expect(session).toMatchObject({ id, userId: 'user-1', model: 'claude-sonnet-4', provider: 'anthropic', status: 'starting', workspaceDir: '/tmp/ws', endedAt: null });
       expect(session.createdAt).toBeInstanceOf(Date);
       const other = await newSession();
-      await sessions.transition(other, 'active');
-      const starting = await sessions.list({ status: 'starting' });
+      await store.sessions.transition(other, 'active');
+      const starting = await store.sessions.list({ status: 'starting' });
       expect(starting.map((row) => row.id)).toContain(id);
       expect(starting.map((row) => row.id)).not.toContain(other);
-      const both = await sessions.list({ statuses: ['starting', 'active'] });
+      const both = await store.sessions.list({ statuses: ['starting', 'active'] });
       expect(both.map((row) => row.id)).toEqual(expect.arrayContaining([id, other]));
-      await expect(sessions.create({ id, userId: 'u', model: 'm', provider: 'p' })).rejects.toThrow(/already exists/);
-      await expect(sessions.create({ id: 'has space' as SessionId, userId: 'u', model: 'm', provider: 'p' })).rejects.toSatisfy((error) => NexoraError.is(error, 'invalid-argument'));
-      await expect(sessions.list({ status: 'bogus' as never })).rejects.toSatisfy((error) => NexoraError.is(error, 'invalid-argument'));
+      await expect(store.sessions.create({ id, userId: 'u', model: 'm', provider: 'p' })).rejects.toThrow(/already exists/);
+      await expect(store.sessions.create({ id: 'has space' as SessionId, userId: 'u', model: 'm', provider: 'p' })).rejects.toSatisfy((error) => NexoraError.is(error, 'invalid-argument'));
+      await expect(store.sessions.list({ status: 'bogus' as never })).rejects.toSatisfy((error) => NexoraError.is(error, 'invalid-argument'));
     });
 
     it('follows starting → active → stopping → ended, setting the end time', async () => {
       const id = await newSession();
-      expect((await sessions.transition(id, 'active')).status).toBe('active');
-      expect((await sessions.transition(id, 'stopping', { reason: 'user asked' })).statusReason).toBe('user asked');
-      const ended = await sessions.transition(id, 'ended');
+      expect((await store.sessions.transition(id, 'active')).status).toBe('active');
+      expect((await store.sessions.transition(id, 'stopping', { reason: 'user asked' })).statusReason).toBe('user asked');
+      const ended = await store.sessions.transition(id, 'ended');
       expect(ended.status).toBe('ended');
       expect(ended.endedAt).toBeInstanceOf(Date);
     });
 
     it('allows crashed from any live state and refuses illegal transitions', async () => {
       const id = await newSession();
-      await expect(sessions.transition(id, 'ended')).rejects.toSatisfy((error) => NexoraError.is(error, 'session-invalid-transition'));
-      expect((await sessions.get(id)).status).toBe('starting');
-      await sessions.transition(id, 'active');
-      await expect(sessions.transition(id, 'starting')).rejects.toThrow(/cannot become starting/);
-      await sessions.transition(id, 'crashed', { reason: 'container died' });
-      await expect(sessions.transition(id, 'active')).rejects.toThrow(/already over/);
-      await expect(sessions.transition(newSessionId(), 'active')).rejects.toSatisfy((error) => NexoraError.is(error, 'session-not-found'));
+      await expect(store.sessions.transition(id, 'ended')).rejects.toSatisfy((error) => NexoraError.is(error, 'session-invalid-transition'));
+      expect((await store.sessions.get(id)).status).toBe('starting');
+      await store.sessions.transition(id, 'active');
+      await expect(store.sessions.transition(id, 'starting')).rejects.toThrow(/cannot become starting/);
+      await store.sessions.transition(id, 'crashed', { reason: 'container died' });
+      await expect(store.sessions.transition(id, 'active')).rejects.toThrow(/already over/);
+      await expect(store.sessions.transition(newSessionId(), 'active')).rejects.toSatisfy((error) => NexoraError.is(error, 'session-not-found'));
     });
 
     it('records lifecycle events in the same transaction', async () => {
       const id = await newSession();
-      await sessions.transition(id, 'active');
-      await expect(sessions.transition(id, 'ended')).rejects.toThrow();
-      const events = await new EventStore(db).list(id);
+      await store.sessions.transition(id, 'active');
+      await expect(store.sessions.transition(id, 'ended')).rejects.toThrow();
+      const events = await new EventStore(store.db).list(id);
       expect(events.map((event) => event.kind)).toEqual(['session-create', 'session-status-change']);
       expect(events[1]?.payload).toEqual({ from: 'starting', to: 'active', reason: null });
     });
 
     it('stores the container, ports and a sealed VNC password, and forgets the password at the end', async () => {
       const id = await newSession();
-      await sessions.setContainer(id, { containerId: 'abc123', vncPort: 5901, cdpPort: 9223 });
-      await sessions.setVncPassword(id, 'v1.sealed-text');
-      expect(await sessions.get(id)).toMatchObject({ containerId: 'abc123', vncPort: 5901, cdpPort: 9223 });
-      expect(await sessions.getVncPassword(id)).toBe('v1.sealed-text');
-      await sessions.transition(id, 'stopping');
-      await sessions.transition(id, 'ended');
-      expect(await sessions.getVncPassword(id)).toBeUndefined();
-      await expect(sessions.setContainer(newSessionId(), { containerId: 'x', vncPort: 5901, cdpPort: 9223 })).rejects.toSatisfy((error) =>
+      await store.sessions.setContainer(id, { containerId: 'abc123', vncPort: 5901, cdpPort: 9223 });
+      await store.sessions.setVncPassword(id, 'v1.sealed-text');
+      expect(await store.sessions.get(id)).toMatchObject({ containerId: 'abc123', vncPort: 5901, cdpPort: 9223 });
+      expect(await store.sessions.getVncPassword(id)).toBe('v1.sealed-text');
+      await store.sessions.transition(id, 'stopping');
+      await store.sessions.transition(id, 'ended');
+      expect(await store.sessions.getVncPassword(id)).toBeUndefined();
+      await expect(store.sessions.setContainer(newSessionId(), { containerId: 'x', vncPort: 5901, cdpPort: 9223 })).rejects.toSatisfy((error) =>
         NexoraError.is(error, 'session-not-found'),
       );
     });
 
     it('rejects rows the constraints forbid', async () => {
-      await expect(db.query("INSERT INTO sessions (id, user_id, model, provider, status) VALUES ('ses_bad', 'u', 'm', 'p', 'paused')")).rejects.toThrow();
-      await expect(db.query("INSERT INTO sessions (id, user_id, model, provider, status) VALUES ('ses_bad2', 'u', 'm', 'p', 'ended')")).rejects.toThrow();
-      await expect(db.query("INSERT INTO sessions (id, user_id, model, provider) VALUES ('has space', 'u', 'm', 'p')")).rejects.toThrow();
+      await expect(store.db.query("INSERT INTO sessions (id, user_id, model, provider, status) VALUES ('ses_bad', 'u', 'm', 'p', 'paused')")).rejects.toThrow();
+      await expect(store.db.query("INSERT INTO sessions (id, user_id, model, provider, status) VALUES ('ses_bad2', 'u', 'm', 'p', 'ended')")).rejects.toThrow();
+      await expect(store.db.query("INSERT INTO sessions (id, user_id, model, provider) VALUES ('has space', 'u', 'm', 'p')")).rejects.toThrow();
     });
   });
 
   describe('events', () => {
     it('appends events with payload and duration and pages through them in order', async () => {
       const id = await newSession();
-      const events = new EventStore(db);
+      const events = new EventStore(store.db);
       const first = await events.record({ sessionId: id, kind: 'tool-call', payload: { tool: 'screen', text: 'naïve ✓' }, durationMs: 12.5 });
       expect(first).toMatchObject({ sessionId: id, kind: 'tool-call', payload: { tool: 'screen', text: 'naïve ✓' }, durationMs: 12.5 });
       expect(typeof first.id).toBe('number');
@@ -157,7 +137,7 @@ describe.each(engines)('store on %s', (engine) => {
 
     it('refuses bad kinds, negative durations and unknown sessions', async () => {
       const id = await newSession();
-      const events = new EventStore(db);
+      const events = new EventStore(store.db);
       await expect(events.record({ sessionId: id, kind: 'ToolCall' })).rejects.toSatisfy((error) => NexoraError.is(error, 'invalid-argument'));
       await expect(events.record({ sessionId: id, kind: 'tool-call', durationMs: -1 })).rejects.toSatisfy((error) => NexoraError.is(error, 'invalid-argument'));
       await expect(events.record({ sessionId: newSessionId(), kind: 'tool-call' })).rejects.toSatisfy((error) => NexoraError.is(error, 'session-not-found'));
@@ -165,7 +145,7 @@ describe.each(engines)('store on %s', (engine) => {
 
     it('runs payloads through the redactor before writing them', async () => {
       const id = await newSession();
-      const events = new EventStore(db, { redact: (payload) => JSON.parse(JSON.stringify(payload).replaceAll('sk-secret', '…cret')) as unknown });
+      const events = new EventStore(store.db, { redact: (payload) => JSON.parse(JSON.stringify(payload).replaceAll('sk-secret', '…cret')) as unknown });
       const event = await events.record({ sessionId: id, kind: 'tool-call', payload: { command: 'echo sk-secret' } });
       expect(event.payload).toEqual({ command: 'echo …cret' });
     });
@@ -174,7 +154,7 @@ describe.each(engines)('store on %s', (engine) => {
   describe('vnc sessions', () => {
     it('opens, touches, lists and closes VNC connections', async () => {
       const id = await newSession();
-      const vnc = new VncSessionStore(db);
+      const vnc = new VncSessionStore(store.db);
       const opened = await vnc.open({ sessionId: id, containerId: 'c1', vncPort: 5905, cdpPort: 9230 });
       expect(opened).toMatchObject({ sessionId: id, status: 'active', closedAt: null });
       await new Promise((resolve) => setTimeout(resolve, 20));
