@@ -182,6 +182,14 @@ export class HealthMonitor {
       // Only active sessions are monitored: a stop in progress also makes containers die.
       if (!session || session.status !== 'active' || extras?.poolKey) return;
       const id = session.id;
+      if (problem === 'unhealthy') {
+        // Docker's flag lags (a woken pool container reads unhealthy until its next probe): look.
+        const status = await (await this.manager.workstation(id)).status();
+        if (status.ready) {
+          this.report({ sessionId: id, containerId, problem, action: 'ignored', detail: 'healthy when checked' });
+          return;
+        }
+      }
       await this.manager.events.record({ sessionId: id, kind: 'workstation-health', payload: { problem, containerId } });
       const restarts = this.restarts.get(id) ?? 0;
       if (this.policy === 'restart' && problem !== 'missing' && restarts < this.maxRestarts) {

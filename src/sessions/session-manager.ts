@@ -273,7 +273,8 @@ export class SessionManager {
     const session = await this.sessions.get(sessionId);
     const container = await this.findContainer(sessionId, session.containerId);
     if (!container) return undefined;
-    const ready = session.status === 'active' && container.state === 'running' && container.health !== 'unhealthy';
+    // Docker's health flag is not consulted: it lags after an unpause (see the health monitor).
+    const ready = session.status === 'active' && container.state === 'running';
     return toInfo(session, container, ready);
   }
 

@@ -93,7 +93,8 @@ export function buildContainerSpec(options: ContainerSpecOptions): Docker.Contai
     // script writes READY only once X, the VNC server and tmux answer.
     Healthcheck: {
       Test: ['CMD-SHELL', 'grep -q ^READY /run/nexora/status && tmux has-session -t main 2>/dev/null'],
-      Interval: 15_000_000_000,
+      // Every probe is an exec: with a hundred workstations on two cores, not too often.
+      Interval: 30_000_000_000,
       Timeout: 5_000_000_000,
       Retries: 3,
       StartPeriod: 30_000_000_000,

@@ -21,6 +21,9 @@ export interface DockerWorkstationOptions {
   user: string;
 }
 
+/** READY in the status file and the tmux session alive: what Docker's health check runs too. */
+export const HEALTH_SCRIPT = `cat ${STATUS_FILE} && tmux has-session -t main 2>/dev/null`;
+
 const versionSchema = z.object({ Browser: z.string(), webSocketDebuggerUrl: z.string() }).passthrough();
 
 /** A session's workstation in a Docker container. */
@@ -118,9 +121,12 @@ export class DockerWorkstation implements Workstation {
     const health = (info.State.Health?.Status ?? 'none') as WorkstationStatus['health'];
     if (info.State.Paused) return { state: 'paused', ready: false, health, detail: 'paused (warm pool)' };
     if (!info.State.Running) return { state: 'stopped', ready: false, health, exitCode: info.State.ExitCode, detail: `exited with ${info.State.ExitCode}` };
-    if (health === 'unhealthy') return { state: 'unhealthy', ready: false, health, detail: 'Docker health check failing' };
-    const status = await this.exec({ cmd: ['cat', STATUS_FILE], cwd: '/', timeoutMs: 5000 }).catch(() => undefined);
-    const line = status?.stdout.trim() ?? '';
-    return { state: 'running', ready: line.startsWith('READY'), health, ...(line.startsWith('READY') ? {} : { detail: line || 'no status yet' }) };
+    // Checked here rather than trusted from Docker's health flag, which lags: a container that
+    // was paused (the warm pool) reads unhealthy until the next probe after it wakes.
+    const probe = await this.exec({ cmd: ['sh', '-c', HEALTH_SCRIPT], cwd: '/', timeoutMs: 5000 }).catch(() => undefined);
+    const line = probe?.stdout.trim() ?? '';
+    const ready = probe?.exitCode === 0 && line.startsWith('READY');
+    if (ready) return { state: 'running', ready, health };
+    return { state: health === 'unhealthy' || line.startsWith('READY') ? 'unhealthy' : 'running', ready, health, detail: line || 'no status yet' };
   }
 }
