@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { NexoraError, describeError } from '../../errors.js';
 import type { Db, Queryable, ScriptConnection } from '../db.js';
@@ -32,16 +33,18 @@ export class PgliteDb implements Db {
   }
 
   static async open(options: PgliteDbOptions): Promise<PgliteDb> {
-    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    const lock = await acquireDirectoryLock({ directory: options.dataDir, waitMs: options.waitMs, signal: options.signal });
+    // Absolute, so that `location` names the same store whatever the working directory.
+    const dataDir = resolve(options.dataDir);
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const lock = await acquireDirectoryLock({ directory: dataDir, waitMs: options.waitMs, signal: options.signal });
     try {
-      const database = await PGlite.create(options.dataDir);
-      return new PgliteDb(database, lock, options.dataDir);
+      const database = await PGlite.create(dataDir);
+      return new PgliteDb(database, lock, dataDir);
     } catch (error) {
       await lock.release();
       throw new NexoraError(
         'database-failed',
-        `Could not open the embedded database at ${options.dataDir}: ${describeError(error)}. If it was damaged, move the directory aside and Nexora will create a new one (provider keys are then lost; sessions too).`,
+        `Could not open the embedded database at ${dataDir}: ${describeError(error)}. If it was damaged, move the directory aside and Nexora will create a new one (provider keys are then lost; sessions too).`,
         { cause: error },
       );
     }
