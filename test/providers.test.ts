@@ -1,4 +1,5 @@
-import { streamText } from 'ai';
+import { streamText, tool } from 'ai';
+import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LatencyTracker } from '../src/providers/latency.js';
 import { ProviderRegistry, type ResolvedModel } from '../src/providers/registry.js';
@@ -6,14 +7,15 @@ import { TokenBucketLimiter } from '../src/providers/token-bucket.js';
 import { callWithFallback, type FallbackNotice, type RetryNotice } from '../src/providers/with-fallback.js';
 import type { ModelScriptInput } from './model-server/script.js';
 import { ScriptedModelServer } from './model-server/server.js';
+import type { ChatDialect } from './model-server/wire-response.js';
 
 const servers: ScriptedModelServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-async function start(script: ModelScriptInput): Promise<ScriptedModelServer> {
-  const server = await ScriptedModelServer.start({ script, apiKey: 'k' });
+async function start(script: ModelScriptInput, chatDialect?: ChatDialect): Promise<ScriptedModelServer> {
+  const server = await ScriptedModelServer.start({ script, apiKey: 'k', ...(chatDialect ? { chatDialect } : {}) });
   servers.push(server);
   return server;
 }
@@ -180,5 +182,48 @@ describe('providers: routing by measured latency', () => {
     const after = await registry.candidates({ strategy: 'fastest', needs });
     expect(after.map((candidate) => candidate.info.ref)).toEqual(['fast/m', 'slow/m']);
     expect((await registry.candidates({ strategy: 'cheapest', needs }))[0]?.info.ref).toBe('slow/m');
+  });
+});
+
+describe('providers: every chat-style client against the Chat Completions wire', () => {
+  it.each([
+    ['openai', 'openai'],
+    ['xai', 'xai'],
+    ['mistral', 'mistral'],
+    ['groq', 'groq'],
+    ['deepseek', 'openai'],
+    ['openai-compatible', 'openai'],
+  ] as const)('%s streams text, a tool call and usage', async (kind, dialect) => {
+    const server = await start(
+      {
+        name: `kind-${kind}`,
+        requireTools: ['echo'],
+        turns: [{ respond: { text: 'Calling.', toolCalls: [{ name: 'echo', input: { text: 'hi' } }], usage: { input: 300, output: 12, cached: 0 } } }],
+      },
+      dialect,
+    );
+    const registry = new ProviderRegistry({
+      env: { KIND_KEY: 'k' },
+      providers: { p: { kind, baseUrl: server.openAiBaseUrl, apiKeyEnv: 'KIND_KEY' } },
+    });
+    const candidate = await registry.resolve('p/some-model');
+    const result = streamText({
+      model: candidate.model,
+      prompt: 'echo hi',
+      tools: { echo: tool({ description: 'echo', inputSchema: z.object({ text: z.string() }) }) },
+      maxRetries: 0,
+      onError: () => undefined,
+    });
+    let text = '';
+    const calls: unknown[] = [];
+    for await (const part of result.fullStream) {
+      if (part.type === 'error') throw part.error;
+      if (part.type === 'text-delta') text += part.text;
+      if (part.type === 'tool-call') calls.push({ name: part.toolName, input: part.input });
+    }
+    expect(server.violations).toEqual([]);
+    expect(text).toBe('Calling.');
+    expect(calls).toEqual([{ name: 'echo', input: { text: 'hi' } }]);
+    expect((await result.totalUsage).inputTokens).toBe(300);
   });
 });

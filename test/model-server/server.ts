@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { checkRequest } from './checks.js';
 import { parseScript, type ModelScript, type ModelScriptInput, type ScriptTurn } from './script.js';
-import { errorBody, writeAnthropicStream, writeGoogleStream, writeOpenAiStream, writeResponsesStream, type PlannedReply } from './wire-response.js';
+import { errorBody, writeAnthropicStream, writeGoogleStream, writeOpenAiStream, writeResponsesStream, type ChatDialect, type PlannedReply } from './wire-response.js';
 import { normalizeAnthropic, normalizeGoogle, normalizeOpenAi, normalizeResponses, type NormalizedRequest } from './wire-request.js';
 
 /**
@@ -32,12 +32,15 @@ export interface ScriptedModelServerOptions {
   script: ModelScript | ModelScriptInput;
   /** Require this API key (Bearer for OpenAI, x-api-key for Anthropic). */
   apiKey?: string;
+  /** How Chat Completions replies are streamed (see ChatDialect); default OpenAI's way. */
+  chatDialect?: ChatDialect;
 }
 
 export class ScriptedModelServer {
   readonly script: ModelScript;
   readonly requests: RecordedRequest[] = [];
   private readonly apiKey: string | undefined;
+  private readonly chatDialect: ChatDialect;
   private readonly server: Server;
   private nextTurn = 0;
   private pendingToolCallIds: string[] = [];
@@ -46,6 +49,7 @@ export class ScriptedModelServer {
   private constructor(options: ScriptedModelServerOptions) {
     this.script = parseScript(options.script);
     this.apiKey = options.apiKey;
+    this.chatDialect = options.chatDialect ?? 'openai';
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
@@ -180,7 +184,7 @@ export class ScriptedModelServer {
     };
     this.pendingToolCallIds = reply.toolCallIds;
     record.status = 200;
-    if (wire === 'openai') writeOpenAiStream(response, reply);
+    if (wire === 'openai') writeOpenAiStream(response, reply, this.chatDialect);
     else if (wire === 'responses') writeResponsesStream(response, reply);
     else if (wire === 'google') writeGoogleStream(response, reply);
     else writeAnthropicStream(response, reply);

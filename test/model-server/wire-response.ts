@@ -13,8 +13,15 @@ function sse(response: ServerResponse, data: unknown, event?: string): void {
   response.write(`${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
 }
 
+/**
+ * How a Chat Completions-style provider streams: OpenAI sends tool calls in pieces and usage
+ * in a last chunk without choices; xAI, Mistral and Groq send each tool call whole; Mistral
+ * puts usage on the finishing chunk and Groq under `x_groq`.
+ */
+export type ChatDialect = 'openai' | 'xai' | 'mistral' | 'groq';
+
 /** Writes a reply as OpenAI Chat Completions server-sent events. */
-export function writeOpenAiStream(response: ServerResponse, reply: PlannedReply): void {
+export function writeOpenAiStream(response: ServerResponse, reply: PlannedReply, dialect: ChatDialect = 'openai'): void {
   const { respond } = reply;
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const base = { id: reply.responseId, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: reply.model };
@@ -29,6 +36,10 @@ export function writeOpenAiStream(response: ServerResponse, reply: PlannedReply)
   respond.toolCalls.forEach((call, index) => {
     const args = JSON.stringify(call.input);
     const id = reply.toolCallIds[index];
+    if (dialect !== 'openai') {
+      sse(response, { ...base, choices: [{ index: 0, delta: { tool_calls: [{ index, id, type: 'function', function: { name: call.name, arguments: args } }] }, finish_reason: null }] });
+      return;
+    }
     sse(response, {
       ...base,
       choices: [{ index: 0, delta: { tool_calls: [{ index, id, type: 'function', function: { name: call.name, arguments: '' } }] }, finish_reason: null }],
@@ -36,17 +47,19 @@ export function writeOpenAiStream(response: ServerResponse, reply: PlannedReply)
     sse(response, { ...base, choices: [{ index: 0, delta: { tool_calls: [{ index, function: { arguments: args } }] }, finish_reason: null }] });
   });
   const finish = respond.toolCalls.length > 0 ? 'tool_calls' : 'stop';
-  sse(response, { ...base, choices: [{ index: 0, delta: {}, finish_reason: finish }] });
-  sse(response, {
-    ...base,
-    choices: [],
-    usage: {
-      prompt_tokens: respond.usage.input,
-      completion_tokens: respond.usage.output,
-      total_tokens: respond.usage.input + respond.usage.output,
-      prompt_tokens_details: { cached_tokens: respond.usage.cached },
-    },
-  });
+  const usage = {
+    prompt_tokens: respond.usage.input,
+    completion_tokens: respond.usage.output,
+    total_tokens: respond.usage.input + respond.usage.output,
+    prompt_tokens_details: { cached_tokens: respond.usage.cached },
+  };
+  const finishChunk = { ...base, choices: [{ index: 0, delta: {}, finish_reason: finish }] };
+  if (dialect === 'mistral') sse(response, { ...finishChunk, usage });
+  else if (dialect === 'groq') sse(response, { ...finishChunk, x_groq: { id: reply.responseId, usage } });
+  else {
+    sse(response, finishChunk);
+    sse(response, { ...base, choices: [], usage });
+  }
   response.end('data: [DONE]\n\n');
 }
 
