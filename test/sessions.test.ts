@@ -52,6 +52,23 @@ describe('session lifecycle', () => {
     console.log(`cold start ${started.durationMs.toFixed(0)} ms`);
   });
 
+  it('undoes everything when a start is aborted half-way', async () => {
+    const controller = new AbortController();
+    const aborted = manager.start({
+      workspaceDir: world.workspace(),
+      usePool: false,
+      signal: controller.signal,
+      onProgress: (step) => {
+        if (step.startsWith('waiting for the desktop')) controller.abort();
+      },
+    });
+    await expect(aborted).rejects.toMatchObject({ code: 'aborted' });
+    const crashed = (await manager.sessions.list({ status: 'crashed' })).find((session) => session.statusReason?.includes('aborted'));
+    expect(crashed).toBeDefined();
+    expect(await world.containers()).toHaveLength(0);
+    expect(await holders()).not.toContain(crashed?.id);
+  });
+
   it('runs the workstation hardened: owner uid, read-only root, no capabilities, limits, loopback ports, no Docker socket', async () => {
     const workspace = world.workspace();
     const started = await manager.start({ workspaceDir: workspace, usePool: false });
