@@ -99,6 +99,12 @@ ensure_postgres() {
   export NEXORA_TEST_DATABASE_URL="${NEXORA_TEST_DATABASE_URL:-postgres://nexora_test:nexora_test@127.0.0.1:5432/nexora_test}"
 }
 
+ensure_test_tools() {
+  # tmux and python3 drive the terminal and command-server suites on the host; Chromium
+  # (Debian's package) is the browser the web-view suite drives.
+  apt_install tmux python3 chromium
+}
+
 ensure_image() {
   say "building the workstation image (a no-op when it is current)"
   node bin/nexora.js image build

@@ -8,6 +8,7 @@ ensure_build
 ensure_docker
 ensure_image_tools
 ensure_postgres
+ensure_test_tools
 ensure_image
 say "running typecheck, lint and tests"
 npm run --silent check
