@@ -1,8 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './fixtures/run-cli.js';
+import { createDockerClient } from '../src/workstation/docker/docker-client.js';
+import { cliPath, runCli } from './fixtures/run-cli.js';
+import { testImage } from './fixtures/session-env.js';
+import type { ModelScriptInput } from './model-server/script.js';
+import { ScriptedModelServer } from './model-server/server.js';
 
 /** `nexora run` and `nexora config show` as a user runs them: the built CLI in a child process. */
 const root = mkdtempSync(join(tmpdir(), 'nexora-agent-cli-'));
@@ -10,7 +16,17 @@ const home = join(root, 'home');
 const workspace = join(root, 'workspace');
 mkdirSync(workspace);
 
-afterAll(() => {
+const runId = `agentcli-${randomBytes(3).toString('hex')}`;
+const servers: ScriptedModelServer[] = [];
+
+afterAll(async () => {
+  await Promise.all(servers.map((server) => server.close()));
+  // The runs' containers carry this run's label (NEXORA_CONTAINER_LABELS): remove them all.
+  const docker = createDockerClient();
+  const leftovers = await docker.listContainers({ all: true, filters: { label: [`dev.nexora.testrun=${runId}`] } });
+  for (const container of leftovers) await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
+  const networks = await docker.listNetworks({ filters: { label: [`dev.nexora.testrun=${runId}`] } }).catch(() => []);
+  for (const network of networks) await docker.getNetwork(network.Id).remove().catch(() => undefined);
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -76,5 +92,76 @@ describe('nexora config show (CLI)', () => {
     const result = await runCli(['config', 'show', '--workspace', workspace], { env: bareEnv(), timeoutMs: 60_000 });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`Invalid configuration in ${join(workspace, 'nexora.json')}: unknown field "agent.maxStep"`);
+  });
+});
+
+/** A workspace and a scripted provider for a real `nexora run` in a child process. */
+async function runSetUp(script: ModelScriptInput): Promise<{ dir: string; env: NodeJS.ProcessEnv }> {
+  const server = await ScriptedModelServer.start({ script, apiKey: 'cli-key-0123456789' });
+  servers.push(server);
+  const dir = mkdtempSync(join(root, 'run-'));
+  chownSync(dir, 1000, 1000);
+  writeFileSync(
+    join(dir, 'nexora.json'),
+    JSON.stringify({
+      model: 'scripted/m',
+      providers: { scripted: { kind: 'anthropic', baseUrl: server.anthropicBaseUrl, apiKeyEnv: 'SCRIPTED_API_KEY' } },
+      models: { 'scripted/m': { capabilities: { vision: true }, prices: { input: 3, output: 15, cachedInput: 0.3 } } },
+    }),
+  );
+  const env = bareEnv({
+    SCRIPTED_API_KEY: 'cli-key-0123456789',
+    NEXORA_WORKSTATION_IMAGE: await testImage(createDockerClient()),
+    NEXORA_CONTAINER_LABELS: `dev.nexora.test=1,dev.nexora.testrun=${runId}`,
+    NEXORA_CONTAINER_PREFIX: `nexora-${runId}`,
+  });
+  return { dir, env };
+}
+
+describe('nexora run (CLI) on a real workstation', () => {
+  it('streams a readable log, prints the summary and exits 0', async () => {
+    const { dir, env } = await runSetUp({
+      name: 'short',
+      turns: [
+        { respond: { text: 'Looking first.', toolCalls: [{ name: 'screen', input: {} }] } },
+        { expect: { imageAttached: true, toolResultIncludes: ['Terminal text'] }, respond: { text: 'All good here.' } },
+      ],
+    });
+    const result = await runCli(['run', 'look at the screen', '--workspace', dir], { env, timeoutMs: 170_000 });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/step 1 · scripted\/m/);
+    expect(result.stdout).toContain('Looking first.');
+    expect(result.stdout).toMatch(/→ screen \{\}\n {4}✓ first look \[screenshot\]/);
+    expect(result.stdout).toMatch(/✓ completed: The model reported the task done\./);
+    expect(result.stdout).toMatch(/2 steps in [\d.]+ (ms|s); 200 in, 40 out; cost \$0\.0012/);
+    expect(result.stdout).toMatch(/session \S+ ended/);
+  });
+
+  it('stops cleanly on Ctrl+C (SIGINT), exits 130 and keeps the session for a resume', async () => {
+    const { dir, env } = await runSetUp({
+      name: 'long',
+      turns: [{ respond: { toolCalls: [{ name: 'execute', input: { command: 'sleep 300' } }] } }, { respond: { text: 'never' } }],
+    });
+    const child = spawn(process.execPath, [cliPath, 'run', 'wait a long time', '--workspace', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let interruptedAt = 0;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (!interruptedAt && stdout.includes('→ execute')) {
+        interruptedAt = performance.now();
+        setTimeout(() => child.kill('SIGINT'), 300);
+      }
+    });
+    const code = await exited;
+    expect(stderr).toBe('');
+    expect(code).toBe(130);
+    expect(performance.now() - interruptedAt).toBeLessThan(15_000);
+    expect(stdout).toContain('interrupting: finishing the current step cleanly');
+    expect(stdout).toMatch(/✗ interrupted: Interrupted by the user\./);
+    expect(stdout).toMatch(/session \S+ is still active: continue with `nexora run --session \S+ "…"`/);
   });
 });
