@@ -2,7 +2,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthMonitor, type HealthIncident } from '../src/sessions/health-monitor.js';
 import type { SessionManager } from '../src/sessions/session-manager.js';
-import type { Db } from '../src/store/index.js';
+import type { Db, SessionId } from '../src/store/index.js';
+import { warmPool } from '../src/sessions/warm-pool.js';
 import { waitForRfbGreeting } from '../src/workstation/docker/readiness.js';
 import { createSessionEnv, type SessionEnv } from './fixtures/session-env.js';
 
@@ -65,6 +66,8 @@ async function restartEngine(): Promise<void> {
 describe('Docker engine restart', () => {
   it('the health monitor notices the lost workstations and recovers them; the store matches the engine afterwards', async () => {
     const restarted = await manager.start({ workspaceDir: world.workspace(), usePool: false });
+    // A paused warm-pool member too: it cannot be trusted after a crash and must go.
+    const [pooled] = await warmPool(manager, { workspaceDir: world.workspace('pool'), size: 1, idleTimeoutMs: 600_000 });
     const incidents: HealthIncident[] = [];
     const monitor = new HealthMonitor(manager, { policy: 'restart', sweepIntervalMs: 1000, onIncident: (incident) => incidents.push(incident) });
     monitor.start();
@@ -84,6 +87,8 @@ describe('Docker engine restart', () => {
       const events = await manager.events.list(id);
       expect(events.map((event) => event.kind)).toContain('workstation-restart');
       // The store and the engine agree: one live session, one running container, its ports held.
+      await waitUntil(async () => (await world.containers()).length === 1, 60_000, 'the pool member to be removed');
+      expect((await manager.sessions.get(pooled as SessionId)).status).toBe('crashed');
       const containers = await world.containers();
       expect(containers.map((container) => [container.Id, container.State])).toEqual([[restarted.info.id, 'running']]);
       expect((await manager.ports.holders(db)).map((holder) => holder.sessionId)).toEqual([id]);
