@@ -112,7 +112,11 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
         : await manager.start({ workspaceDir: workspace, model: first.info.ref, provider: first.info.provider, onProgress: (step) => out.note(step) });
       const sessionId: SessionId = started.session.id;
       out.note(`session ${sessionId} (${claimed ? 'resumed' : started.fromPool ? 'from the warm pool' : 'cold start'}, ${formatDuration(started.durationMs)}), workspace ${started.session.workspaceDir ?? workspace}`);
-      const connected = await connectTools(started.workstation);
+      const connected = await connectTools(started.workstation).catch(async (error: unknown) => {
+        // A session this run started but cannot use is ended rather than left behind.
+        if (!claimed) await manager.stopContainer(sessionId, { reason: 'the tools could not connect' }).catch(() => undefined);
+        throw error;
+      });
       const controller = new AbortController();
       if (dependencies.signal?.aborted) controller.abort();
       dependencies.signal?.addEventListener('abort', () => controller.abort(), { once: true });
