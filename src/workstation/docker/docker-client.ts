@@ -1,15 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
 
 /**
- * A Docker Engine API client. dockerode reads DOCKER_HOST (unix://, tcp:// with
- * DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, ssh://) the same way the docker CLI does.
+ * A Docker Engine API client for DOCKER_HOST, read the way the docker CLI reads it:
+ * `unix:///path` (the default socket when unset), `tcp://host:port` (TLS when
+ * DOCKER_TLS_VERIFY=1 or port 2376, with ca.pem/cert.pem/key.pem from DOCKER_CERT_PATH),
+ * `ssh://user@host[:port]` (the engine's socket over SSH, keys from SSH_AUTH_SOCK).
  */
 export function createDockerClient(env: NodeJS.ProcessEnv = process.env): Docker {
-  if (env.DOCKER_HOST?.startsWith('ssh://')) {
-    return new Docker({ protocol: 'ssh', host: new URL(env.DOCKER_HOST).hostname, username: new URL(env.DOCKER_HOST).username || undefined, port: Number(new URL(env.DOCKER_HOST).port) || 22 });
+  return new Docker(dockerOptionsFromEnv(env));
+}
+
+/** The dockerode options DOCKER_HOST and friends describe (exported for tests). */
+export function dockerOptionsFromEnv(env: NodeJS.ProcessEnv): Docker.DockerOptions {
+  const raw = env.DOCKER_HOST?.trim();
+  if (!raw) return { socketPath: '/var/run/docker.sock' };
+  if (raw.startsWith('unix://')) return { socketPath: raw.slice('unix://'.length) || '/var/run/docker.sock' };
+  let url: URL;
+  try {
+    url = new URL(raw.includes('://') ? raw : `tcp://${raw}`);
+  } catch (error) {
+    throw new NexoraError('invalid-config', `DOCKER_HOST=${raw} is not an address: use unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host.`, { cause: error });
   }
-  return new Docker();
+  if (url.protocol === 'ssh:') {
+    return {
+      protocol: 'ssh',
+      host: url.hostname,
+      port: Number(url.port) || 22,
+      ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+      ...(env.SSH_AUTH_SOCK ? { sshOptions: { agent: env.SSH_AUTH_SOCK } } : {}),
+    };
+  }
+  if (url.protocol !== 'tcp:' && url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new NexoraError('invalid-config', `DOCKER_HOST=${raw} uses ${url.protocol}, which Nexora cannot reach: use unix://, tcp:// or ssh://.`);
+  }
+  const tls = env.DOCKER_TLS_VERIFY === '1' || url.port === '2376' || url.protocol === 'https:';
+  const options: Docker.DockerOptions = { protocol: tls ? 'https' : 'http', host: url.hostname, port: Number(url.port) || (tls ? 2376 : 2375) };
+  const certPath = env.DOCKER_CERT_PATH;
+  if (tls && certPath) {
+    try {
+      options.ca = readFileSync(join(certPath, 'ca.pem'));
+      options.cert = readFileSync(join(certPath, 'cert.pem'));
+      options.key = readFileSync(join(certPath, 'key.pem'));
+    } catch (error) {
+      throw new NexoraError('invalid-config', `DOCKER_CERT_PATH=${certPath} must hold ca.pem, cert.pem and key.pem (${describeError(error)}).`, { cause: error });
+    }
+  }
+  return options;
 }
 
 /** Where the client talks to, for messages. */
