@@ -87,6 +87,15 @@ describe('nexora config show (CLI)', () => {
     expect(shown.keys.anthropic).toMatch(/^none \(export ANTHROPIC_API_KEY/);
   });
 
+  it('shows a key stored in the encrypted store as coming from the store', async () => {
+    const stored = await runCli(['keys', 'set', 'mistral'], { env: bareEnv(), input: 'mistral-stored-key-5555\n', timeoutMs: 60_000 });
+    expect(stored.code, stored.stderr).toBe(0);
+    const result = await runCli(['config', 'show', '--workspace', workspace, '--json'], { env: bareEnv(), timeoutMs: 60_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).not.toContain('mistral-stored-key');
+    expect((JSON.parse(result.stdout) as { keys: Record<string, string> }).keys.mistral).toBe('store …5555');
+  });
+
   it('fails on an unknown field, naming it and the file', async () => {
     writeFileSync(join(workspace, 'nexora.json'), JSON.stringify({ agent: { maxStep: 3 } }));
     const result = await runCli(['config', 'show', '--workspace', workspace], { env: bareEnv(), timeoutMs: 60_000 });

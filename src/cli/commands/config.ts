@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
 import { maskConfig, maskValue } from '../../config/mask-config.js';
+import { describeError } from '../../errors.js';
+import { nexoraPaths } from '../../paths.js';
 import { providerPresets } from '../../providers/provider-kinds.js';
 import { ProviderRegistry } from '../../providers/registry.js';
+import { MasterKeyStore, ProviderKeyStore } from '../../secrets/index.js';
+import { openCliDatabase } from './db.js';
 
 /** `nexora config show`: the effective configuration, secrets masked, and where keys come from. */
 export function registerConfigCommand(program: Command): void {
@@ -13,22 +17,53 @@ export function registerConfigCommand(program: Command): void {
     .option('--workspace <dir>', 'workspace whose nexora.json to read', process.cwd())
     .option('--json', 'print JSON only')
     .action(async (options: { workspace: string; json?: boolean }) => {
-      const { config: effective, sources } = await loadConfig({ workspace: options.workspace });
-      const registry = new ProviderRegistry({ providers: effective.providers, models: effective.models });
-      const names = [...new Set([...Object.keys(providerPresets), ...Object.keys(effective.providers)])];
-      const keys: Record<string, string> = {};
-      for (const name of names) {
-        const { key, source } = await registry.apiKeyFor(name);
-        const settings = registry.settingsFor(name);
-        keys[name] = key ? `${source} ${maskValue(key)}` : settings?.keyOptional ? 'not needed' : `none (export ${settings?.apiKeyEnv ?? '…'} or run \`nexora keys add ${name}\`)`;
-      }
-      const output = { sources, config: maskConfig(effective), keys };
-      if (options.json) {
-        process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
-        return;
-      }
-      process.stdout.write(`# files read (later wins): ${sources.length > 0 ? sources.join(', ') : 'none (defaults only)'}\n`);
-      process.stdout.write(`${JSON.stringify(output.config, null, 2)}\n# API keys\n`);
-      for (const [name, status] of Object.entries(keys)) process.stdout.write(`${name.padEnd(12)} ${status}\n`);
+      await showConfig(options);
     });
+}
+
+async function showConfig(options: { workspace: string; json?: boolean }): Promise<void> {
+  const { config, sources } = await loadConfig({ workspace: options.workspace });
+  // Keys in the encrypted store count too; if the store cannot be opened, say so and go on.
+  let note: string | undefined;
+  const db = await openCliDatabase().catch((error: unknown) => {
+    note = `the encrypted key store could not be read (${describeError(error)}); the keys shown come from the environment and the config only`;
+    return undefined;
+  });
+  let keys: Record<string, string>;
+  try {
+    const keyStore = db ? new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(nexoraPaths()) }) : undefined;
+    const registry = new ProviderRegistry({ providers: config.providers, models: config.models, ...(keyStore ? { keys: keyStore } : {}) });
+    keys = await describeKeys(registry, [...new Set([...Object.keys(providerPresets), ...Object.keys(config.providers)])]);
+  } finally {
+    await db?.close();
+  }
+  const output = { sources, config: maskConfig(config), keys };
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+  } else {
+    process.stdout.write(`# files read (later wins): ${sources.length > 0 ? sources.join(', ') : 'none (defaults only)'}\n`);
+    process.stdout.write(`${JSON.stringify(output.config, null, 2)}\n# API keys\n`);
+    for (const [name, status] of Object.entries(keys)) process.stdout.write(`${name.padEnd(12)} ${status}\n`);
+  }
+  if (note) process.stderr.write(`note: ${note}\n`);
+}
+
+/** Per provider: where its key comes from (masked), or how to add one. */
+async function describeKeys(registry: ProviderRegistry, names: string[]): Promise<Record<string, string>> {
+  const result: Record<string, string> = {};
+  for (const name of names) {
+    const settings = registry.settingsFor(name);
+    try {
+      const { key, source } = await registry.apiKeyFor(name);
+      result[name] = key
+        ? `${source} ${maskValue(key)}`
+        : settings?.keyOptional
+          ? 'not needed'
+          : `none (export ${settings?.apiKeyEnv ?? '…'} or run \`nexora keys add ${name}\`)`;
+    } catch (error) {
+      // An expired stored key, say: shown, not fatal.
+      result[name] = `error: ${describeError(error)}`;
+    }
+  }
+  return result;
 }
