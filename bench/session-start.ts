@@ -52,6 +52,7 @@ try {
   const peers: number[] = [];
   const peerStops: number[] = [];
   const memory: number[] = [];
+  const browserMemory: number[] = [];
   for (let index = 0; index < runs; index++) {
     const peer = await peerStart(index);
     peers.push(peer.readyMs);
@@ -62,6 +63,12 @@ try {
       // Idle memory: after the desktop has settled, no browser running.
       await new Promise((resolve) => setTimeout(resolve, 5000));
       memory.push(await manager.backend.memoryUsage(started.info.id));
+    }
+    if (index === 0) {
+      // The browser's cost, paid only by sessions that use it.
+      await started.workstation.ensureBrowser({ timeoutMs: 60_000 });
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      browserMemory.push(await manager.backend.memoryUsage(started.info.id));
     }
     const stopBegan = performance.now();
     await manager.stopContainer(started.session.id);
@@ -97,6 +104,7 @@ try {
     line('session start → ready, claimed from the warm pool', summarise(claims), summarise(peers), '≤ 100 ms'),
     line('session stop (container removed, ports released)', summarise(stops), summarise(peerStops), '—'),
     `| idle workstation memory (no browser) | ${formatBytes(memorySample.p50)} | ${formatBytes(memorySample.p95)} | — | — | ≤ 80 MiB |`,
+    `| workstation memory with Chromium started (first browser use) | ${formatBytes(summarise(browserMemory).p50)} | — | — | — | — |`,
     `| ${concurrent} sessions started at once, all ready | ${ms(manyMs)} total | — | — | — | — |`,
   ].join('\n');
   writeSection('session-start', 'Session start, warm pool, stop, idle memory', 'npx tsx bench/session-start.ts', body);
