@@ -86,7 +86,7 @@ describe('a workstation as uid 1000 with a workspace', () => {
   beforeAll(async () => {
     workstation = await tracker.start({ image: build.tag, user: '1000:1000', workspace: workspace({ uid: 1000, gid: 1000 }) });
     readyMs = await waitForReady(docker, workstation);
-    console.log(`plain workstation READY ${formatDuration(readyMs)} after start`);
+    console.log(`plain workstation READY ${formatDuration(readyMs)} after start; memory at READY ${(await memoryMiB(workstation.container)).toFixed(1)} MiB`);
   });
 
   it('becomes READY within seconds', () => {
@@ -221,7 +221,12 @@ describe('a hardened workstation as a uid missing from /etc/passwd', () => {
   it('has the tmux session main, and screen works on the read-only root', async () => {
     const result = await execIn(docker, workstation.container, ['tmux', 'has-session', '-t', 'main']);
     expect(result.exitCode, result.stderr).toBe(0);
-    const screen = await execIn(docker, workstation.container, ['sh', '-c', 'screen -dmS probe sleep 30 && screen -ls probe']);
+    // screen -dm returns before its daemon has made the socket: poll for it.
+    const screen = await execIn(docker, workstation.container, [
+      'bash',
+      '-c',
+      'screen -dmS probe sleep 30 || exit 1; for i in {1..100}; do screen -ls probe | grep -q "\\.probe" && break; sleep 0.05; done; screen -ls probe',
+    ]);
     expect(screen.stdout).toContain('.probe');
   });
 
