@@ -61,7 +61,8 @@ export async function reconcile(manager: SessionManager, options: ReconcileOptio
 
   const ownerGone = (session: SessionRecord, extra: SessionExtras | undefined): boolean => {
     const owner = extra?.owner;
-    if (!owner) return true;
+    // A session is created a moment before its owner is recorded: give that moment a grace.
+    if (!owner) return Date.now() - session.updatedAt.getTime() > 30_000;
     const alive = isOwnerAlive(owner);
     if (alive === 'unknown') return Date.now() - session.updatedAt.getTime() > staleAfterMs;
     return !alive;
