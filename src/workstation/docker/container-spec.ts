@@ -43,11 +43,15 @@ export interface ContainerSpecOptions {
   publishAddress?: string;
 }
 
-/** Where the container writes: everything else is the read-only image. */
+/**
+ * Where the container writes: everything else is the read-only image. Docker makes a tmpfs
+ * noexec unless told otherwise, and a developer's scratch space must run what it builds
+ * (`go run`, `cargo run`, test binaries), so /tmp and the home directory say `exec`.
+ */
 const TMPFS: Record<string, string> = {
-  '/tmp': 'rw,nosuid,nodev,mode=1777,size=512m',
+  '/tmp': 'rw,exec,nosuid,nodev,mode=1777,size=512m',
   '/run/nexora': 'rw,nosuid,nodev,noexec,mode=1777,size=4m',
-  '/home/nexora': 'rw,nosuid,nodev,mode=1777,size=512m',
+  '/home/nexora': 'rw,exec,nosuid,nodev,mode=1777,size=512m',
 };
 
 /**
