@@ -145,7 +145,7 @@ async function seedWorkflow(printer: StepPrinter, tools: VisualTools, save: Save
     { label: 'keyboard("O")', text: 'O', pattern: '-- INSERT', name: 'open-line' },
     { label: 'keyboard(the three error-handling lines)', text: '    if input == "" {\n        return "error: empty input"\n    }', name: 'typed' },
     { label: 'keyboard("\\x1b") — Escape', text: '\x1b', name: 'escape' },
-    { label: 'keyboard(":wq\\n")', text: ':wq\n', pattern: /written/, name: 'saved' },
+    { label: 'keyboard(":wq\\n")', text: ':wq\n', name: 'saved' },
   ];
   for (const step of steps) {
     const result = await printer.step(
