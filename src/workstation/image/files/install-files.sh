@@ -34,3 +34,14 @@ chmod -R u=rwX,go=rX "$root/etc/nexora"
 # skeleton.
 rm -rf "$root/home/nexora"
 install -d -m 1777 "$root/home/nexora" "$root/run/nexora" "$root/workspace" "$root/tmp"
+
+# Fontconfig trusts its system cache only while each font directory's mtime matches the
+# one recorded in it, to the nanosecond; the root filesystem's tar keeps whole seconds
+# (and mmdebstrap clamps them). A stale cache makes every X client (fluxbox, xterm)
+# rescan the fonts at start and write a cache into HOME. So: fixed whole-second mtimes,
+# older than any clamp, then the cache.
+for fonts in "$root/usr/share/fonts" "$root/usr/local/share/fonts"; do
+  [ -d "$fonts" ] && find "$fonts" -type d -exec touch -d @1700000000 {} +
+done
+in_root fc-cache -s -f
+

@@ -13,6 +13,7 @@
 # start Chromium now), NEXORA_START_TIMEOUT (20).
 set -u
 
+started=$EPOCHREALTIME
 readonly run_dir=/run/nexora
 readonly log_dir=$run_dir/log
 export DISPLAY=${DISPLAY:-:1}
@@ -165,8 +166,9 @@ start_terminal() {
   xterm_started=$SECONDS
 }
 
-wait_for "fluxbox" "$fluxbox_pid" window_manager_up
+# fluxbox adopts windows mapped before it is ready: no need to wait for it first.
 start_terminal
+wait_for "fluxbox" "$fluxbox_pid" window_manager_up
 wait_for "x11vnc on port $vnc_port" "$x11vnc_pid" port_listening "$vnc_port"
 wait_for "tmux session main" "$xterm_pid" tmux_up
 
@@ -176,7 +178,7 @@ if [ "${NEXORA_CHROMIUM:-0}" = 1 ]; then
 fi
 
 set_status READY
-log "READY in ${SECONDS} s (display $DISPLAY ${geometry}, VNC port $vnc_port)"
+log "READY in $(((${EPOCHREALTIME/./} - ${started/./}) / 1000)) ms (display $DISPLAY ${geometry}, VNC port $vnc_port)"
 
 # --- supervise -------------------------------------------------------------------
 # The terminal comes back when its shell exits (tmux then ends its session); the display,
