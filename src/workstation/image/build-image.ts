@@ -64,6 +64,13 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
       throw new NexoraError('docker-failed', `Docker could not tag the new image ${imageId} as ${definition.tag}: ${describeError(error)}.`, { cause: error });
     }
   }
+  if (existing && existing.id !== imageId) {
+    // A forced rebuild leaves the old image untagged: drop it unless a container still uses it.
+    await options.docker
+      .getImage(existing.id)
+      .remove()
+      .catch(() => undefined);
+  }
   const image = await findImage(options.docker, definition.tag);
   if (!image) throw new NexoraError('image-build-failed', `The build finished but ${definition.tag} is not in the engine: run \`nexora image build --force\`.`);
   return { tag: definition.tag, image, built: true, durationMs: performance.now() - started };
