@@ -15,7 +15,8 @@ export function formatTokens(count: number): string {
 }
 
 export function formatUsd(usd: number): string {
-  return `$${usd.toFixed(usd > 0 && usd < 0.01 ? 4 : 2)}`;
+  // Agent steps cost fractions of a cent: show them until the total reaches a dollar.
+  return `$${usd.toFixed(usd > 0 && usd < 1 ? 4 : 2)}`;
 }
 
 const keyArgument: Record<string, string[]> = {

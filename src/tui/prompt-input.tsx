@@ -1,3 +1,5 @@
+// @jsxRuntime automatic
+// @jsxImportSource react
 import { Box, Text, useInput } from 'ink';
 import { useRef, useState, type ReactElement } from 'react';
 import { useTheme } from './theme.js';

@@ -1,3 +1,5 @@
+// @jsxRuntime automatic
+// @jsxImportSource react
 import { createContext, useContext } from 'react';
 
 /** Colours by role; all undefined when colour is off (NO_COLOR), so text stays plain. */

@@ -10,6 +10,7 @@ import { registerSessionCommand } from './session.js';
 import { registerKeysCommand } from './keys.js';
 import { registerViewCommand } from './view.js';
 import { registerExportCommand } from './export.js';
+import { registerTuiCommand } from './tui.js';
 
 /** Each command lives in its own file and registers itself here. */
 export function registerCommands(program: Command): void {
@@ -24,4 +25,5 @@ export function registerCommands(program: Command): void {
   registerKeysCommand(program);
   registerViewCommand(program);
   registerExportCommand(program);
+  registerTuiCommand(program);
 }

@@ -1,0 +1,237 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { render } from 'ink';
+import { createElement } from 'react';
+import { z } from 'zod';
+import { startAgentRun } from '../../agent/agent-run.js';
+import type { AgentEvent } from '../../agent/events.js';
+import { loadConfig } from '../../config/load-config.js';
+import { NexoraError } from '../../errors.js';
+import { nexoraPaths } from '../../paths.js';
+import { ProviderRegistry } from '../../providers/registry.js';
+import { createRedactor, MasterKeyStore, ProviderKeyStore } from '../../secrets/index.js';
+import { openSessionManager } from '../../sessions/open-session-manager.js';
+import { EventStore, parseSessionId, type Db, type SessionId } from '../../store/index.js';
+import { connectTools, type ConnectedTools } from '../../tools/connect-tools.js';
+import { encodePng } from '../../tools/png-encode.js';
+import { App } from '../../tui/app.js';
+import { colorEnabled } from '../../tui/theme.js';
+import type { TuiHost, TuiSessionSummary } from '../../tui/tui-host.js';
+import { gatedTools, InputGate } from '../../viewer/input-gate.js';
+import { openInBrowser } from '../../viewer/open-browser.js';
+import { archivingTools, ScreenshotArchive } from '../../viewer/screenshot-archive.js';
+import { sessionViewerBackend } from '../../viewer/session-backend.js';
+import { startViewerServer, type ViewerServer } from '../../viewer/viewer-server.js';
+import type { DockerWorkstation } from '../../workstation/docker/docker-workstation.js';
+import { openCliDatabase } from './db.js';
+import { parseOptions } from './session.js';
+
+const tuiOptions = z.strictObject({
+  model: z.string().regex(/^[a-z0-9][a-z0-9._-]*\/.+$/, 'write provider/model, e.g. anthropic/claude-sonnet-4-5').optional(),
+  workspace: z.string().min(1),
+  session: z.string().optional(),
+  open: z.boolean().optional(),
+});
+type TuiOptions = z.infer<typeof tuiOptions>;
+
+/** `nexora` with no command (or `nexora tui`): the interactive terminal UI. */
+export function registerTuiCommand(program: Command): void {
+  program
+    .command('tui', { isDefault: true })
+    .description('The interactive terminal UI (what `nexora` with no command opens)')
+    .option('--model <provider/model>', 'the model to start with (default: "model" in nexora.json)')
+    .option('--workspace <dir>', 'the project directory (default: the current directory)', process.cwd())
+    .option('--session <id>', 'resume an active session instead of starting a new one on the first task')
+    .option('--no-open', 'print the web view address for /view instead of opening a browser')
+    .action(async (raw: unknown) => {
+      const options = parseOptions(tuiOptions, raw);
+      if (!process.stdin.isTTY || !process.stdout.isTTY) {
+        throw new NexoraError('invalid-argument', 'The interactive UI needs a terminal. In scripts and pipes, use `nexora run "task"`.');
+      }
+      await runTui(options);
+    });
+}
+
+async function runTui(options: TuiOptions): Promise<void> {
+  const workspace = resolve(options.workspace);
+  if (!statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new NexoraError('invalid-argument', `Invalid --workspace: ${workspace} is not a directory.`);
+  }
+  const { config } = await loadConfig({ workspace });
+  const db = await openCliDatabase();
+  const host = new CliTuiHost({ db, workspace, config, model: options.model ?? config.model, openBrowser: options.open !== false });
+  try {
+    await host.open(options.session !== undefined ? parseSessionId(options.session) : undefined);
+    const app = render(createElement(App, { host, color: colorEnabled(), ...(host.sessionId ? { sessionId: host.sessionId } : {}), ...(host.model ? { model: host.model } : {}) }), {
+      exitOnCtrlC: false,
+    });
+    await app.waitUntilExit();
+  } finally {
+    await host.close();
+  }
+}
+
+type Config = Awaited<ReturnType<typeof loadConfig>>['config'];
+
+/** The TUI's host over the real session manager, agent loop and web view. */
+class CliTuiHost implements TuiHost {
+  sessionId: SessionId | undefined;
+  model: string | undefined;
+  private manager: Awaited<ReturnType<typeof openSessionManager>> | undefined;
+  private workstation: DockerWorkstation | undefined;
+  private connected: ConnectedTools | undefined;
+  private archive: ScreenshotArchive | undefined;
+  private readonly gates = new Map<string, InputGate>();
+  private viewer: ViewerServer | undefined;
+  private readonly registry: ProviderRegistry;
+
+  constructor(private readonly options: { db: Db; workspace: string; config: Config; model: string | undefined; openBrowser: boolean }) {
+    this.model = options.model;
+    const keys = new ProviderKeyStore({ db: options.db, masterKeys: new MasterKeyStore(nexoraPaths()) });
+    this.registry = new ProviderRegistry({ providers: options.config.providers, models: options.config.models, keys });
+  }
+
+  async open(sessionId: SessionId | undefined): Promise<void> {
+    this.manager = await openSessionManager({ db: this.options.db });
+    await this.manager.manager.reconcile();
+    if (sessionId !== undefined) await this.attach(sessionId);
+  }
+
+  private get sessions(): Awaited<ReturnType<typeof openSessionManager>>['manager'] {
+    if (!this.manager) throw new NexoraError('invalid-argument', 'The session store is not open.');
+    return this.manager.manager;
+  }
+
+  private gateFor(sessionId: string): InputGate {
+    let gate = this.gates.get(sessionId);
+    if (!gate) this.gates.set(sessionId, (gate = new InputGate()));
+    return gate;
+  }
+
+  private async attach(sessionId: SessionId, workstation?: DockerWorkstation): Promise<void> {
+    this.connected?.close();
+    this.connected = undefined;
+    const started = workstation ?? (await this.sessions.resume(sessionId)).workstation;
+    this.sessionId = sessionId;
+    this.workstation = started;
+    this.connected = await connectTools(started);
+    const events = this.sessions.events;
+    this.archive = new ScreenshotArchive({
+      root: nexoraPaths().screenshots,
+      sessionId,
+      onSaved: async (saved) => {
+        await events.record({ sessionId, kind: 'screen-capture', payload: { file: saved.file, width: saved.width, height: saved.height } });
+      },
+    });
+  }
+
+  async run(task: string, options: { onEvent: (event: AgentEvent) => void; signal: AbortSignal }): Promise<void> {
+    const config = this.options.config;
+    const candidates = await this.registry.candidates({
+      strategy: this.model ? 'explicit' : config.routing.strategy,
+      ...(this.model !== undefined ? { model: this.model } : {}),
+      fallbacks: config.routing.fallbacks,
+      needs: { tools: true, vision: config.routing.requireVision },
+    });
+    const first = candidates[0];
+    if (!first) throw new NexoraError('provider-unavailable', this.registry.noProviderMessage());
+    if (!this.sessionId) {
+      const started = await this.sessions.start({ workspaceDir: this.options.workspace, model: first.info.ref, provider: first.info.provider });
+      await this.attach(started.session.id, started.workstation);
+    }
+    const sessionId = this.sessionId;
+    const connected = this.connected;
+    if (!sessionId || !connected || !this.archive) throw new NexoraError('workstation-not-ready', 'No workstation is connected.');
+    const secrets = (await Promise.all(candidates.map((candidate) => this.registry.apiKeyFor(candidate.info.provider)))).flatMap((found) => (found.key ? [found.key] : []));
+    const events = new EventStore(this.options.db, { redact: createRedactor(secrets) });
+    const run = startAgentRun({
+      sessionId,
+      task,
+      tools: archivingTools(gatedTools(connected.tools, this.gateFor(sessionId)), this.archive),
+      candidates,
+      retry: config.retry,
+      maxSteps: config.agent.maxSteps,
+      ...(config.agent.maxCostUsd ? { maxCostUsd: config.agent.maxCostUsd } : {}),
+      keepImages: config.agent.keepImages,
+      imageDropChunk: config.agent.imageDropChunk,
+      maxToolOutputChars: config.agent.maxToolOutputChars,
+      maxOutputTokens: config.agent.maxOutputTokens,
+      screenImages: config.agent.screenImages,
+      record: async (event) => {
+        await events.record({ sessionId, kind: event.kind, payload: event.payload, ...(event.durationMs !== undefined ? { durationMs: event.durationMs } : {}) });
+      },
+      signal: options.signal,
+    });
+    // The loop emits run-start before startAgentRun returns: replay what came before subscribing.
+    for (const event of run.events.events) options.onEvent(event);
+    run.events.subscribe(options.onEvent);
+    await run.result;
+  }
+
+  async screenText(): Promise<string | undefined> {
+    if (!this.workstation) return undefined;
+    // Not tools.screen(): that would move the agent's "changed since the last look" baseline.
+    const result = await this.workstation.exec({ cmd: ['tmux', 'capture-pane', '-p', '-t', 'main'], cwd: '/', timeoutMs: 3000 });
+    return result.exitCode === 0 ? result.stdout : undefined;
+  }
+
+  async listSessions(): Promise<TuiSessionSummary[]> {
+    return (await this.sessions.list()).map(({ session }) => ({
+      id: session.id,
+      status: session.status,
+      model: session.model,
+      workspaceDir: session.workspaceDir,
+      createdAt: session.createdAt,
+    }));
+  }
+
+  async resumeSession(sessionId: string): Promise<{ sessionId: string; model: string | undefined }> {
+    const id = parseSessionId(sessionId);
+    await this.attach(id);
+    const session = await this.sessions.sessions.get(id);
+    if (session.model !== 'none') this.model = session.model;
+    return { sessionId: id, model: this.model };
+  }
+
+  async listModels(): Promise<string[]> {
+    return (await this.registry.availableModels()).map((model) => model.ref);
+  }
+
+  async setModel(model: string): Promise<string> {
+    const parsed = tuiOptions.shape.model.safeParse(model);
+    if (!parsed.success || parsed.data === undefined) throw new NexoraError('invalid-argument', `"${model}" is not a model: write provider/model, e.g. anthropic/claude-sonnet-4-5 (/model lists them).`);
+    await this.registry.resolve(parsed.data);
+    this.model = parsed.data;
+    return parsed.data;
+  }
+
+  async saveScreenshot(): Promise<string> {
+    const connected = this.connected;
+    if (!connected || !this.archive) throw new NexoraError('workstation-not-ready', 'No session yet: give the agent a task first (or /sessions to resume one).');
+    const { rfb } = connected;
+    const saved = await this.archive.save(encodePng(rfb.framebuffer, rfb.width, rfb.height), { width: rfb.width, height: rfb.height }, { force: true });
+    return saved.path;
+  }
+
+  async openView(): Promise<string> {
+    this.viewer ??= await startViewerServer({
+      backend: sessionViewerBackend(this.sessions, { screenshotsRoot: nexoraPaths().screenshots }),
+      gateFor: (sessionId) => this.gateFor(sessionId),
+    });
+    const url = this.sessionId ? this.viewer.sessionUrl(this.sessionId) : this.viewer.url;
+    if (this.options.openBrowser) await openInBrowser(url);
+    return url;
+  }
+
+  async quit(options: { keepSession: boolean }): Promise<void> {
+    if (this.sessionId && !options.keepSession) await this.sessions.stopContainer(this.sessionId, { reason: 'stopped from the TUI' });
+  }
+
+  async close(): Promise<void> {
+    this.connected?.close();
+    await this.viewer?.close();
+    await this.manager?.close();
+    await this.options.db.close();
+  }
+}
