@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import type { SessionId } from '../src/store/index.js';
 import { connectTools, type ConnectedTools } from '../src/tools/connect-tools.js';
 import type { VisualTools } from '../src/tools/types.js';
 import { gatedTools, InputGate } from '../src/viewer/input-gate.js';
+import { ScreenshotArchive } from '../src/viewer/screenshot-archive.js';
 import { sessionViewerBackend } from '../src/viewer/session-backend.js';
 import { startViewerServer, type ViewerServer } from '../src/viewer/viewer-server.js';
 import { createSessionEnv, type SessionEnv } from './fixtures/session-env.js';
@@ -28,6 +30,7 @@ let gate: InputGate;
 let server: ViewerServer;
 let browser: Browser;
 let password: string;
+let screenshotsRoot: string;
 /** Everything the browser received or sent: response bodies and WebSocket frames. */
 const traffic: Buffer[] = [];
 
@@ -39,8 +42,9 @@ beforeAll(async () => {
   password = await opened.manager.vncPassword(sessionId);
   connected = await connectTools(started.workstation);
   gate = new InputGate();
+  screenshotsRoot = join(world.home, 'screenshots');
   agentTools = gatedTools(connected.tools, gate);
-  server = await startViewerServer({ backend: sessionViewerBackend(opened.manager), gateFor: () => gate, pollMs: 200 });
+  server = await startViewerServer({ backend: sessionViewerBackend(opened.manager, { screenshotsRoot }), gateFor: () => gate, pollMs: 200 });
   browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu'] });
 });
 
@@ -170,7 +174,11 @@ describe('web view', () => {
   it('is view-only by default, and Take control holds the agent while the person types; Hand back resumes it', async () => {
     const page = await openPage();
     try {
-      // View-only: keys typed into the page never reach the workstation.
+      // View-only: keys typed into the page never reach the workstation, even from a client
+      // that ignores view-only (the server drops input messages until the person takes control).
+      await page.evaluate(() => {
+        (window.nexoraViewer as { rfb: { viewOnly: boolean } }).rfb.viewOnly = false;
+      });
       await page.click('#screen canvas');
       await page.keyboard.type('echo viewonly-leak');
       await page.keyboard.press('Enter');
@@ -207,9 +215,23 @@ describe('web view', () => {
       await page.waitForSelector('#transcript li[data-kind="human-input"]');
       expect(await page.textContent('#transcript li[data-kind="human-input"]')).toContain('person-typed-this');
 
-      // A new event recorded elsewhere appears in the open page.
+      // A new event recorded elsewhere appears in the open page, screenshots included.
       await opened.manager.events.record({ sessionId, kind: 'step-start', payload: { step: 99, model: 'test/live-marker' } });
       await page.waitForSelector('#transcript li[data-kind="step-start"]:has-text("live-marker")', { timeout: 5000 });
+      const archive = new ScreenshotArchive({
+        root: screenshotsRoot,
+        sessionId,
+        onSaved: async (saved) => {
+          await opened.manager.events.record({ sessionId, kind: 'screen-capture', payload: { file: saved.file, width: saved.width, height: saved.height } });
+        },
+      });
+      const screen = await connected.tools.screen({ image: true });
+      await archive.save(screen.png ?? Buffer.alloc(0), { width: screen.width, height: screen.height });
+      const width = await waitFor(
+        () => page.evaluate(() => document.querySelector<HTMLImageElement>('#transcript li[data-kind="screen-capture"] img')?.naturalWidth ?? 0),
+        'the screenshot in the transcript',
+      );
+      expect(width).toBe(1280);
     } finally {
       await page.close();
     }
