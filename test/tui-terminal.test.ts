@@ -148,6 +148,20 @@ describe('nexora (the TUI) in tmux', () => {
     await typeLine('tui', '/cost');
     await waitForScreen(/session ses_\w+: 4\.4k tokens in [\s\S]*150 out,\s+\$0\.0154/, 'the /cost answer');
 
+    // /view starts the web view in the TUI's own process (where the take-over gate lives).
+    await typeLine('tui', '/view');
+    await waitForScreen(/web view: http/, 'the /view answer');
+    // Ink breaks the long address at the screen edge: glue the lines back together.
+    const joined = capture().split('\n').join('');
+    const url = /web view: (http:\/\/127\.0\.0\.1:\d+\/t\/[A-Za-z0-9_-]+\/)#(ses_\w+)/.exec(joined);
+    expect(url?.[1]).toBeDefined();
+    const page = await fetch(url?.[1] ?? '');
+    expect(page.status).toBe(200);
+    const listed = (await (await fetch(`${url?.[1] ?? ''}api/sessions`)).json()) as { sessions: { id: string }[] };
+    expect(listed.sessions.map((session) => session.id)).toContain(url?.[2]);
+    const transcript = (await (await fetch(`${url?.[1] ?? ''}api/sessions/${url?.[2] ?? ''}/events`)).json()) as { events: { kind: string }[] };
+    expect(transcript.events.map((event) => event.kind)).toEqual(expect.arrayContaining(['run-start', 'tool-call-end', 'run-end']));
+
     // Quit, stopping the session.
     tmux('send-keys', '-t', 'tui', 'C-c');
     await waitForScreen(/Quit: \[k\]eep the session/, 'the quit question');

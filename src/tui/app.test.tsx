@@ -198,6 +198,27 @@ describe('TUI app', () => {
     expect(app.lastFrame()).toMatch(/ses_otherotherotherother │ openai\/gpt-x │/);
   });
 
+  it('scrolls the transcript with PgUp and PgDn', async () => {
+    const host = new ScriptedHost();
+    const app = mount(host, { columns: 80, rows: 24 });
+    await tick();
+    for (let index = 1; index <= 30; index++) {
+      await type(app, `/model bad-${index}`);
+      await type(app, '\r');
+    }
+    await tick(100);
+    expect(app.lastFrame()).toContain('"bad-30" is not provider/model');
+    await type(app, '\u001b[5~');
+    await tick(100);
+    const scrolled = app.lastFrame() ?? '';
+    expect(scrolled).not.toContain('"bad-30" is not provider/model');
+    expect(scrolled).toContain('"bad-27" is not provider/model');
+    expect(scrolled).toContain('↓ 3 newer (PgDn)');
+    await type(app, '\u001b[6~');
+    await tick(100);
+    expect(app.lastFrame()).toContain('"bad-30" is not provider/model');
+  });
+
   it('asks on quit whether to keep the session', async () => {
     const host = new ScriptedHost();
     const app = mount(host);
