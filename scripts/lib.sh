@@ -80,7 +80,8 @@ ensure_docker() {
 }
 
 ensure_image_tools() {
-  command -v mmdebstrap >/dev/null 2>&1 || apt_install mmdebstrap
+  # The keyring lets mmdebstrap verify Debian's packages on an Ubuntu host too.
+  apt_install mmdebstrap debian-archive-keyring
 }
 
 ensure_postgres() {
