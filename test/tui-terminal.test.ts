@@ -82,6 +82,8 @@ beforeAll(async () => {
           respond: { toolCalls: [{ name: 'keyboard', input: { text: 'echo typed-by-agent\n' } }], usage: { input: 1500, output: 40 } },
         },
         { respond: { text: 'Done: the marker is 42.', usage: { input: 1700, output: 30 } } },
+        // The second task's first step is slow, so that Esc lands mid-step.
+        { respond: { text: 'too late', delayMs: 20_000, usage: { input: 10, output: 1 } } },
       ],
     },
   });
@@ -148,6 +150,14 @@ describe('nexora (the TUI) in tmux', () => {
     await typeLine('tui', '/cost');
     await waitForScreen(/session ses_\w+: 4\.4k tokens in [\s\S]*150 out,\s+\$0\.0154/, 'the /cost answer');
 
+    // Esc interrupts a running step; the session stays.
+    await typeLine('tui', 'Take your time');
+    await waitForScreen(/│ step 1 │ .* │ running/, 'the second run to start');
+    const pressed = Date.now();
+    tmux('send-keys', '-t', 'tui', 'Escape');
+    await waitForScreen(/✗ interrupted: Interrupted by the user/, 'the interrupt', { timeoutMs: 10_000 });
+    console.log(`Esc → interrupted on screen in ${Date.now() - pressed} ms`);
+
     // /view starts the web view in the TUI's own process (where the take-over gate lives).
     await typeLine('tui', '/view');
     await waitForScreen(/web view: http/, 'the /view answer');
@@ -168,7 +178,7 @@ describe('nexora (the TUI) in tmux', () => {
     tmux('send-keys', '-t', 'tui', '-l', 's');
     await waitForScreen(/nexora exited 0/, 'nexora to exit', { timeoutMs: 30_000 });
     expect(await world.containers()).toHaveLength(0);
-    expect(server.requests.length).toBe(3);
+    expect(server.requests.length).toBe(4);
   });
 
   it('respects NO_COLOR and fits a narrow terminal', async () => {
