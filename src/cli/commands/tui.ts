@@ -67,6 +67,7 @@ async function runTui(options: TuiOptions): Promise<void> {
       exitOnCtrlC: false,
     });
     await app.waitUntilExit();
+    if (host.keptSessionId) process.stdout.write(`Session ${host.keptSessionId} is still running: continue with \`nexora --session ${host.keptSessionId}\` (or stop it with \`nexora session stop ${host.keptSessionId}\`).\n`);
   } finally {
     await host.close();
   }
@@ -78,6 +79,8 @@ type Config = Awaited<ReturnType<typeof loadConfig>>['config'];
 class CliTuiHost implements TuiHost {
   sessionId: SessionId | undefined;
   model: string | undefined;
+  /** Set when the person quit and kept the session for a resume. */
+  keptSessionId: SessionId | undefined;
   private manager: Awaited<ReturnType<typeof openSessionManager>> | undefined;
   private workstation: DockerWorkstation | undefined;
   private connected: ConnectedTools | undefined;
@@ -226,6 +229,7 @@ class CliTuiHost implements TuiHost {
 
   async quit(options: { keepSession: boolean }): Promise<void> {
     if (this.sessionId && !options.keepSession) await this.sessions.stopContainer(this.sessionId, { reason: 'stopped from the TUI' });
+    if (this.sessionId && options.keepSession) this.keptSessionId = this.sessionId;
   }
 
   async close(): Promise<void> {
