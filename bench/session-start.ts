@@ -53,12 +53,16 @@ try {
   const peerStops: number[] = [];
   const memory: number[] = [];
   const browserMemory: number[] = [];
+  const steps: Record<string, number[]> = {};
   for (let index = 0; index < runs; index++) {
     const peer = await peerStart(index);
     peers.push(peer.readyMs);
     peerStops.push(peer.stopMs);
     const started = await manager.start({ workspaceDir: world.workspace(`cold-${index}`), usePool: false });
     cold.push(started.durationMs);
+    for (const event of await manager.events.list(started.session.id)) {
+      if (event.durationMs !== null) (steps[event.kind] ??= []).push(event.durationMs);
+    }
     if (index < 3) {
       // Idle memory: after the desktop has settled, no browser running.
       await new Promise((resolve) => setTimeout(resolve, 5000));
@@ -106,6 +110,10 @@ try {
     `| idle workstation memory (no browser) | ${formatBytes(memorySample.p50)} | ${formatBytes(memorySample.p95)} | — | — | ≤ 80 MiB |`,
     `| workstation memory with Chromium started (first browser use) | ${formatBytes(summarise(browserMemory).p50)} | — | — | — | — |`,
     `| ${concurrent} sessions started at once, all ready | ${ms(manyMs)} total | — | — | — | — |`,
+    '',
+    `Where a cold start's time goes (p50 of the recorded step events): ${Object.entries(steps)
+      .map(([kind, values]) => `${kind} ${ms(summarise(values).p50)}`)
+      .join(', ')}. \`workstation-create\` is the engine's create + start (network, port proxies, runc); \`workstation-ready\` is the start script (X, fluxbox, x11vnc, xterm + tmux) plus the VNC greeting through the published port, which x11vnc sends a few hundred ms after accepting.`,
   ].join('\n');
   writeSection('session-start', 'Session start, warm pool, stop, idle memory', 'npx tsx bench/session-start.ts', body);
   console.log(body);
