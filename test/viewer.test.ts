@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenedSessionManager } from '../src/sessions/open-session-manager.js';
-import type { SessionId } from '../src/store/index.js';
+import { newSessionId, type SessionId } from '../src/store/index.js';
 import { connectTools, type ConnectedTools } from '../src/tools/connect-tools.js';
 import type { VisualTools } from '../src/tools/types.js';
 import { gatedTools, InputGate } from '../src/viewer/input-gate.js';
@@ -232,6 +232,27 @@ describe('web view', () => {
         'the screenshot in the transcript',
       );
       expect(width).toBe(1280);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('lists the sessions and switches between them, transcript and display', async () => {
+    const otherId = newSessionId();
+    await opened.manager.sessions.create({ id: otherId, userId: 'local', model: 'test/other', provider: 'test', workspaceDir: '/tmp/other' });
+    await opened.manager.events.record({ sessionId: otherId, kind: 'run-start', payload: { task: 'the other task' } });
+    const page = await openPage();
+    try {
+      await page.waitForSelector(`#sessions option[value="${otherId}"]`, { state: 'attached' });
+      await page.selectOption('#sessions', otherId);
+      await page.waitForSelector('#transcript li[data-kind="run-start"]:has-text("the other task")');
+      // Its workstation never started: the display says so instead of showing the first session's.
+      await page.waitForSelector('#status[data-state="disconnected"]');
+      expect(await page.textContent('#status')).toContain(otherId);
+      await page.selectOption('#sessions', sessionId);
+      await page.waitForSelector('#status[data-state="connected"]');
+      expect(await page.$('#transcript li:has-text("the other task")')).toBeNull();
+      expect(await page.$('#transcript li[data-kind="human-input"]')).not.toBeNull();
     } finally {
       await page.close();
     }
