@@ -70,7 +70,7 @@ export class InputGate {
  * The same tools with keyboard and mouse held at `gate` while a person has control. The CLI
  * hands these to the agent loop, so the loop itself needs no notion of take-over.
  */
-export function gatedTools(tools: VisualTools, gate: InputGate): VisualTools {
+export function gatedTools(tools: VisualTools, gate: Pick<InputGate, 'waitForAgent'>): VisualTools {
   return {
     screen: (options) => tools.screen(options),
     execute: (command, options) => tools.execute(command, options),
