@@ -17,6 +17,8 @@ import { createRedactor, MasterKeyStore, ProviderKeyStore } from '../../secrets/
 import { openSessionManager, type OpenedSessionManager } from '../../sessions/open-session-manager.js';
 import { EventStore, parseSessionId, type Db, type SessionId } from '../../store/index.js';
 import { connectTools } from '../../tools/connect-tools.js';
+import { EventLogGate } from '../../viewer/event-log-gate.js';
+import { gatedTools } from '../../viewer/input-gate.js';
 import { formatDuration } from '../output.js';
 import { openCliDatabase } from './db.js';
 
@@ -131,7 +133,9 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
         const run = startAgentRun({
           sessionId,
           task: flags.task,
-          tools: connected.tools,
+          // A person who takes control in the web view (`nexora view`, sharing the store) pauses
+          // the agent's keyboard and mouse until they hand back.
+          tools: gatedTools(connected.tools, new EventLogGate({ sessionId, listEvents: (options) => events.list(sessionId, options) })),
           candidates,
           retry: config.retry,
           maxSteps: flags.maxSteps ?? config.agent.maxSteps,
