@@ -10,10 +10,10 @@ import { openCliDatabase } from './db.js';
 
 /** `nexora config show`: the effective configuration, secrets masked, and where keys come from. */
 export function registerConfigCommand(program: Command): void {
-  const config = program.command('config').description('Inspect the configuration (nexora.json in the workspace over ~/.nexora/config.json)');
+  const config = program.command('config').description('inspect the configuration (nexora.json in the workspace over ~/.nexora/config.json)');
   config
     .command('show')
-    .description('Print the effective configuration with secrets masked')
+    .description('print the effective configuration with secrets masked')
     .option('--workspace <dir>', 'workspace whose nexora.json to read', process.cwd())
     .option('--json', 'print JSON only')
     .action(async (options: { workspace: string; json?: boolean }) => {

@@ -16,10 +16,10 @@ export function describeDatabase(db: Db): string {
 
 /** `nexora db migrate|status`. */
 export function registerDbCommand(program: Command): void {
-  const db = program.command('db').description('The session store: embedded PGlite by default, PostgreSQL when DATABASE_URL is set');
+  const db = program.command('db').description('the session store: embedded PGlite by default, PostgreSQL when DATABASE_URL is set');
 
   db.command('migrate')
-    .description('Apply pending schema migrations')
+    .description('apply pending schema migrations')
     .action(async () => {
       const store = await openCliDatabase({ migrate: false });
       try {
@@ -36,7 +36,7 @@ export function registerDbCommand(program: Command): void {
     });
 
   db.command('status')
-    .description('Show the database in use and which migrations are applied or pending')
+    .description('show the database in use and which migrations are applied or pending')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const store = await openCliDatabase({ migrate: false });

@@ -18,7 +18,7 @@ export function registerExportCommand(program: Command): void {
   const session = program.commands.find((command) => command.name() === 'session') ?? program.command('session');
   session
     .command('export <id>')
-    .description('Write a session\'s transcript (steps, tool calls, cost, take-overs) with its screenshots alongside')
+    .description('write a session\'s transcript (steps, tool calls, cost, take-overs) with its screenshots alongside')
     .option('--format <format>', 'md (readable) or json (every event)', 'md')
     .option('--out <dir>', 'the folder to write into (default: ./nexora-<id>)')
     .action(async (id: string, raw: unknown) => {

@@ -25,11 +25,11 @@ async function connectedDocker(): Promise<ReturnType<typeof createDockerClient>>
 
 /** `nexora image build|ls|rm`: the workstation image sessions run. */
 export function registerImageCommand(program: Command): void {
-  const image = program.command('image').description('Build, list and remove the workstation image');
+  const image = program.command('image').description('build, list and remove the workstation image');
 
   image
     .command('build')
-    .description('Build the workstation image for the current definition (a no-op when it exists)')
+    .description('build the workstation image for the current definition (a no-op when it exists)')
     .option('--dockerfile', 'build the Ubuntu 24.04 Dockerfile instead (needs a container registry)')
     .option('--force', 'rebuild even when the image is current')
     .action(async (rawFlags: unknown) => {
@@ -53,7 +53,7 @@ export function registerImageCommand(program: Command): void {
 
   image
     .command('ls')
-    .description('List workstation images')
+    .description('list workstation images')
     .action(async () => {
       const docker = await connectedDocker();
       const current = loadImageDefinition().tag;
@@ -79,7 +79,7 @@ export function registerImageCommand(program: Command): void {
 
   image
     .command('rm')
-    .description('Remove workstation images (refuses images that running sessions use)')
+    .description('remove workstation images (refuses images that running sessions use)')
     .argument('[tags...]', 'tags (nexora-workstation:<hash>) or image ids')
     .option('--old', 'remove every workstation image except the current one')
     .action(async (tags: string[], rawFlags: unknown) => {

@@ -6,12 +6,12 @@ import { openCliDatabase } from './db.js';
 
 /** `nexora keys set|list|rm|rotate`: provider API keys, encrypted with the master key. */
 export function registerKeysCommand(program: Command): void {
-  const keys = program.command('keys').description('Provider API keys, stored encrypted (AES-256-GCM) with the master key in ~/.nexora/secrets');
+  const keys = program.command('keys').description('provider API keys, stored encrypted (AES-256-GCM) with the master key in ~/.nexora/secrets');
 
   keys
     .command('set')
     .alias('add')
-    .description('Store a provider key, read from a hidden prompt or from stdin (never from the command line)')
+    .description('store a provider key, read from a hidden prompt or from stdin (never from the command line)')
     .argument('<provider>', 'provider name, e.g. openai, anthropic')
     .option('--expires <when>', 'when the key expires: a date (2027-01-31), a date and time, or a duration (90d, 12h, 4w)')
     // Accepted only to refuse them with a useful message instead of commander's.
@@ -36,7 +36,7 @@ export function registerKeysCommand(program: Command): void {
   keys
     .command('list')
     .alias('ls')
-    .description('List stored keys: provider, last four characters, created, updated, expiry')
+    .description('list stored keys: provider, last four characters, created, updated, expiry')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       await withKeyStore(async (store) => {
@@ -60,7 +60,7 @@ export function registerKeysCommand(program: Command): void {
   keys
     .command('rm')
     .alias('remove')
-    .description('Delete a stored key')
+    .description('delete a stored key')
     .argument('<provider>', 'provider name')
     .action(async (provider: string) => {
       const name = parseProvider(provider);
@@ -74,7 +74,7 @@ export function registerKeysCommand(program: Command): void {
 
   keys
     .command('rotate')
-    .description('Re-encrypt every stored key under a new master key, then retire the old one')
+    .description('re-encrypt every stored key under a new master key, then retire the old one')
     .action(async () => {
       await withKeyStore(async (store) => {
         const result = await store.rotate();

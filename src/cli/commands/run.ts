@@ -56,7 +56,7 @@ export interface RunTaskResult extends RunResult {
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
-    .description('Run the agent on a task in a workstation with your project mounted at /workspace')
+    .description('run the agent on a task in a workstation with your project mounted at /workspace')
     .argument('<task>', 'what to do, in words')
     .option('--model <provider/model>', 'the model to use (default: "model" in nexora.json, else the cheapest capable one with a key)')
     .option('--strategy <strategy>', `how to pick a model: ${routingStrategies.join(', ')}`)

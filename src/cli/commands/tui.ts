@@ -39,7 +39,7 @@ type TuiOptions = z.infer<typeof tuiOptions>;
 export function registerTuiCommand(program: Command): void {
   program
     .command('tui', { isDefault: true })
-    .description('The interactive terminal UI (what `nexora` with no command opens)')
+    .description('the interactive terminal UI (what `nexora` with no command opens)')
     .option('--model <provider/model>', 'the model to start with (default: "model" in nexora.json)')
     .option('--workspace <dir>', 'the project directory (default: the current directory)', process.cwd())
     .option('--session <id>', 'resume an active session instead of starting a new one on the first task')

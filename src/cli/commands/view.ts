@@ -18,7 +18,7 @@ const viewOptions = z.strictObject({
 export function registerViewCommand(program: Command): void {
   program
     .command('view [session]')
-    .description('Open the live web view: watch a workstation, read its transcript, take control (127.0.0.1 only, token in the URL)')
+    .description('open the live web view: watch a workstation, read its transcript, take control (127.0.0.1 only, token in the URL)')
     .option('--port <port>', 'the local port to listen on (default: any free port)')
     .option('--no-open', 'print the address instead of opening a browser')
     .action(async (session: string | undefined, raw: unknown) => {
