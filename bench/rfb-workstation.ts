@@ -4,11 +4,11 @@
  * /run/nexora/status), started through the Engine API with VNC published on 127.0.0.1.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { createDockerClient } from '../src/workstation/docker/docker-client.js';
 import { imageRepository, workstationImageTag } from '../src/workstation/image/index.js';
+import { freePort } from '../test/fixtures/free-port.js';
 
 export interface RfbWorkstation {
   docker: Docker;
@@ -21,16 +21,6 @@ export interface RfbWorkstation {
   dispose(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 /** The current definition's image if built, else the newest nexora-workstation image, else undefined. */
 export async function findWorkstationImage(docker: Docker): Promise<string | undefined> {

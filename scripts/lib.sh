@@ -110,3 +110,13 @@ ensure_image() {
   say "building the workstation image (a no-op when it is current)"
   node bin/nexora.js image build
 }
+
+# Everything a workstation needs on this machine: Node packages, the build, a Docker engine,
+# and the tools that build the image.
+setup_core() {
+  require_platform
+  ensure_node_modules
+  ensure_build
+  ensure_docker
+  ensure_image_tools
+}

@@ -2,10 +2,6 @@
 # Sets up what Nexora needs to run (npm packages, the build, a Docker engine, the
 # workstation image) without running anything else.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_platform
-ensure_node_modules
-ensure_build
-ensure_docker
-ensure_image_tools
+setup_core
 ensure_image
 say "ready: run ./bin/nexora.js --help"

@@ -2,11 +2,7 @@
 # Sets up what is missing (npm packages, a Docker engine, PostgreSQL, Chromium, the
 # workstation image) and runs the whole test suite: typecheck, lint and tests.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_platform
-ensure_node_modules
-ensure_build
-ensure_docker
-ensure_image_tools
+setup_core
 ensure_postgres
 ensure_test_tools
 ensure_image

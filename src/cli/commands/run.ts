@@ -18,8 +18,8 @@ import { openSessionManager, type OpenedSessionManager } from '../../sessions/op
 import { EventStore, parseSessionId, type Db, type SessionId } from '../../store/index.js';
 import { connectTools } from '../../tools/connect-tools.js';
 import { EventLogGate } from '../../viewer/event-log-gate.js';
-import { gatedTools } from '../../viewer/input-gate.js';
 import { formatDuration } from '../output.js';
+import { agentLimits, agentTools, recordInto, sessionScreenshotArchive } from './agent-wiring.js';
 import { openCliDatabase } from './db.js';
 
 const runFlags = z.strictObject({
@@ -135,19 +135,15 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
           task: flags.task,
           // A person who takes control in the web view (`nexora view`, sharing the store) pauses
           // the agent's keyboard and mouse until they hand back.
-          tools: gatedTools(connected.tools, new EventLogGate({ sessionId, listEvents: (options) => events.list(sessionId, options) })),
+          tools: agentTools(
+            connected.tools,
+            new EventLogGate({ sessionId, listEvents: (options) => events.list(sessionId, options) }),
+            sessionScreenshotArchive(events, sessionId),
+          ),
           candidates,
           retry: config.retry,
-          maxSteps: flags.maxSteps ?? config.agent.maxSteps,
-          ...(flags.maxCost ?? config.agent.maxCostUsd ? { maxCostUsd: flags.maxCost ?? config.agent.maxCostUsd } : {}),
-          keepImages: config.agent.keepImages,
-          imageDropChunk: config.agent.imageDropChunk,
-          maxToolOutputChars: config.agent.maxToolOutputChars,
-          maxOutputTokens: config.agent.maxOutputTokens,
-          screenImages: config.agent.screenImages,
-          record: async (event) => {
-            await events.record({ sessionId, kind: event.kind, payload: event.payload, ...(event.durationMs !== undefined ? { durationMs: event.durationMs } : {}) });
-          },
+          ...agentLimits(config.agent, { maxSteps: flags.maxSteps, maxCostUsd: flags.maxCost }),
+          record: recordInto(events, sessionId),
           signal: controller.signal,
         });
         run.events.subscribe((event) => {

@@ -18,9 +18,10 @@ import { encodePng } from '../../tools/png-encode.js';
 import { App } from '../../tui/app.js';
 import { colorEnabled } from '../../tui/theme.js';
 import type { TuiHost, TuiSessionSummary } from '../../tui/tui-host.js';
-import { gatedTools, InputGate } from '../../viewer/input-gate.js';
+import { InputGate } from '../../viewer/input-gate.js';
 import { openInBrowser } from '../../viewer/open-browser.js';
-import { archivingTools, ScreenshotArchive } from '../../viewer/screenshot-archive.js';
+import type { ScreenshotArchive } from '../../viewer/screenshot-archive.js';
+import { agentLimits, agentTools, recordInto, sessionScreenshotArchive } from './agent-wiring.js';
 import { sessionViewerBackend } from '../../viewer/session-backend.js';
 import { startViewerServer, type ViewerServer } from '../../viewer/viewer-server.js';
 import type { DockerWorkstation } from '../../workstation/docker/docker-workstation.js';
@@ -120,13 +121,7 @@ class CliTuiHost implements TuiHost {
     this.workstation = started;
     this.connected = await connectTools(started);
     const events = this.sessions.events;
-    this.archive = new ScreenshotArchive({
-      root: nexoraPaths().screenshots,
-      sessionId,
-      onSaved: async (saved) => {
-        await events.record({ sessionId, kind: 'screen-capture', payload: { file: saved.file, width: saved.width, height: saved.height } });
-      },
-    });
+    this.archive = sessionScreenshotArchive(events, sessionId);
   }
 
   async run(task: string, options: { onEvent: (event: AgentEvent) => void; signal: AbortSignal }): Promise<void> {
@@ -151,19 +146,11 @@ class CliTuiHost implements TuiHost {
     const run = startAgentRun({
       sessionId,
       task,
-      tools: archivingTools(gatedTools(connected.tools, this.gateFor(sessionId)), this.archive),
+      tools: agentTools(connected.tools, this.gateFor(sessionId), this.archive),
       candidates,
       retry: config.retry,
-      maxSteps: config.agent.maxSteps,
-      ...(config.agent.maxCostUsd ? { maxCostUsd: config.agent.maxCostUsd } : {}),
-      keepImages: config.agent.keepImages,
-      imageDropChunk: config.agent.imageDropChunk,
-      maxToolOutputChars: config.agent.maxToolOutputChars,
-      maxOutputTokens: config.agent.maxOutputTokens,
-      screenImages: config.agent.screenImages,
-      record: async (event) => {
-        await events.record({ sessionId, kind: event.kind, payload: event.payload, ...(event.durationMs !== undefined ? { durationMs: event.durationMs } : {}) });
-      },
+      ...agentLimits(config.agent),
+      record: recordInto(events, sessionId),
       signal: options.signal,
     });
     // The loop emits run-start before startAgentRun returns: replay what came before subscribing.

@@ -1,0 +1,50 @@
+import type { AgentRunOptions } from '../../agent/agent-run.js';
+import type { EffectiveConfig } from '../../config/config-schema.js';
+import { nexoraPaths } from '../../paths.js';
+import type { EventStore, SessionId } from '../../store/index.js';
+import type { VisualTools } from '../../tools/types.js';
+import { gatedTools } from '../../viewer/input-gate.js';
+import { archivingTools, ScreenshotArchive } from '../../viewer/screenshot-archive.js';
+
+/** The agent-loop options that come from configuration, with the command's own limits on top. */
+export function agentLimits(
+  agent: EffectiveConfig['agent'],
+  overrides: { maxSteps?: number | undefined; maxCostUsd?: number | undefined } = {},
+): Pick<AgentRunOptions, 'maxSteps' | 'maxCostUsd' | 'keepImages' | 'imageDropChunk' | 'maxToolOutputChars' | 'maxOutputTokens' | 'screenImages'> {
+  const maxCostUsd = overrides.maxCostUsd ?? agent.maxCostUsd;
+  return {
+    maxSteps: overrides.maxSteps ?? agent.maxSteps,
+    ...(maxCostUsd ? { maxCostUsd } : {}),
+    keepImages: agent.keepImages,
+    imageDropChunk: agent.imageDropChunk,
+    maxToolOutputChars: agent.maxToolOutputChars,
+    maxOutputTokens: agent.maxOutputTokens,
+    screenImages: agent.screenImages,
+  };
+}
+
+/** Writes every recorded agent event to the session's events table. */
+export function recordInto(events: EventStore, sessionId: SessionId): NonNullable<AgentRunOptions['record']> {
+  return async (event) => {
+    await events.record({ sessionId, kind: event.kind, payload: event.payload, ...(event.durationMs !== undefined ? { durationMs: event.durationMs } : {}) });
+  };
+}
+
+/** Saves each screenshot the agent sees, recorded as a `screen-capture` event (transcripts and export use them). */
+export function sessionScreenshotArchive(events: EventStore, sessionId: SessionId): ScreenshotArchive {
+  return new ScreenshotArchive({
+    root: nexoraPaths().screenshots,
+    sessionId,
+    onSaved: async (saved) => {
+      await events.record({ sessionId, kind: 'screen-capture', payload: { file: saved.file, width: saved.width, height: saved.height } });
+    },
+  });
+}
+
+/**
+ * The tools as the agent gets them: paused while a person has control of the display,
+ * and every screenshot archived for the transcript.
+ */
+export function agentTools(tools: VisualTools, gate: Parameters<typeof gatedTools>[1], archive: ScreenshotArchive): VisualTools {
+  return archivingTools(gatedTools(tools, gate), archive);
+}
