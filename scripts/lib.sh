@@ -38,8 +38,10 @@ apt_install() {
 
 ensure_node_modules() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    say "installing npm packages"
-    npm ci --no-audit --no-fund --loglevel=error
+    say "installing npm packages (the versions package-lock.json pins)"
+    # Not `npm ci`: npm 11 leaves other platforms' optional packages out of the lock file
+    # and then refuses it in `npm ci`; `npm install` installs the same pinned versions.
+    npm install --no-audit --no-fund --loglevel=error
   fi
 }
 

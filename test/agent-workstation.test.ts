@@ -141,6 +141,11 @@ describe.each([
     expect(result.steps).toBe(8);
     expect(result.cost.usd).toBeCloseTo(0.034995, 6);
     expect(result.sessionStopped).toBe(true);
+    // The cost is stored on the session itself, step by step.
+    const usage = await new SessionStore(db).usage(result.sessionId);
+    expect(usage.usd).toBeCloseTo(result.cost.usd, 6);
+    expect(usage.inputTokens).toBe(result.cost.inputTokens);
+    expect(usage.outputTokens).toBe(result.cost.outputTokens);
 
     const shots = server.requests.flatMap((request) =>
       (request.normalized?.messages ?? []).flatMap((message) => message.parts.flatMap((part) => [...(part.image ? [part.image] : []), ...(part.images ?? [])])),
@@ -183,6 +188,7 @@ describe('nexora run: budget and interrupts on a real workstation', () => {
     expect(result.cost.usd).toBeGreaterThanOrEqual(0.01);
     const session = await new SessionStore(db).get(result.sessionId);
     expect(session.status).toBe('active');
+    expect((await new SessionStore(db).usage(result.sessionId)).usd).toBeCloseTo(result.cost.usd, 6);
     const events = await sessionEvents(result.sessionId);
     expect(events.at(-1)).toMatchObject({ kind: 'run-end', payload: { outcome: 'budget' } });
     // Step 2's three keyboard calls were not run: step 1's one is the only tool call.

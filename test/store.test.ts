@@ -71,6 +71,17 @@ describe.each(engines)('store on %s', (engine) => {
       await expect(store.sessions.list({ status: 'bogus' as never })).rejects.toSatisfy((error) => NexoraError.is(error, 'invalid-argument'));
     });
 
+    it('adds up the tokens and money of each step on the session', async () => {
+      const id = await newSession();
+      expect(await store.sessions.usage(id)).toEqual({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, usd: 0 });
+      await store.sessions.addUsage(id, { inputTokens: 1200, outputTokens: 80, cachedInputTokens: 1000, usd: 0.0042 });
+      const total = await store.sessions.addUsage(id, { inputTokens: 300, outputTokens: 20, cachedInputTokens: 0, usd: 0.0011 });
+      expect(total).toEqual({ inputTokens: 1500, outputTokens: 100, cachedInputTokens: 1000, usd: 0.0053 });
+      expect(await store.sessions.usage(id)).toEqual(total);
+      await expect(store.sessions.addUsage(id, { inputTokens: -1, outputTokens: 0, cachedInputTokens: 0, usd: 0 })).rejects.toThrow(/usage.inputTokens must be a non-negative/);
+      await expect(store.sessions.usage('ses_missing' as SessionId)).rejects.toSatisfy((error) => NexoraError.is(error, 'session-not-found'));
+    });
+
     it('follows starting → active → stopping → ended, setting the end time', async () => {
       const id = await newSession();
       expect((await store.sessions.transition(id, 'active')).status).toBe('active');

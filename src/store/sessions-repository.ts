@@ -21,6 +21,14 @@ export interface SessionRecord {
   endedAt: Date | null;
 }
 
+/** Tokens and money a session's model calls have used (the sum over its steps). */
+export interface SessionUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  usd: number;
+}
+
 export interface CreateSessionInput {
   id: SessionId;
   userId: string;
@@ -148,6 +156,29 @@ export class SessionStore {
   }
 
   /** Records the container and the ports it publishes. */
+  /** Adds one step's usage to the session's totals and returns the new totals. */
+  async addUsage(id: SessionId, usage: SessionUsage, tx: Queryable = this.db): Promise<SessionUsage> {
+    for (const [name, value] of Object.entries(usage)) {
+      if (!Number.isFinite(value) || value < 0) throw new NexoraError('invalid-argument', `usage.${name} must be a non-negative number; got ${value}`);
+    }
+    const rows = await tx.query<UsageRow>(
+      `UPDATE sessions SET input_tokens = input_tokens + $2, output_tokens = output_tokens + $3,
+         cached_input_tokens = cached_input_tokens + $4, cost_usd = cost_usd + $5, updated_at = now()
+       WHERE id = $1 RETURNING ${usageColumns}`,
+      [id, Math.round(usage.inputTokens), Math.round(usage.outputTokens), Math.round(usage.cachedInputTokens), usage.usd],
+    );
+    const row = rows[0];
+    if (!row) throw new NexoraError('session-not-found', `No session ${id}: \`nexora session list --all\` shows the sessions there are.`);
+    return toUsage(row);
+  }
+
+  /** The session's usage totals. */
+  async usage(id: SessionId): Promise<SessionUsage> {
+    const row = (await this.db.query<UsageRow>(`SELECT ${usageColumns} FROM sessions WHERE id = $1`, [id]))[0];
+    if (!row) throw new NexoraError('session-not-found', `No session ${id}: \`nexora session list --all\` shows the sessions there are.`);
+    return toUsage(row);
+  }
+
   async setContainer(id: SessionId, container: { containerId: string; vncPort: number; cdpPort: number }, tx: Queryable = this.db): Promise<SessionRecord> {
     const rows = await tx.query<SessionRow>(
       `UPDATE sessions SET container_id = $2, vnc_port = $3, cdp_port = $4, updated_at = now() WHERE id = $1 RETURNING ${columns}`,
@@ -187,6 +218,25 @@ function single<T>(rows: T[]): T {
   const row = rows[0];
   if (!row) throw new NexoraError('database-failed', 'The database returned no row where one was expected.');
   return row;
+}
+
+const usageColumns = 'input_tokens, output_tokens, cached_input_tokens, cost_usd';
+
+interface UsageRow {
+  input_tokens: string | number;
+  output_tokens: string | number;
+  cached_input_tokens: string | number;
+  cost_usd: string | number;
+}
+
+// bigint and numeric come back as strings from node-postgres.
+function toUsage(row: UsageRow): SessionUsage {
+  return {
+    inputTokens: Number(row.input_tokens),
+    outputTokens: Number(row.output_tokens),
+    cachedInputTokens: Number(row.cached_input_tokens),
+    usd: Number(row.cost_usd),
+  };
 }
 
 function toRecord(row: SessionRow): SessionRecord {

@@ -1,7 +1,8 @@
 import type { AgentRunOptions } from '../../agent/agent-run.js';
 import type { EffectiveConfig } from '../../config/config-schema.js';
 import { nexoraPaths } from '../../paths.js';
-import type { EventStore, SessionId } from '../../store/index.js';
+import { z } from 'zod';
+import type { EventStore, SessionId, SessionStore } from '../../store/index.js';
 import type { VisualTools } from '../../tools/types.js';
 import { gatedTools } from '../../viewer/input-gate.js';
 import { archivingTools, ScreenshotArchive } from '../../viewer/screenshot-archive.js';
@@ -23,10 +24,21 @@ export function agentLimits(
   };
 }
 
-/** Writes every recorded agent event to the session's events table. */
-export function recordInto(events: EventStore, sessionId: SessionId): NonNullable<AgentRunOptions['record']> {
+const stepCost = z.object({
+  cost: z.object({ inputTokens: z.number(), outputTokens: z.number(), cachedInputTokens: z.number(), usd: z.number() }),
+});
+
+/**
+ * Writes every recorded agent event to the session's events table, and adds each step's
+ * tokens and money to the session's totals.
+ */
+export function recordInto(events: EventStore, sessions: SessionStore, sessionId: SessionId): NonNullable<AgentRunOptions['record']> {
   return async (event) => {
     await events.record({ sessionId, kind: event.kind, payload: event.payload, ...(event.durationMs !== undefined ? { durationMs: event.durationMs } : {}) });
+    if (event.kind === 'step-end') {
+      const parsed = stepCost.safeParse(event.payload);
+      if (parsed.success) await sessions.addUsage(sessionId, parsed.data.cost);
+    }
   };
 }
 

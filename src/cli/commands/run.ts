@@ -143,7 +143,7 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
           candidates,
           retry: config.retry,
           ...agentLimits(config.agent, { maxSteps: flags.maxSteps, maxCostUsd: flags.maxCost }),
-          record: recordInto(events, sessionId),
+          record: recordInto(events, manager.sessions, sessionId),
           signal: controller.signal,
         });
         run.events.subscribe((event) => {

@@ -150,7 +150,7 @@ class CliTuiHost implements TuiHost {
       candidates,
       retry: config.retry,
       ...agentLimits(config.agent),
-      record: recordInto(events, sessionId),
+      record: recordInto(events, this.sessions.sessions, sessionId),
       signal: options.signal,
     });
     // The loop emits run-start before startAgentRun returns: replay what came before subscribing.
