@@ -62,7 +62,8 @@ function launcher(name: string, env: Record<string, string>): string {
   const exports = Object.entries(env)
     .map(([key, value]) => `export ${key}='${value.replace(/'/g, `'\\''`)}'`)
     .join('\n');
-  writeFileSync(file, `#!/bin/sh\n${exports}\ncd '${workspace}'\n'${process.execPath}' --import '${tsx}' '${join(root, 'src/cli/main.ts')}'\necho "nexora exited $?"\nsleep 600\n`);
+  // Ink draws only the last frame when it thinks it runs in CI; this terminal is a real one.
+  writeFileSync(file, `#!/bin/sh\nunset CI CONTINUOUS_INTEGRATION\n${exports}\ncd '${workspace}'\n'${process.execPath}' --import '${tsx}' '${join(root, 'src/cli/main.ts')}'\necho "nexora exited $?"\nsleep 600\n`);
   chmodSync(file, 0o755);
   return file;
 }

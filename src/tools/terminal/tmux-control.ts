@@ -29,13 +29,23 @@ export class TmuxControl {
   private buffer = '';
   private block: { number: string; lines: string[] } | undefined;
   private closedError: Error | undefined;
+  private markAttached: () => void = () => undefined;
+  private failAttach: (error: Error) => void = () => undefined;
+  /** Commands sent before the client has attached fail with "no current client". */
+  private readonly attached: Promise<void>;
 
   constructor(streams: { stdin: Writable; stdout: Readable }) {
     this.input = streams.stdin;
+    this.attached = new Promise<void>((resolve, reject) => {
+      this.markAttached = resolve;
+      this.failAttach = reject;
+    });
+    this.attached.catch(() => undefined);
     streams.stdout.setEncoding('utf8');
     streams.stdout.on('data', (chunk: string) => this.receive(chunk));
     const onEnd = (error?: Error): void => {
       this.closedError = new NexoraError('workstation-failed', `the tmux control client closed${error ? `: ${error.message}` : ''}`, { cause: error });
+      this.failAttach(this.closedError);
       for (const pending of this.queue.splice(0)) pending.reject(this.closedError);
     };
     streams.stdout.on('end', () => onEnd());
@@ -48,9 +58,10 @@ export class TmuxControl {
   }
 
   /** Runs one tmux command and resolves with its output lines. */
-  command(text: string): Promise<string[]> {
-    if (this.closedError) return Promise.reject(this.closedError);
-    if (/[\r\n]/.test(text)) return Promise.reject(new NexoraError('invalid-argument', 'a tmux command must be one line'));
+  async command(text: string): Promise<string[]> {
+    if (this.closedError) throw this.closedError;
+    if (/[\r\n]/.test(text)) throw new NexoraError('invalid-argument', 'a tmux command must be one line');
+    await this.attached;
     return new Promise<string[]>((resolve, reject) => {
       this.queue.push({ resolve, reject });
       this.input.write(`${text}\n`);
@@ -105,7 +116,12 @@ export class TmuxControl {
       return;
     }
     const begin = beginLine.exec(line);
-    if (begin) this.block = { number: begin[2]!, lines: [] };
-    // Anything else is a notification (%output, %session-changed, …): not needed here.
+    if (begin) {
+      this.block = { number: begin[2]!, lines: [] };
+      return;
+    }
+    // tmux tells a control client which session it is attached to once it is.
+    if (line.startsWith('%session-changed ')) this.markAttached();
+    // Any other notification (%output, %window-add, …) is not needed here.
   }
 }
