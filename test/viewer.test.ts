@@ -126,6 +126,13 @@ describe('web view', () => {
     expect(await statusWithHost(`/t/${server.token}/`, `localhost:${server.port}`)).toBe(200);
 
     const page = await browser.newPage();
+    const consoleLines: string[] = [];
+    page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
+    page.on('pageerror', (error) => consoleLines.push(`pageerror: ${error.message}`));
+    page.on('response', (response) => {
+      if (response.status() >= 400) consoleLines.push(`${response.status()} ${response.url().replace(server.token, '<token>')}`);
+    });
+    page.on('requestfailed', (request) => consoleLines.push(`failed ${request.url().replace(server.token, '<token>')}: ${request.failure()?.errorText ?? ''}`));
     try {
       const refused = await page.goto(`${origin}/`);
       expect(refused?.status()).toBe(403);
@@ -145,7 +152,12 @@ describe('web view', () => {
       const ok = await page.goto(server.url);
       expect(ok?.status()).toBe(200);
       expect(await page.title()).toContain('Nexora');
-      await page.waitForSelector(`#sessions option[value="${sessionId}"]`, { state: 'attached' });
+      await page
+        .waitForSelector(`#sessions option[value="${sessionId}"]`, { state: 'attached', timeout: 45_000 })
+        .catch(async (error: unknown) => {
+          const status = await page.textContent('#status').catch(() => '?');
+          throw new Error(`the session list never showed ${sessionId}; status "${status}"; console: ${consoleLines.join(' | ')}`, { cause: error });
+        });
     } finally {
       await page.close();
     }

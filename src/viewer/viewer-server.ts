@@ -134,7 +134,7 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
     if (path === undefined) return sendText(response, 403, 'Forbidden: this address needs the token from `nexora view`.');
     const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
     if (path === '' || path === 'index.html') return sendFile(response, join(staticDir, 'index.html'));
-    if (path === 'app.js' || path === 'style.css') return sendFile(response, join(staticDir, path));
+    if (path === 'app.js' || path === 'boot.js' || path === 'style.css') return sendFile(response, join(staticDir, path));
     if (path.startsWith('novnc/')) return sendFile(response, safeJoin(novnc, path.slice('novnc/'.length)));
     if (path === 'api/sessions') return sendJson(response, 200, { sessions: await backend.listSessions() });
     const sessionRoute = /^api\/sessions\/([^/]+)\/(events|live|control|screenshots\/[^/]+)$/.exec(path);

@@ -15,7 +15,9 @@ let live;
 let sessionId;
 let holder = 'agent';
 
-const api = (path, init) => fetch(new URL(path, base), init).then((response) => {
+// A request that hangs (a server busy starting a workstation, a dropped connection) fails
+// after a while instead of leaving the page empty.
+const api = (path, init) => fetch(new URL(path, base), { signal: AbortSignal.timeout(10_000), ...init }).then((response) => {
   if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
   return response.json();
 });
@@ -149,4 +151,13 @@ async function loadSessions() {
   connect(chosen.id);
 }
 
-loadSessions().catch((error) => { statusLine.textContent = `Could not load sessions: ${error.message}`; });
+async function loadSessionsPatiently(attempt = 1) {
+  try {
+    await loadSessions();
+  } catch (error) {
+    statusLine.textContent = `Could not load sessions: ${error.message}${attempt < 5 ? ' (trying again)' : ''}`;
+    if (attempt < 5) setTimeout(() => loadSessionsPatiently(attempt + 1), 1000 * attempt);
+  }
+}
+
+loadSessionsPatiently();
