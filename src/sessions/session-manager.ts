@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { NexoraError, describeError } from '../errors.js';
+// The same context the key rotation re-seals with: one definition, so they cannot drift.
+import { vncPasswordContext } from '../secrets/index.js';
 import type {
   PortAllocator} from '../store/index.js';
 import {
@@ -414,8 +416,4 @@ export class SessionManager {
       throw error;
     }
   }
-}
-
-function vncPasswordContext(sessionId: string): string {
-  return `sessions.vnc_password:${sessionId}`;
 }
