@@ -85,6 +85,14 @@ export class WorkstationTools implements VisualTools {
     return result;
   }
 
+  /**
+   * The terminal's text for an onlooker (the TUI's pane): read through the same tmux
+   * control client, without moving the "changed since the last look" baseline of screen().
+   */
+  async terminalText(): Promise<string> {
+    return (await this.terminal.pane()).rows.join('\n');
+  }
+
   async keyboard(options: KeyboardOptions): Promise<KeyboardResult> {
     const keys = options.keys ?? [];
     if (!Array.isArray(keys)) throw invalid('keys must be a list of key names or chords, e.g. ["Enter"] or ["ctrl+c"]');
