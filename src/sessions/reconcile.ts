@@ -1,4 +1,3 @@
-import { describeError } from '../errors.js';
 import type { SessionId, SessionRecord } from '../store/index.js';
 import type { ManagedContainer } from '../workstation/docker/docker-backend.js';
 import { liveExtras, setOwner, type SessionExtras } from './session-extras.js';
@@ -72,9 +71,8 @@ export async function reconcile(manager: SessionManager, options: ReconcileOptio
     try {
       await manager.backend.remove(container.id);
       report.removedContainers.push(container.name);
-    } catch (error) {
+    } catch {
       // One stubborn container must not stop the rest of the clean-up.
-      void describeError(error);
     }
   };
 

@@ -9,6 +9,7 @@ import {
   EventStore,
   SessionStore,
   newSessionId,
+  releasePorts,
   type Db,
   type SessionId,
   type SessionRecord,
@@ -379,7 +380,7 @@ export class SessionManager {
     await this.db.transaction(async (tx) => {
       await tx.query('DELETE FROM events WHERE session_id = $1', [sessionId]);
       await tx.query('DELETE FROM vnc_sessions WHERE session_id = $1', [sessionId]);
-      await tx.query('UPDATE port_allocations SET is_allocated = false, session_id = NULL, allocated_at = NULL WHERE session_id = $1', [sessionId]);
+      await releasePorts(tx, sessionId);
       await tx.query('DELETE FROM sessions WHERE id = $1', [sessionId]);
     });
   }

@@ -19,9 +19,14 @@ export function processInstance(pid: number): string | undefined {
   }
 }
 
+// Computed once: the fallback instance (no /proc) includes a time, so building it again
+// would never match the owner recorded at start-up.
+let self: ContainerOwner | undefined;
+
 /** This process as an owner of sessions and containers. */
 export function thisProcessOwner(): ContainerOwner {
-  return { host: hostname(), pid: process.pid, instance: processInstance(process.pid) ?? `${process.pid}-${Date.now()}` };
+  self ??= { host: hostname(), pid: process.pid, instance: processInstance(process.pid) ?? `${process.pid}-${Date.now()}` };
+  return self;
 }
 
 /**

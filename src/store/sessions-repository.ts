@@ -155,7 +155,6 @@ export class SessionStore {
     });
   }
 
-  /** Records the container and the ports it publishes. */
   /** Adds one step's usage to the session's totals and returns the new totals. */
   async addUsage(id: SessionId, usage: SessionUsage, tx: Queryable = this.db): Promise<SessionUsage> {
     for (const [name, value] of Object.entries(usage)) {
@@ -179,6 +178,7 @@ export class SessionStore {
     return toUsage(row);
   }
 
+  /** Records the container and the ports it publishes. */
   async setContainer(id: SessionId, container: { containerId: string; vncPort: number; cdpPort: number }, tx: Queryable = this.db): Promise<SessionRecord> {
     const rows = await tx.query<SessionRow>(
       `UPDATE sessions SET container_id = $2, vnc_port = $3, cdp_port = $4, updated_at = now() WHERE id = $1 RETURNING ${columns}`,
