@@ -118,10 +118,14 @@ async function runLoop(options: AgentRunOptions, stream: AgentEventStream): Prom
 
       // Near the context window, older tool output is shrunk (once, in bulk).
       const contextTokens = candidates[0]?.info.capabilities.contextTokens ?? Number.POSITIVE_INFINITY;
-      const estimated = estimateTokens(conversation, options.maxOutputTokens);
+      // One estimate per step serves the compaction check and the rate limiter (retries and
+      // fallbacks send the same conversation); it is redone only when compaction shrank it.
+      let estimate = estimateTokens(conversation, options.maxOutputTokens);
+      const estimated = estimate;
       if (estimated > contextTokens * 0.75) {
         const compactedResults = conversation.compactOlderHalf();
         if (compactedResults > 0) {
+          estimate = estimateTokens(conversation, options.maxOutputTokens);
           screens.forgetImage();
           // Recorded for the transcript only: not (yet) part of the AgentEvent union that the TUI consumes.
           await record({ kind: 'context-compact', payload: { step, estimatedTokens: estimated, contextTokens, compactedResults } });
@@ -133,7 +137,6 @@ async function runLoop(options: AgentRunOptions, stream: AgentEventStream): Prom
         policy: options.retry,
         signal,
         run: async (current) => {
-          const estimate = estimateTokens(conversation, options.maxOutputTokens);
           await current.limiter?.acquire({ tokens: estimate, signal });
           const reply = await callModelOnce({
             candidate: current,

@@ -1,14 +1,17 @@
 import { z } from 'zod';
 import { addCosts, zeroCost, type Cost } from '../providers/cost.js';
 
+/** The `cost` of a step-end or run-end event payload. */
+export const costPayloadSchema = z.looseObject({
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  cachedInputTokens: z.number(),
+  usd: z.number(),
+});
+
 const runEndPayload = z.looseObject({
   outcome: z.string(),
-  cost: z.looseObject({
-    inputTokens: z.number(),
-    outputTokens: z.number(),
-    cachedInputTokens: z.number(),
-    usd: z.number(),
-  }),
+  cost: costPayloadSchema,
 });
 
 /** A session's totals over all its runs, read back from its `run-end` events. */

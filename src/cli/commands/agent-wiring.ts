@@ -1,8 +1,11 @@
 import type { AgentRunOptions } from '../../agent/agent-run.js';
+import { costPayloadSchema } from '../../agent/session-totals.js';
 import type { EffectiveConfig } from '../../config/config-schema.js';
 import { nexoraPaths } from '../../paths.js';
 import { z } from 'zod';
-import type { EventStore, SessionId, SessionStore } from '../../store/index.js';
+import type { ProviderRegistry, ResolvedModel } from '../../providers/registry.js';
+import { createRedactor } from '../../secrets/index.js';
+import { EventStore, type Db, type SessionId, type SessionStore } from '../../store/index.js';
 import type { VisualTools } from '../../tools/types.js';
 import { gatedTools } from '../../viewer/input-gate.js';
 import { archivingTools, ScreenshotArchive } from '../../viewer/screenshot-archive.js';
@@ -24,9 +27,13 @@ export function agentLimits(
   };
 }
 
-const stepCost = z.object({
-  cost: z.object({ inputTokens: z.number(), outputTokens: z.number(), cachedInputTokens: z.number(), usd: z.number() }),
-});
+/** An event store that scrubs the candidates' API keys from every payload it writes. */
+export async function redactingEventStore(db: Db, registry: ProviderRegistry, candidates: readonly ResolvedModel[]): Promise<EventStore> {
+  const found = await Promise.all(candidates.map((candidate) => registry.apiKeyFor(candidate.info.provider)));
+  return new EventStore(db, { redact: createRedactor(found.flatMap((entry) => (entry.key ? [entry.key] : []))) });
+}
+
+const stepCost = z.looseObject({ cost: costPayloadSchema });
 
 /**
  * Writes every recorded agent event to the session's events table, and adds each step's

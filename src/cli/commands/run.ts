@@ -13,13 +13,13 @@ import { formatUsd, type Cost } from '../../providers/cost.js';
 import type { LatencyTracker } from '../../providers/latency.js';
 import { ProviderRegistry } from '../../providers/registry.js';
 import { routingStrategies } from '../../providers/router.js';
-import { createRedactor, MasterKeyStore, ProviderKeyStore } from '../../secrets/index.js';
+import { MasterKeyStore, ProviderKeyStore } from '../../secrets/index.js';
 import { openSessionManager, type OpenedSessionManager } from '../../sessions/open-session-manager.js';
-import { EventStore, parseSessionId, type Db, type SessionId } from '../../store/index.js';
+import { parseSessionId, type Db, type SessionId } from '../../store/index.js';
 import { connectTools } from '../../tools/connect-tools.js';
 import { EventLogGate } from '../../viewer/event-log-gate.js';
 import { formatDuration } from '../output.js';
-import { agentLimits, agentTools, recordInto, sessionScreenshotArchive } from './agent-wiring.js';
+import { agentLimits, agentTools, recordInto, redactingEventStore, sessionScreenshotArchive } from './agent-wiring.js';
 import { openCliDatabase } from './db.js';
 
 const runFlags = z.strictObject({
@@ -101,8 +101,7 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
     });
     const first = candidates[0];
     if (!first) throw new NexoraError('provider-unavailable', registry.noProviderMessage());
-    const secrets = (await Promise.all(candidates.map((candidate) => registry.apiKeyFor(candidate.info.provider)))).flatMap((found) => (found.key ? [found.key] : []));
-    const events = new EventStore(db, { redact: createRedactor(secrets) });
+    const events = await redactingEventStore(db, registry, candidates);
 
     const opened = dependencies.openManager ? await dependencies.openManager(db) : await openSessionManager({ db });
     try {

@@ -10,9 +10,9 @@ import { loadConfig } from '../../config/load-config.js';
 import { NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import { ProviderRegistry } from '../../providers/registry.js';
-import { createRedactor, MasterKeyStore, ProviderKeyStore } from '../../secrets/index.js';
+import { MasterKeyStore, ProviderKeyStore } from '../../secrets/index.js';
 import { openSessionManager } from '../../sessions/open-session-manager.js';
-import { EventStore, parseSessionId, type Db, type SessionId } from '../../store/index.js';
+import { parseSessionId, type Db, type SessionId } from '../../store/index.js';
 import { connectTools, type ConnectedTools } from '../../tools/connect-tools.js';
 import { encodePng } from '../../tools/png-encode.js';
 import { App } from '../../tui/app.js';
@@ -21,7 +21,7 @@ import type { TuiHost, TuiSessionSummary } from '../../tui/tui-host.js';
 import { InputGate } from '../../viewer/input-gate.js';
 import { openInBrowser } from '../../viewer/open-browser.js';
 import type { ScreenshotArchive } from '../../viewer/screenshot-archive.js';
-import { agentLimits, agentTools, recordInto, sessionScreenshotArchive } from './agent-wiring.js';
+import { agentLimits, agentTools, recordInto, redactingEventStore, sessionScreenshotArchive } from './agent-wiring.js';
 import { sessionViewerBackend } from '../../viewer/session-backend.js';
 import { startViewerServer, type ViewerServer } from '../../viewer/viewer-server.js';
 import type { DockerWorkstation } from '../../workstation/docker/docker-workstation.js';
@@ -139,8 +139,7 @@ class CliTuiHost implements TuiHost {
     const sessionId = this.sessionId;
     const connected = this.connected;
     if (!sessionId || !connected || !this.archive) throw new NexoraError('workstation-not-ready', 'No workstation is connected.');
-    const secrets = (await Promise.all(candidates.map((candidate) => this.registry.apiKeyFor(candidate.info.provider)))).flatMap((found) => (found.key ? [found.key] : []));
-    const events = new EventStore(this.options.db, { redact: createRedactor(secrets) });
+    const events = await redactingEventStore(this.options.db, this.registry, candidates);
     const run = startAgentRun({
       sessionId,
       task,
