@@ -13,6 +13,8 @@ export interface NexoraPaths {
   config: string;
   screenshots: string;
   logs: string;
+  /** Launcher pages for the web view (mode 0700): the URL with its token never goes on a command line. */
+  viewLaunchers: string;
 }
 
 export function nexoraPaths(env: NodeJS.ProcessEnv = process.env): NexoraPaths {
@@ -25,6 +27,7 @@ export function nexoraPaths(env: NodeJS.ProcessEnv = process.env): NexoraPaths {
     config: join(home, 'config.json'),
     screenshots: join(home, 'screenshots'),
     logs: join(home, 'logs'),
+    viewLaunchers: join(home, 'view'),
   };
 }
 

@@ -111,14 +111,20 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
     const host = request.headers.host ?? '';
     return host === `127.0.0.1:${port}` || host === `localhost:${port}`;
   };
-  const tokenPath = (url: string): string | undefined => {
+  /** The path below the token, decoded; `forbidden` without the token, `malformed` for a bad `%` escape. */
+  const tokenPath = (url: string): { path: string } | 'forbidden' | 'malformed' => {
     const path = url.split('?')[0] ?? '';
     const match = /^\/t\/([^/]+)(\/.*)?$/.exec(path);
-    if (!match?.[1]) return undefined;
+    if (!match?.[1]) return 'forbidden';
     const given = Buffer.from(match[1]);
     const expected = Buffer.from(token);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-    return decodeURIComponent((match[2] ?? '/').slice(1));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'forbidden';
+    try {
+      return { path: decodeURIComponent((match[2] ?? '/').slice(1)) };
+    } catch {
+      // `%zz` or a truncated escape: decodeURIComponent throws, which must not reach the process.
+      return 'malformed';
+    }
   };
 
   const server = createServer((request, response) => {
@@ -129,9 +135,12 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    setSecurityHeaders(response, port);
     if (!hostAllowed(request)) return sendText(response, 403, 'Forbidden: unexpected Host header.');
-    const path = tokenPath(request.url ?? '/');
-    if (path === undefined) return sendText(response, 403, 'Forbidden: this address needs the token from `nexora view`.');
+    const decoded = tokenPath(request.url ?? '/');
+    if (decoded === 'forbidden') return sendText(response, 403, 'Forbidden: this address needs the token from `nexora view`.');
+    if (decoded === 'malformed') return sendText(response, 400, 'Bad request: the path has a malformed %-escape.');
+    const path = decoded.path;
     const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
     if (path === '' || path === 'index.html') return sendFile(response, join(staticDir, 'index.html'));
     if (path === 'app.js' || path === 'boot.js' || path === 'style.css') return sendFile(response, join(staticDir, path));
@@ -202,8 +211,12 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
 
   const sockets = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false) });
   server.on('upgrade', (request, socket, head) => {
-    const path = hostAllowed(request) ? tokenPath(request.url ?? '/') : undefined;
-    const match = path !== undefined ? /^ws\/([A-Za-z0-9_-]{1,128})$/.exec(path) : null;
+    const decoded = hostAllowed(request) ? tokenPath(request.url ?? '/') : 'forbidden';
+    if (decoded === 'malformed') {
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    const match = decoded !== 'forbidden' ? /^ws\/([A-Za-z0-9_-]{1,128})$/.exec(decoded.path) : null;
     const origin = request.headers.origin;
     if (!match?.[1] || (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
@@ -250,6 +263,33 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
   };
 }
 
+/**
+ * Headers on every answer. The page loads only its own scripts and styles and talks only to its
+ * own origin, so injected markup (a session name, a transcript line) could neither run script
+ * nor send anything elsewhere; nothing may frame it (click-jacking the Take control button).
+ */
+function setSecurityHeaders(response: ServerResponse, port: number): void {
+  const self = [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `ws://127.0.0.1:${port}`, `ws://localhost:${port}`].join(' ');
+  response.setHeader(
+    'content-security-policy',
+    [
+      "default-src 'none'",
+      "script-src 'self'",
+      // noVNC sets element styles from script, which style-src does not restrict.
+      "style-src 'self'",
+      "img-src 'self' data: blob:",
+      `connect-src 'self' ${self}`,
+      "font-src 'self'",
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+    ].join('; '),
+  );
+  response.setHeader('x-frame-options', 'DENY');
+  response.setHeader('x-content-type-options', 'nosniff');
+  response.setHeader('referrer-policy', 'no-referrer');
+}
+
 function safeJoin(root: string, relative: string): string {
   const joined = normalize(join(root, relative));
   return joined.startsWith(root + sep) ? joined : join(root, '__outside__');
@@ -260,8 +300,6 @@ function sendFile(response: ServerResponse, file: string): void {
   response.writeHead(200, {
     'content-type': contentTypes[extname(file)] ?? 'application/octet-stream',
     'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
   });
   createReadStream(file).pipe(response);
 }

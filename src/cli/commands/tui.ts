@@ -205,7 +205,7 @@ class CliTuiHost implements TuiHost {
       gateFor: (sessionId) => this.gateFor(sessionId),
     });
     const url = this.sessionId ? this.viewer.sessionUrl(this.sessionId) : this.viewer.url;
-    if (this.options.openBrowser) await openInBrowser(url);
+    if (this.options.openBrowser) await openInBrowser({ url, launcherDir: nexoraPaths().viewLaunchers });
     return url;
   }
 

@@ -38,7 +38,7 @@ export function registerViewCommand(program: Command): void {
         });
         const url = sessionId !== undefined ? server.sessionUrl(sessionId) : server.url;
         process.stdout.write(`Web view: ${url}\n(keep this address private: it carries the access token. Ctrl+C stops the server.)\n`);
-        if (options.open !== false && !(await openInBrowser(url))) process.stdout.write('Could not open a browser here: open the address above yourself.\n');
+        if (options.open !== false && !(await openInBrowser({ url, launcherDir: nexoraPaths().viewLaunchers }))) process.stdout.write('Could not open a browser here: open the address above yourself.\n');
         await new Promise<void>((resolve) => {
           const stop = (): void => {
             process.off('SIGINT', stop);
