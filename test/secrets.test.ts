@@ -8,6 +8,7 @@ import { NexoraError } from '../src/errors.js';
 import {
   MasterKeyStore,
   ProviderKeyStore,
+  holdSecretsLock,
   createRedactor,
   loadMasterKey,
   maskSecret,
@@ -21,6 +22,7 @@ import {
   type MasterKey,
   type MasterKeyPaths,
 } from '../src/secrets/index.js';
+import { storeVncPassword, type PasswordSealer } from '../src/sessions/vnc-password.js';
 import { SessionStore, newSessionId, type Db } from '../src/store/index.js';
 import { createTestTarget, engines, type TestDatabaseTarget } from './fixtures/db-engines.js';
 
@@ -321,6 +323,54 @@ describe.each(engines)('provider keys on %s', (engine) => {
     expect(readdirSync(paths.secrets)).toEqual(['master.key']);
     expect(await store.get('openai')).toBe('sk-failed-rotation-0000000042');
     await store.remove('openai');
+  });
+
+  // Two connections are two processes (a session start in one, `keys rotate` in another); PGlite
+  // has a single connection in a single process, where the two cannot interleave.
+  it.runIf(engine === 'postgres')('stores a VNC password sealed while `keys rotate` runs so that the session stays resumable', async () => {
+    const second = await target.connect();
+    try {
+      const sessions = new SessionStore(second);
+      const sessionId = newSessionId();
+      await sessions.create({ id: sessionId, userId: 'u', model: 'm', provider: 'p' });
+      let rotationHolds = (): void => undefined;
+      const holding = new Promise<void>((resolve) => (rotationHolds = resolve));
+      // Did the other connection block on the secrets lock? Seen in pg_locks, not guessed from time.
+      const waitingOnLock = async (): Promise<void> => {
+        for (;;) {
+          const rows = await db.query<{ waiting: number }>("SELECT count(*)::int AS waiting FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+          if ((rows[0]?.waiting ?? 0) > 0) return;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      };
+      // The start reads the key first, then lets the rotation run as far as it can before writing:
+      // without the lock, the row would be written under the key the rotation retires.
+      let keyRead = (): void => undefined;
+      const readingDone = new Promise<void>((resolve) => (keyRead = resolve));
+      const sealer: PasswordSealer = {
+        seal: async (plaintext, context) => {
+          const sealed = sealText(new MasterKeyStore(paths).load().current, plaintext, context);
+          keyRead();
+          await Promise.race([holding, waitingOnLock()]);
+          return sealed;
+        },
+        open: (sealed, context) => openText(new MasterKeyStore(paths).load({ create: false }), sealed, context),
+        lock: (tx) => holdSecretsLock(tx),
+      };
+      const storing = storeVncPassword({ db: second, sessions, sealer, sessionId, password: 'racepass' });
+      await readingDone;
+      const rotation = store.rotate({
+        beforeCommit: async () => {
+          rotationHolds();
+          await Promise.race([storing, waitingOnLock()]);
+        },
+      });
+      await Promise.all([storing, rotation]);
+      const stored = await sessions.getVncPassword(sessionId);
+      expect(openVncPassword(loadMasterKey(paths), sessionId, stored as string)).toBe('racepass');
+    } finally {
+      await second.close();
+    }
   });
 
   it('keeps the old key working when the process is killed before the commit, and a later rotation finishes cleanly', async () => {

@@ -6,6 +6,7 @@ export { maskSecret, createRedactor } from './mask.js';
 export type { KeyDatabase, ProviderKeyInfo, RotationResult } from './provider-key-store.js';
 export {
   ProviderKeyStore,
+  holdSecretsLock,
   providerNameSchema,
   providerKeyContext,
   vncPasswordContext,

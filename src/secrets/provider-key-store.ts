@@ -58,6 +58,15 @@ const secretsLockKey = 7_340_117_002;
 
 const columns = 'provider_name, encrypted_api_key, nonce, auth_tag, encryption_key_id, created_at, updated_at, expires_at';
 
+/**
+ * Takes the secrets lock for the rest of `tx`. Everything that seals a row with the master key
+ * (provider keys, session VNC passwords) holds it from reading the key to writing the row, and
+ * rotation holds it throughout: a row is never written under a key that rotation is retiring.
+ */
+export async function holdSecretsLock(tx: { query: KeyDatabase['query'] }): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [secretsLockKey]);
+}
+
 /** The context a provider key is sealed under: a row's ciphertext opens only on its own row. */
 export function providerKeyContext(provider: string): string {
   return `providers_auth:${provider}`;
@@ -93,7 +102,7 @@ export class ProviderKeyStore {
     const rows = await this.db.transaction(async (tx) => {
       // Under the rotation lock, and reading the key file now, so a rotation by another
       // process can neither miss this row nor retire the key it is sealed with.
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [secretsLockKey]);
+      await holdSecretsLock(tx);
       const sealed = seal(this.masterKeys.load().current, apiKey, providerKeyContext(name));
       return tx.query<KeyRow>(
         `INSERT INTO providers_auth (provider_name, encrypted_api_key, nonce, auth_tag, encryption_key_id, expires_at)
@@ -193,7 +202,7 @@ export class ProviderKeyStore {
     let rotation: Rotation | undefined;
     const counts = await this.db.transaction(async (tx) => {
       // Writers of sealed rows take the same lock, so none seals with a key being retired.
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [secretsLockKey]);
+      await holdSecretsLock(tx);
       const keyring = this.masterKeys.load();
       const started = this.masterKeys.beginRotation();
       rotation = started;

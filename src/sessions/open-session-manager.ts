@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { nexoraPaths } from '../paths.js';
 import { MasterKeyStore } from '../secrets/master-key.js';
 import { openText, sealText } from '../secrets/seal.js';
+import { holdSecretsLock } from '../secrets/provider-key-store.js';
 import { loadSettings } from '../settings.js';
 import { openDatabase, PortAllocator, type Db, type PortRange } from '../store/index.js';
 import { DockerBackend } from '../workstation/docker/docker-backend.js';
@@ -90,6 +91,7 @@ export function masterKeySealer(env: NodeJS.ProcessEnv = process.env): PasswordS
   return {
     seal: (plaintext, context) => sealText(keys.load().current, plaintext, context),
     open: (sealed, context) => openText(keys.load({ create: false }), sealed, context),
+    lock: (tx) => holdSecretsLock(tx),
   };
 }
 

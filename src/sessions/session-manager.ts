@@ -23,14 +23,9 @@ import { toInfo, type ContainerInfo } from './container-info.js';
 import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
 import { claimFromPool } from './warm-pool.js';
 import { getExtras, setOwner } from './session-extras.js';
-import { newVncPassword } from './vnc-password.js';
+import { newVncPassword, storeVncPassword, type PasswordSealer } from './vnc-password.js';
 
-/** Seals and opens the per-session VNC password with the master key (secrets/). */
-export interface PasswordSealer {
-  /** `context` is authenticated with the ciphertext: a password copied to another session does not open. */
-  seal(plaintext: string, context: string): Promise<string> | string;
-  open(sealed: string, context: string): Promise<string> | string;
-}
+export type { PasswordSealer } from './vnc-password.js';
 
 export interface SessionManagerOptions {
   db: Db;
@@ -169,7 +164,7 @@ export class SessionManager {
       options.onProgress?.('allocating ports');
       const ports = await this.timed(id, 'ports-allocate', () => this.ports.allocate(this.db, id), (pair) => ({ ...pair }));
       const password = newVncPassword();
-      await this.sessions.setVncPassword(id, await this.sealer.seal(password, vncPasswordContext(id)));
+      await storeVncPassword({ db: this.db, sessions: this.sessions, sealer: this.sealer, sessionId: id, password });
       options.onProgress?.('creating the workstation container');
       const created = await this.timed(
         id,
