@@ -15,6 +15,8 @@ export interface NexoraPaths {
   logs: string;
   /** Launcher pages for the web view (mode 0700): the URL with its token never goes on a command line. */
   viewLaunchers: string;
+  /** Each session's picture of its workspace's git metadata at its start. */
+  gitBaselines: string;
 }
 
 export function nexoraPaths(env: NodeJS.ProcessEnv = process.env): NexoraPaths {
@@ -28,6 +30,7 @@ export function nexoraPaths(env: NodeJS.ProcessEnv = process.env): NexoraPaths {
     screenshots: join(home, 'screenshots'),
     logs: join(home, 'logs'),
     viewLaunchers: join(home, 'view'),
+    gitBaselines: join(home, 'git-baselines'),
   };
 }
 

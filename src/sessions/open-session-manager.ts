@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { nexoraPaths } from '../paths.js';
 import { MasterKeyStore } from '../secrets/master-key.js';
 import { openText, sealText } from '../secrets/seal.js';
+import { GitBaselines } from './git-baselines.js';
 import { holdSecretsLock } from '../secrets/provider-key-store.js';
 import { loadSettings } from '../settings.js';
 import { openDatabase, PortAllocator, type Db, type PortRange } from '../store/index.js';
@@ -75,6 +76,7 @@ export async function openSessionManager(options: OpenSessionManagerOptions = {}
     sealer: options.sealer ?? masterKeySealer(env),
     owner,
     startTimeoutMs: options.startTimeoutMs ?? config.startTimeoutMs,
+    gitBaselines: new GitBaselines({ dir: nexoraPaths(env).gitBaselines }),
   });
   return {
     manager,

@@ -24,6 +24,7 @@ import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconc
 import { claimFromPool } from './warm-pool.js';
 import { getExtras, setOwner } from './session-extras.js';
 import { newVncPassword, storeVncPassword, type PasswordSealer } from './vnc-password.js';
+import type { GitBaselines, GitChangesReport } from './git-baselines.js';
 
 export type { PasswordSealer } from './vnc-password.js';
 
@@ -38,6 +39,8 @@ export interface SessionManagerOptions {
   startTimeoutMs?: number;
   /** Values for the session record when the caller gives none. */
   defaults?: { userId?: string; model?: string; provider?: string };
+  /** Records each session's workspace git metadata at its start, to report changes at its end. */
+  gitBaselines?: GitBaselines;
 }
 
 export interface StartOptions {
@@ -86,6 +89,7 @@ export class SessionManager {
   private readonly startTimeoutMs: number;
   private readonly defaults: { userId: string; model: string; provider: string };
   private readonly resuming = new Map<string, Promise<StartedSession>>();
+  private readonly gitBaselines: GitBaselines | undefined;
 
   constructor(options: SessionManagerOptions) {
     this.db = options.db;
@@ -96,6 +100,7 @@ export class SessionManager {
     this.sessions = new SessionStore(options.db);
     this.events = new EventStore(options.db);
     this.startTimeoutMs = options.startTimeoutMs ?? 60_000;
+    this.gitBaselines = options.gitBaselines;
     this.defaults = {
       userId: options.defaults?.userId ?? 'local',
       model: options.defaults?.model ?? 'none',
@@ -108,12 +113,31 @@ export class SessionManager {
    * under the cold-start time), else cold.
    */
   async start(options: StartOptions & { usePool?: boolean }): Promise<StartedSession> {
+    let started: StartedSession | undefined;
     if (options.usePool !== false && !options.sessionId) {
       options.onProgress?.('claiming a warm workstation');
-      const claimed = await claimFromPool(this, options);
-      if (claimed) return claimed;
+      started = await claimFromPool(this, options);
     }
-    return this.startCold(options);
+    started ??= await this.startCold(options);
+    // Nothing but Nexora's own start script has run in the workstation yet.
+    await this.recordGitBaseline(started.session.id, started.session.workspaceDir);
+    return started;
+  }
+
+  /**
+   * What the session changed in the workspace's git metadata (hooks, config, new repositories…)
+   * since it started; undefined when there is no baseline for it.
+   */
+  async gitChanges(sessionId: SessionId, options: { signal?: AbortSignal } = {}): Promise<GitChangesReport | undefined> {
+    const session = await this.sessions.get(sessionId);
+    if (!this.gitBaselines || !session.workspaceDir) return undefined;
+    return this.gitBaselines.changes(sessionId, session.workspaceDir, options);
+  }
+
+  private async recordGitBaseline(sessionId: SessionId, workspaceDir: string | null): Promise<void> {
+    if (!this.gitBaselines || !workspaceDir) return;
+    const problem = await this.gitBaselines.save(sessionId, workspaceDir);
+    if (problem) await this.events.record({ sessionId, kind: 'git-baseline-failed', payload: { error: problem } }).catch(() => undefined);
   }
 
   /** Makes the store and the engine agree (see reconcile.ts). */
@@ -359,6 +383,8 @@ export class SessionManager {
     } else {
       await this.events.record({ sessionId, kind: 'session-reattach', payload: { containerId: container.id } });
     }
+    // Sessions started before baselines existed get one now: later changes are still reported.
+    if (this.gitBaselines && !(await this.gitBaselines.has(sessionId))) await this.recordGitBaseline(sessionId, session.workspaceDir);
     const fresh = (await this.backend.inspect(container.id)) ?? container;
     return {
       session,
@@ -378,6 +404,7 @@ export class SessionManager {
       await releasePorts(tx, sessionId);
       await tx.query('DELETE FROM sessions WHERE id = $1', [sessionId]);
     });
+    await this.gitBaselines?.remove(sessionId);
   }
 
   /** A session's container: by the recorded id, else by its session label. */

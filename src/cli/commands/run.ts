@@ -1,3 +1,5 @@
+import type { GitChangesReport } from '../../sessions/git-baselines.js';
+import { describeGitChanges } from '../../sessions/git-metadata.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -156,10 +158,15 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
       }
       // A finished or failed run ends its own session; an interrupted or stopped one stays for a resume.
       const stop = !claimed && !flags.keep && (result.outcome === 'completed' || result.outcome === 'failed');
+      // Checked after the workstation is gone (when it stops), so nothing changes behind the report.
       if (stop) await manager.stopContainer(sessionId, { reason: `run ${result.outcome}` });
+      const gitReport = await manager.gitChanges(sessionId).catch(() => undefined);
+      const gitChanged = gitReport !== undefined && (gitReport.changes.length > 0 || gitReport.incomplete);
+      if (gitChanged) await events.record({ sessionId, kind: 'git-metadata-changed', payload: gitReport }).catch(() => undefined);
       await saveLatency(registry.latency);
       const totals = sessionTotals(await events.list(sessionId, { kinds: ['run-end'], limit: 100_000 }));
       out.summary(result, sessionId, stop, totals);
+      if (gitChanged) out.gitChanges(gitReport, started.session.workspaceDir ?? workspace);
       return { ...result, sessionId, sessionStopped: stop, sessionTotals: totals };
     } finally {
       await opened.close();
@@ -231,6 +238,15 @@ class RunPrinter {
     this.line(`  ${result.steps} steps in ${formatDuration(result.durationMs)}; ${describeTokens(result.cost)}; cost ${formatUsd(result.cost.usd)}${result.model ? ` (${result.model})` : ''}`);
     if (totals.runs > 1) this.line(`  session total over ${totals.runs} runs: ${describeTokens(totals.cost)}; cost ${formatUsd(totals.cost.usd)}`);
     this.line(`  ${sessionNote}`);
+  }
+
+  /** The session's changes to git metadata the host would read: a warning, never silent. */
+  gitChanges(report: GitChangesReport, workspaceDir: string): void {
+    if (this.json) {
+      this.write({ type: 'git-metadata-changed', ...report });
+      return;
+    }
+    this.line(`\n${describeGitChanges(report.changes, { incomplete: report.incomplete, workspaceDir })}`);
   }
 
   private line(text: string): void {

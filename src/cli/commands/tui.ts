@@ -1,3 +1,4 @@
+import { describeGitChanges } from '../../sessions/git-metadata.js';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -68,6 +69,8 @@ async function runTui(options: TuiOptions): Promise<void> {
       exitOnCtrlC: false,
     });
     await app.waitUntilExit();
+    const gitWarning = await host.gitWarning();
+    if (gitWarning) process.stdout.write(`${gitWarning}\n`);
     if (host.keptSessionId) process.stdout.write(`Session ${host.keptSessionId} is still running: continue with \`nexora --session ${host.keptSessionId}\` (or stop it with \`nexora session stop ${host.keptSessionId}\`).\n`);
   } finally {
     await host.close();
@@ -207,6 +210,15 @@ class CliTuiHost implements TuiHost {
     const url = this.sessionId ? this.viewer.sessionUrl(this.sessionId) : this.viewer.url;
     if (this.options.openBrowser) await openInBrowser({ url, launcherDir: nexoraPaths().viewLaunchers });
     return url;
+  }
+
+  /** What the session changed in the workspace's git metadata, as a warning; empty when nothing. */
+  async gitWarning(): Promise<string> {
+    const sessionId = this.keptSessionId ?? this.sessionId;
+    if (!sessionId) return '';
+    const report = await this.sessions.gitChanges(sessionId).catch(() => undefined);
+    if (!report || (report.changes.length === 0 && !report.incomplete)) return '';
+    return describeGitChanges(report.changes, { incomplete: report.incomplete, workspaceDir: this.options.workspace });
   }
 
   async quit(options: { keepSession: boolean }): Promise<void> {

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { LABELS, ownerLabels, type ContainerOwner } from './labels.js';
+import { workspaceMounts } from './workspace-mounts.js';
 
 /** Resource limits of one workstation container. */
 export interface WorkstationLimits {
@@ -115,7 +116,7 @@ export function buildContainerSpec(options: ContainerSpecOptions): Docker.Contai
       PidsLimit: options.limits.pidsLimit,
       ShmSize: options.limits.shmBytes,
       Tmpfs: { ...TMPFS },
-      Mounts: [{ Type: 'bind', Source: options.workspaceDir, Target: '/workspace', ReadOnly: false }],
+      Mounts: workspaceMounts(options.workspaceDir),
       PortBindings: {
         [vnc]: [{ HostIp: publishAddress, HostPort: String(options.vncPort) }],
         [cdp]: [{ HostIp: publishAddress, HostPort: String(options.cdpPort) }],

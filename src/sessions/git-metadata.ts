@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * What git on the host would read from a workspace, other than the repository's data: config,
+ * hooks, `commondir`, `info/`, submodules' and worktrees' own metadata, and any `.git` that a
+ * session creates further down the tree. A workstation may write all of these (only `.git/config`
+ * and `.git/hooks` are mounted read-only), and several make the user's next `git` on the host
+ * run a program (`core.fsmonitor`, `core.pager`, hooks, a `commondir` that points at another
+ * config). A baseline taken at the session's start and compared at its end reports each change.
+ */
+
+/** One file or link under a git directory, by content. */
+export interface GitMetadataEntry {
+  /** Relative to the workspace, with `/` separators. */
+  path: string;
+  kind: 'file' | 'link' | 'dir';
+  /** sha256 of the content (of the target for links); empty for directories. */
+  digest: string;
+  /** Whether anyone may execute it (hooks must be executable to run). */
+  executable: boolean;
+}
+
+export interface GitMetadataSnapshot {
+  takenAt: string;
+  /** Where a git directory or `.git` file was found, relative to the workspace. */
+  gitPaths: string[];
+  entries: GitMetadataEntry[];
+  /** True when a limit stopped the walk: a comparison can then miss changes. */
+  incomplete: boolean;
+}
+
+export const gitMetadataSnapshotSchema = z.strictObject({
+  takenAt: z.string(),
+  gitPaths: z.array(z.string()),
+  entries: z.array(z.strictObject({ path: z.string(), kind: z.enum(['file', 'link', 'dir']), digest: z.string(), executable: z.boolean() })),
+  incomplete: z.boolean(),
+});
+
+export interface GitMetadataChange {
+  path: string;
+  change: 'added' | 'removed' | 'modified' | 'made-executable';
+  /** Why it matters, for the person reading the report. */
+  risk: string;
+  /** Whether git on the host could run a program because of it. */
+  runsOnHost: boolean;
+}
+
+export interface SnapshotOptions {
+  /** Directories visited at most (a workspace's node_modules can be huge). */
+  maxDirectories?: number;
+  /** Entries kept at most under git directories. */
+  maxEntries?: number;
+  /** Bytes hashed per file at most (the size is always part of the digest). */
+  maxHashBytes?: number;
+  signal?: AbortSignal;
+  deadlineMs?: number;
+}
+
+/** Parts of a git directory that hold the repository's data, which a commit changes. */
+const DATA_NAMES = new Set(['objects', 'refs', 'logs', 'index', 'packed-refs', 'HEAD', 'ORIG_HEAD', 'FETCH_HEAD', 'MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'COMMIT_EDITMSG', 'MERGE_MSG', 'AUTO_MERGE', 'lfs', 'rr-cache']);
+
+function isData(name: string): boolean {
+  return DATA_NAMES.has(name) || name.endsWith('.lock');
+}
+
+/** Takes the baseline (or the after-picture) of every git directory in the workspace. */
+export async function snapshotGitMetadata(workspaceDir: string, options: SnapshotOptions = {}): Promise<GitMetadataSnapshot> {
+  const maxDirectories = options.maxDirectories ?? 50_000;
+  const maxEntries = options.maxEntries ?? 5_000;
+  const maxHashBytes = options.maxHashBytes ?? 1 << 20;
+  const deadline = Date.now() + (options.deadlineMs ?? 10_000);
+  const snapshot: GitMetadataSnapshot = { takenAt: new Date().toISOString(), gitPaths: [], entries: [], incomplete: false };
+  let directories = 0;
+  const relativePath = (path: string): string => relative(workspaceDir, path).split(sep).join('/');
+  const overLimit = (): boolean => {
+    options.signal?.throwIfAborted();
+    if (directories > maxDirectories || snapshot.entries.length > maxEntries || Date.now() > deadline) snapshot.incomplete = true;
+    return snapshot.incomplete;
+  };
+
+  const record = async (path: string): Promise<void> => {
+    const stats = await lstat(path).catch(() => undefined);
+    if (!stats) return;
+    const executable = (stats.mode & 0o111) !== 0;
+    if (stats.isSymbolicLink()) {
+      const target = await readlink(path).catch(() => '');
+      snapshot.entries.push({ path: relativePath(path), kind: 'link', digest: sha256(target), executable: false });
+    } else if (stats.isFile()) {
+      snapshot.entries.push({ path: relativePath(path), kind: 'file', digest: await hashFile(path, stats.size, maxHashBytes), executable });
+    } else if (stats.isDirectory()) {
+      snapshot.entries.push({ path: relativePath(path), kind: 'dir', digest: '', executable });
+    }
+  };
+
+  /** Everything in a git directory except its data; submodules' git directories are walked the same way. */
+  const walkGitDir = async (dir: string): Promise<void> => {
+    if (overLimit()) return;
+    directories += 1;
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.sort()) {
+      if (isData(name)) continue;
+      const path = join(dir, name);
+      await record(path);
+      const stats = await lstat(path).catch(() => undefined);
+      if (stats?.isDirectory()) await walkGitDir(path);
+    }
+  };
+
+  const walkTree = async (dir: string): Promise<void> => {
+    if (overLimit()) return;
+    directories += 1;
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.name === '.git') {
+        snapshot.gitPaths.push(relativePath(path));
+        await record(path);
+        if (entry.isDirectory()) await walkGitDir(path);
+      } else if (entry.isDirectory()) {
+        await walkTree(path);
+      }
+    }
+  };
+
+  await walkTree(workspaceDir);
+  return snapshot;
+}
+
+/** What changed between two pictures of the same workspace, the dangerous kinds first. */
+export function diffGitMetadata(before: GitMetadataSnapshot, after: GitMetadataSnapshot): GitMetadataChange[] {
+  const changes: GitMetadataChange[] = [];
+  const old = new Map(before.entries.map((entry) => [entry.path, entry]));
+  const now = new Map(after.entries.map((entry) => [entry.path, entry]));
+  const knownGitPaths = new Set(before.gitPaths);
+  const newGitPaths = after.gitPaths.filter((gitPath) => !knownGitPaths.has(gitPath));
+  for (const gitPath of newGitPaths) {
+    changes.push({ path: gitPath, change: 'added', risk: 'a new git repository: git run in that directory on the host reads its config and hooks', runsOnHost: true });
+  }
+  // A new repository is reported once, not file by file.
+  const insideNew = (path: string): boolean => newGitPaths.some((gitPath) => path === gitPath || path.startsWith(`${gitPath}/`));
+  for (const [path, entry] of now) {
+    if (insideNew(path)) continue;
+    const previous = old.get(path);
+    if (!previous) changes.push({ path, change: 'added', ...riskOf(path) });
+    else if (previous.digest !== entry.digest || previous.kind !== entry.kind) changes.push({ path, change: 'modified', ...riskOf(path) });
+    else if (!previous.executable && entry.executable && entry.kind === 'file') changes.push({ path, change: 'made-executable', ...riskOf(path) });
+  }
+  for (const path of old.keys()) {
+    if (!now.has(path)) changes.push({ path, change: 'removed', ...riskOf(path) });
+  }
+  return changes.sort((a, b) => Number(b.runsOnHost) - Number(a.runsOnHost) || a.path.localeCompare(b.path));
+}
+
+/** A report a person can act on; empty when nothing changed. */
+export function describeGitChanges(changes: readonly GitMetadataChange[], options: { incomplete?: boolean; workspaceDir: string }): string {
+  if (changes.length === 0 && !options.incomplete) return '';
+  const lines = changes.slice(0, 20).map((change) => `  ${change.change.padEnd(15)} ${change.path} — ${change.risk}`);
+  if (changes.length > 20) lines.push(`  … and ${changes.length - 20} more`);
+  if (options.incomplete) lines.push('  (the workspace is too large to check completely: look at any .git directory yourself)');
+  return [
+    `Warning: the session changed git metadata in ${options.workspaceDir}, which git on this machine would read or run:`,
+    ...lines,
+    'Inspect these before running git in the workspace (e.g. `git -c core.fsmonitor= -c core.hooksPath=/dev/null status`, and look at the files above).',
+  ].join('\n');
+}
+
+function riskOf(path: string): { risk: string; runsOnHost: boolean } {
+  const segments = path.split('/');
+  const name = segments[segments.length - 1] ?? '';
+  if (segments.includes('hooks')) return { risk: 'runs as a git hook on the host', runsOnHost: true };
+  if (name === 'config' || name === 'config.worktree') return { risk: 'can name commands git runs (core.fsmonitor, core.pager, core.hooksPath, aliases, filters)', runsOnHost: true };
+  if (name === 'commondir' || name === 'gitdir' || name === '.git') return { risk: 'points git at another directory, whose config and hooks then apply', runsOnHost: true };
+  if (segments.includes('info')) return { risk: 'changes what git reads (attributes, excludes)', runsOnHost: false };
+  return { risk: 'git metadata outside objects/refs/index/logs', runsOnHost: false };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+async function hashFile(path: string, size: number, maxBytes: number): Promise<string> {
+  const hash = createHash('sha256').update(`${size}:`);
+  const handle = await open(path, 'r').catch(() => undefined);
+  if (!handle) return hash.update('unreadable').digest('hex');
+  try {
+    const buffer = Buffer.alloc(Math.min(size, maxBytes));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return hash.update(buffer.subarray(0, bytesRead)).digest('hex');
+  } finally {
+    await handle.close();
+  }
+}
