@@ -205,9 +205,10 @@ export class SessionManager {
             ...(options.poolKey ? { poolKey: options.poolKey } : {}),
             ...(options.signal ? { signal: options.signal } : {}),
           }),
-        (result) => ({ containerId: result.id, name: result.name, image: this.backend.image, user: `${user.uid}:${user.gid}` }),
+        (result) => ({ containerId: result.id, name: result.name, image: this.backend.image, user: `${user.uid}:${user.gid}`, ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}) }),
       );
       containerId = created.id;
+      for (const warning of created.warnings) options.onProgress?.(`warning: ${warning}`);
       await this.sessions.setContainer(id, { containerId, ...ports });
       options.onProgress?.('waiting for the desktop (X, VNC, tmux)');
       await this.timed(id, 'workstation-ready', () =>

@@ -96,14 +96,18 @@ export class DockerBackend {
   }
 
   /** Creates and starts a container; when the start fails the created container is removed. */
-  async create(options: CreateWorkstationOptions): Promise<{ id: string; name: string }> {
+  async create(options: CreateWorkstationOptions): Promise<{ id: string; name: string; warnings: string[] }> {
     const kind = this.options.network ?? 'bridge';
     const network = this.options.networkName ?? networkName(kind);
-    await ensureNetwork(this.docker, {
+    const ensured = await ensureNetwork(this.docker, {
       kind,
       name: network,
       ...(this.options.labels ? { labels: this.options.labels } : {}),
     });
+    const warnings =
+      ensured.hostGuard && !ensured.hostGuard.guarded
+        ? [`the isolated network does not keep workstations from the host's own services (${ensured.hostGuard.reason}); services listening on all interfaces answer on ${network}'s gateway address`]
+        : [];
     const name = this.containerName(options.sessionId);
     const spec = buildContainerSpec({
       image: this.image,
@@ -134,7 +138,7 @@ export class DockerBackend {
       await this.remove(container.id).catch(() => undefined);
       throw dockerError(`start the workstation container ${name}`, error);
     }
-    return { id: container.id, name };
+    return { id: container.id, name, warnings };
   }
 
   /** Waits until the start script says READY and the VNC server greets through its published port. */

@@ -1,29 +1,49 @@
+import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
+import { guardIsolatedBridge, type BridgeGuardResult } from './host-firewall.js';
 import { LABELS } from './labels.js';
 
 /**
- * `bridge`: outside access, no traffic between workstations. `isolated`: additionally no
- * route out (no masquerading), while ports published on the host's loopback still work.
- * (Docker's `--internal` networks cannot publish ports, so they cannot carry VNC.)
+ * `bridge`: outside access (through NAT), no traffic between workstations. `isolated`:
+ * additionally no route out (no masquerading) and, where Nexora may set the host's firewall,
+ * nothing from the workstations to the host itself (services listening on all interfaces would
+ * otherwise answer on the gateway address), while the ports published on the host's loopback
+ * still work. (Docker's `--internal` networks cannot publish ports, so they cannot carry VNC.)
  */
 export type WorkstationNetworkKind = 'bridge' | 'isolated';
+
+const ICC = 'com.docker.network.bridge.enable_icc';
+const MASQUERADE = 'com.docker.network.bridge.enable_ip_masquerade';
+const BRIDGE_NAME = 'com.docker.network.bridge.name';
 
 export function networkName(kind: WorkstationNetworkKind, prefix = 'nexora'): string {
   return kind === 'bridge' ? `${prefix}-workstations` : `${prefix}-workstations-isolated`;
 }
 
-const creating = new Map<string, Promise<string>>();
+export interface EnsuredNetwork {
+  id: string;
+  /** For `isolated`: whether the host's firewall keeps the workstations from reaching the host. */
+  hostGuard?: BridgeGuardResult;
+}
 
-/** Creates the workstation network once (idempotent, safe against concurrent starts). */
-export function ensureNetwork(
-  docker: Docker,
-  options: { kind: WorkstationNetworkKind; name: string; labels?: Readonly<Record<string, string>> },
-): Promise<string> {
-  const key = options.name;
+export interface EnsureNetworkOptions {
+  kind: WorkstationNetworkKind;
+  name: string;
+  labels?: Readonly<Record<string, string>>;
+}
+
+const creating = new Map<string, Promise<EnsuredNetwork>>();
+
+/**
+ * Creates the workstation network once (idempotent, safe against concurrent starts), or reuses
+ * one of that name only when its options are what the kind promises.
+ */
+export function ensureNetwork(docker: Docker, options: EnsureNetworkOptions): Promise<EnsuredNetwork> {
+  const key = `${options.kind}:${options.name}`;
   let pending = creating.get(key);
   if (!pending) {
-    pending = createIfMissing(docker, options).catch((error: unknown) => {
+    pending = createOrVerify(docker, options).catch((error: unknown) => {
       creating.delete(key);
       throw error;
     });
@@ -32,32 +52,67 @@ export function ensureNetwork(
   return pending;
 }
 
-async function createIfMissing(
-  docker: Docker,
-  options: { kind: WorkstationNetworkKind; name: string; labels?: Readonly<Record<string, string>> },
-): Promise<string> {
-  const existing = await docker.listNetworks({ filters: { name: [options.name] } });
-  const exact = existing.find((network) => network.Name === options.name);
-  if (exact) return exact.Id;
+/** The options a reused network must have; a message per mismatch, empty when it fits. */
+export function networkMismatches(kind: WorkstationNetworkKind, network: { Driver?: string; Internal?: boolean; Options?: Record<string, string> | null }): string[] {
+  const problems: string[] = [];
+  const options = network.Options ?? {};
+  if (network.Driver !== 'bridge') problems.push(`its driver is ${network.Driver ?? 'unknown'}, not bridge`);
+  if (options[ICC] !== 'false') problems.push(`traffic between containers is allowed (${ICC} is ${options[ICC] ?? 'unset, which means true'})`);
+  if (kind === 'isolated' && options[MASQUERADE] !== 'false') problems.push(`it has a route out (${MASQUERADE} is ${options[MASQUERADE] ?? 'unset, which means true'})`);
+  return problems;
+}
+
+async function createOrVerify(docker: Docker, options: EnsureNetworkOptions): Promise<EnsuredNetwork> {
+  const existing = await findNetwork(docker, options.name);
+  if (existing) return verify(docker, options, existing);
   const driverOptions: Record<string, string> = {
     // On a shared bridge any container can reach the others' VNC ports: forbid it.
-    'com.docker.network.bridge.enable_icc': 'false',
+    [ICC]: 'false',
   };
-  if (options.kind === 'isolated') driverOptions['com.docker.network.bridge.enable_ip_masquerade'] = 'false';
+  if (options.kind === 'isolated') {
+    driverOptions[MASQUERADE] = 'false';
+    // A known interface name, so the host's firewall rule can name it.
+    driverOptions[BRIDGE_NAME] = isolatedBridgeName(options.name);
+  }
   try {
-    const network = await docker.createNetwork({
+    await docker.createNetwork({
       Name: options.name,
       Driver: 'bridge',
       CheckDuplicate: true,
       Options: driverOptions,
       Labels: { ...options.labels, [LABELS.managed]: '1' },
     });
-    return network.id;
   } catch (error) {
-    // Another process may have created it between the list and the create.
-    const again = await docker.listNetworks({ filters: { name: [options.name] } });
-    const found = again.find((network) => network.Name === options.name);
-    if (found) return found.Id;
-    throw new NexoraError('docker-failed', `Could not create the Docker network ${options.name}: ${describeError(error)}.`, { cause: error });
+    // Another process may have created it between the list and the create: verify that one.
+    const again = await findNetwork(docker, options.name);
+    if (!again) throw new NexoraError('docker-failed', `Could not create the Docker network ${options.name}: ${describeError(error)}.`, { cause: error });
   }
+  const created = await findNetwork(docker, options.name);
+  if (!created) throw new NexoraError('docker-failed', `The Docker network ${options.name} vanished right after it was created: try again.`);
+  return verify(docker, options, created);
+}
+
+async function verify(docker: Docker, options: EnsureNetworkOptions, summary: Docker.NetworkInspectInfo): Promise<EnsuredNetwork> {
+  const network = (await docker.getNetwork(summary.Id).inspect()) as Docker.NetworkInspectInfo;
+  const problems = networkMismatches(options.kind, network);
+  if (problems.length > 0) {
+    throw new NexoraError(
+      'invalid-config',
+      `The Docker network ${options.name} exists but is not what a${options.kind === 'isolated' ? 'n isolated' : ''} workstation network must be: ${problems.join('; ')}. ` +
+        `Remove it (\`docker network rm ${options.name}\`, after stopping its containers) so that Nexora creates it, or name another with NEXORA_NETWORK_NAME.`,
+    );
+  }
+  if (options.kind !== 'isolated') return { id: network.Id };
+  const bridge = network.Options?.[BRIDGE_NAME] ?? `br-${network.Id.slice(0, 12)}`;
+  return { id: network.Id, hostGuard: await guardIsolatedBridge(bridge) };
+}
+
+async function findNetwork(docker: Docker, name: string): Promise<Docker.NetworkInspectInfo | undefined> {
+  const found = await docker.listNetworks({ filters: { name: [name] } });
+  return found.find((network) => network.Name === name);
+}
+
+/** Linux interface names have at most 15 characters. */
+export function isolatedBridgeName(network: string): string {
+  return `nxiso-${createHash('sha256').update(network).digest('hex').slice(0, 8)}`;
 }
