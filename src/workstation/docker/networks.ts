@@ -93,7 +93,7 @@ async function createOrVerify(docker: Docker, options: EnsureNetworkOptions): Pr
 }
 
 async function verify(docker: Docker, options: EnsureNetworkOptions, summary: Docker.NetworkInspectInfo): Promise<EnsuredNetwork> {
-  const network = (await docker.getNetwork(summary.Id).inspect()) as Docker.NetworkInspectInfo;
+  const network = (await docker.getNetwork(summary.Id).inspect());
   const problems = networkMismatches(options.kind, network);
   if (problems.length > 0) {
     throw new NexoraError(
