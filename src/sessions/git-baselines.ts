@@ -20,30 +20,45 @@ export interface GitChangesReport {
 export class GitBaselines {
   private readonly dir: string;
   private readonly snapshotOptions: SnapshotOptions;
+  /** Baselines still being taken by this process. */
+  private readonly pending = new Map<string, Promise<string | undefined>>();
 
   constructor(options: { dir: string; snapshot?: SnapshotOptions }) {
     this.dir = options.dir;
     this.snapshotOptions = options.snapshot ?? {};
   }
 
-  /** Takes the baseline; a failure is returned, not thrown: it must not stop a session from starting. */
-  async save(sessionId: SessionId, workspaceDir: string, options: { signal?: AbortSignal } = {}): Promise<string | undefined> {
-    try {
-      const snapshot = await snapshotGitMetadata(workspaceDir, { ...this.snapshotOptions, ...options });
-      await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      await writeFile(this.file(sessionId), JSON.stringify(snapshot), { mode: 0o600 });
-      return undefined;
-    } catch (error) {
-      return `could not record the workspace's git metadata: ${describeError(error)}`;
-    }
+  /**
+   * Starts taking the baseline and returns at once: a big workspace takes a while to walk, and a
+   * session start must not wait for it. What the session creates meanwhile is told apart by its
+   * birth time; `changes()` waits for the walk. A failure is kept for the report, never thrown.
+   */
+  save(sessionId: SessionId, workspaceDir: string, options: { startedAt?: Date } = {}): Promise<string | undefined> {
+    const startedAt = options.startedAt ?? new Date();
+    const pending = (async (): Promise<string | undefined> => {
+      try {
+        const snapshot = await snapshotGitMetadata(workspaceDir, { ...this.snapshotOptions, createdBefore: startedAt });
+        await mkdir(this.dir, { recursive: true, mode: 0o700 });
+        await writeFile(this.file(sessionId), JSON.stringify(snapshot), { mode: 0o600 });
+        return undefined;
+      } catch (error) {
+        return `could not record the workspace's git metadata: ${describeError(error)}`;
+      } finally {
+        this.pending.delete(sessionId);
+      }
+    })();
+    this.pending.set(sessionId, pending);
+    return pending;
   }
 
   async has(sessionId: SessionId): Promise<boolean> {
+    if (this.pending.has(sessionId)) return true;
     return (await this.load(sessionId)) !== undefined;
   }
 
   /** What changed since the baseline; undefined when the session has none. */
   async changes(sessionId: SessionId, workspaceDir: string, options: { signal?: AbortSignal } = {}): Promise<GitChangesReport | undefined> {
+    await this.pending.get(sessionId);
     const before = await this.load(sessionId);
     if (!before) return undefined;
     const after = await snapshotGitMetadata(workspaceDir, { ...this.snapshotOptions, ...options });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -74,5 +74,19 @@ describe('git metadata baseline', () => {
     const snapshot = await snapshotGitMetadata(root, { maxDirectories: 5 });
     expect(snapshot.incomplete).toBe(true);
     expect(describeGitChanges([], { incomplete: true, workspaceDir: root })).toContain('too large to check completely');
+  });
+
+  it('leaves out of a late baseline what was created after the session began (birth times)', async () => {
+    const root = repository();
+    const startedAt = new Date();
+    while (Date.now() <= startedAt.getTime() + 1) await new Promise((resolve) => setTimeout(resolve, 2));
+    mkdirSync(join(root, 'sub', '.git'), { recursive: true });
+    writeFileSync(join(root, '.git', 'commondir'), 'evil\n');
+    const late = await snapshotGitMetadata(root, { createdBefore: startedAt });
+    // The file systems Nexora runs on (ext4, xfs, btrfs, tmpfs) record birth times.
+    expect(statSync(join(root, 'sub', '.git')).birthtimeMs).toBeGreaterThan(0);
+    expect(late.gitPaths).toEqual(['.git']);
+    const changes = diffGitMetadata(late, await snapshotGitMetadata(root));
+    expect(changes.map((change) => `${change.change} ${change.path}`)).toEqual(['added .git/commondir', 'added sub/.git']);
   });
 });

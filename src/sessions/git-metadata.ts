@@ -57,6 +57,11 @@ export interface SnapshotOptions {
   maxHashBytes?: number;
   signal?: AbortSignal;
   deadlineMs?: number;
+  /**
+   * Leaves out what was created after this moment (file birth times): a baseline taken while the
+   * session already runs then still does not count what the session made as "before".
+   */
+  createdBefore?: Date;
 }
 
 /** Parts of a git directory that hold the repository's data, which a commit changes. */
@@ -81,9 +86,11 @@ export async function snapshotGitMetadata(workspaceDir: string, options: Snapsho
     return snapshot.incomplete;
   };
 
+  const bornAfter = (stats: { birthtimeMs: number }): boolean =>
+    options.createdBefore !== undefined && stats.birthtimeMs > 0 && stats.birthtimeMs > options.createdBefore.getTime();
   const record = async (path: string): Promise<void> => {
     const stats = await lstat(path).catch(() => undefined);
-    if (!stats) return;
+    if (!stats || bornAfter(stats)) return;
     const executable = (stats.mode & 0o111) !== 0;
     if (stats.isSymbolicLink()) {
       const target = await readlink(path).catch(() => '');
@@ -116,6 +123,8 @@ export async function snapshotGitMetadata(workspaceDir: string, options: Snapsho
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       const path = join(dir, entry.name);
       if (entry.name === '.git') {
+        const stats = await lstat(path).catch(() => undefined);
+        if (!stats || bornAfter(stats)) continue;
         snapshot.gitPaths.push(relativePath(path));
         await record(path);
         if (entry.isDirectory()) await walkGitDir(path);

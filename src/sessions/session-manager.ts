@@ -113,14 +113,15 @@ export class SessionManager {
    * under the cold-start time), else cold.
    */
   async start(options: StartOptions & { usePool?: boolean }): Promise<StartedSession> {
+    const startedAt = new Date();
     let started: StartedSession | undefined;
     if (options.usePool !== false && !options.sessionId) {
       options.onProgress?.('claiming a warm workstation');
       started = await claimFromPool(this, options);
     }
     started ??= await this.startCold(options);
-    // Nothing but Nexora's own start script has run in the workstation yet.
-    await this.recordGitBaseline(started.session.id, started.session.workspaceDir);
+    // Taken in the background, as of the moment the start began (see GitBaselines.save).
+    this.recordGitBaseline(started.session.id, started.session.workspaceDir, startedAt);
     return started;
   }
 
@@ -134,10 +135,11 @@ export class SessionManager {
     return this.gitBaselines.changes(sessionId, session.workspaceDir, options);
   }
 
-  private async recordGitBaseline(sessionId: SessionId, workspaceDir: string | null): Promise<void> {
+  private recordGitBaseline(sessionId: SessionId, workspaceDir: string | null, startedAt: Date): void {
     if (!this.gitBaselines || !workspaceDir) return;
-    const problem = await this.gitBaselines.save(sessionId, workspaceDir);
-    if (problem) await this.events.record({ sessionId, kind: 'git-baseline-failed', payload: { error: problem } }).catch(() => undefined);
+    void this.gitBaselines.save(sessionId, workspaceDir, { startedAt }).then(async (problem) => {
+      if (problem) await this.events.record({ sessionId, kind: 'git-baseline-failed', payload: { error: problem } }).catch(() => undefined);
+    });
   }
 
   /** Makes the store and the engine agree (see reconcile.ts). */
@@ -385,7 +387,7 @@ export class SessionManager {
       await this.events.record({ sessionId, kind: 'session-reattach', payload: { containerId: container.id } });
     }
     // Sessions started before baselines existed get one now: later changes are still reported.
-    if (this.gitBaselines && !(await this.gitBaselines.has(sessionId))) await this.recordGitBaseline(sessionId, session.workspaceDir);
+    if (this.gitBaselines && !(await this.gitBaselines.has(sessionId))) this.recordGitBaseline(sessionId, session.workspaceDir, new Date());
     const fresh = (await this.backend.inspect(container.id)) ?? container;
     return {
       session,
