@@ -5,6 +5,9 @@
 export type NexoraErrorCode =
   | 'invalid-argument'
   | 'invalid-config'
+  | 'untrusted-config'
+  | 'unsafe-workspace'
+  | 'approval-refused'
   | 'docker-unavailable'
   | 'docker-failed'
   | 'image-missing'
