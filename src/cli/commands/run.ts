@@ -1,12 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { startAgentRun, type RunResult } from '../../agent/agent-run.js';
 import type { AgentEvent } from '../../agent/events.js';
 import { sessionTotals, type SessionTotals } from '../../agent/session-totals.js';
 import { loadConfig } from '../../config/load-config.js';
+import { checkWorkspace } from '../../config/workspace-guard.js';
 import { NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import { formatUsd, type Cost } from '../../providers/cost.js';
@@ -80,10 +80,8 @@ export function registerRunCommand(program: Command): void {
 
 /** Runs the agent on a task from start to summary (the body of `nexora run`). */
 export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies = {}): Promise<RunTaskResult> {
-  const workspace = resolve(flags.workspace);
-  if (!statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new NexoraError('invalid-argument', `Invalid --workspace: ${workspace} is not a directory.`);
-  }
+  // First of all: a workspace that exposes the host is refused before its nexora.json is even read.
+  const workspace = checkWorkspace(flags.workspace);
   const { config } = await loadConfig({ workspace });
   const out = new RunPrinter(flags.json === true, dependencies.stdout ?? process.stdout);
   const db = dependencies.db ?? (await openCliDatabase());

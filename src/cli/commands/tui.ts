@@ -1,5 +1,3 @@
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { render } from 'ink';
 import { createElement } from 'react';
@@ -7,6 +5,7 @@ import { z } from 'zod';
 import { startAgentRun } from '../../agent/agent-run.js';
 import type { AgentEvent } from '../../agent/events.js';
 import { loadConfig } from '../../config/load-config.js';
+import { checkWorkspace } from '../../config/workspace-guard.js';
 import { NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import { ProviderRegistry } from '../../providers/registry.js';
@@ -55,10 +54,7 @@ export function registerTuiCommand(program: Command): void {
 }
 
 async function runTui(options: TuiOptions): Promise<void> {
-  const workspace = resolve(options.workspace);
-  if (!statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new NexoraError('invalid-argument', `Invalid --workspace: ${workspace} is not a directory.`);
-  }
+  const workspace = checkWorkspace(options.workspace);
   const { config } = await loadConfig({ workspace });
   const db = await openCliDatabase();
   const host = new CliTuiHost({ db, workspace, config, model: options.model ?? config.model, openBrowser: options.open !== false });
