@@ -7,7 +7,6 @@ export type NexoraErrorCode =
   | 'invalid-config'
   | 'untrusted-config'
   | 'unsafe-workspace'
-  | 'approval-refused'
   | 'docker-unavailable'
   | 'docker-failed'
   | 'image-missing'
