@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { startAgentRun, type RunResult } from '../../agent/agent-run.js';
 import type { AgentEvent } from '../../agent/events.js';
+import type { Approver } from '../../agent/approval.js';
+import { approvalModes } from '../../agent/approval-mode.js';
 import { sessionTotals, type SessionTotals } from '../../agent/session-totals.js';
 import { loadConfig } from '../../config/load-config.js';
 import { checkWorkspace } from '../../config/workspace-guard.js';
@@ -19,7 +21,8 @@ import { parseSessionId, type Db, type SessionId } from '../../store/index.js';
 import { connectTools } from '../../tools/connect-tools.js';
 import { EventLogGate } from '../../viewer/event-log-gate.js';
 import { formatDuration } from '../output.js';
-import { agentLimits, agentTools, recordInto, redactingEventStore, sessionScreenshotArchive } from './agent-wiring.js';
+import { terminalApprover } from '../terminal-approver.js';
+import { agentLimits, agentTools, approvalGuard, recordInto, redactingEventStore, sessionScreenshotArchive } from './agent-wiring.js';
 import { openCliDatabase } from './db.js';
 
 const runFlags = z.strictObject({
@@ -32,6 +35,7 @@ const runFlags = z.strictObject({
   maxCost: z.coerce.number().positive().finite().optional(),
   json: z.boolean().optional(),
   keep: z.boolean().optional(),
+  approve: z.enum(approvalModes).optional(),
 });
 export type RunFlags = z.infer<typeof runFlags>;
 
@@ -43,6 +47,11 @@ export interface RunTaskDependencies {
   /** Aborting it interrupts the run as Ctrl+C does. */
   signal?: AbortSignal;
   onEvent?: (event: AgentEvent, sessionId: SessionId) => void;
+  /**
+   * Who answers approval questions. Default: the person at the terminal when stdin and stderr
+   * are terminals; otherwise no one, and commands that need a yes are refused.
+   */
+  approver?: Approver | null;
 }
 
 export interface RunTaskResult extends RunResult {
@@ -66,6 +75,7 @@ export function registerRunCommand(program: Command): void {
     .option('--max-cost <usd>', 'stop when the run has cost this many US dollars')
     .option('--json', 'print events as JSON lines instead of a readable log')
     .option('--keep', 'keep the session running after the run ends')
+    .option('--approve <mode>', `which commands need your yes first: ${approvalModes.join(', ')} (default: agent.approve in the config, else risky)`)
     .action(async (task: string, options: Record<string, unknown>) => {
       const parsed = runFlags.safeParse({ task, ...options });
       if (!parsed.success) {
@@ -140,6 +150,7 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
           candidates,
           retry: config.retry,
           ...agentLimits(config.agent, { maxSteps: flags.maxSteps, maxCostUsd: flags.maxCost }),
+          approval: approvalGuard({ mode: flags.approve ?? config.agent.approve, approver: runApprover(dependencies), events, sessionId }),
           record: recordInto(events, manager.sessions, sessionId),
           signal: controller.signal,
         });
@@ -165,6 +176,11 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
   } finally {
     if (!dependencies.db) await db.close();
   }
+}
+
+function runApprover(dependencies: RunTaskDependencies): Approver | undefined {
+  if (dependencies.approver !== undefined) return dependencies.approver ?? undefined;
+  return process.stdin.isTTY && process.stderr.isTTY ? terminalApprover({ input: process.stdin, output: process.stderr }) : undefined;
 }
 
 /** The readable log (or JSON lines) of a run. */
