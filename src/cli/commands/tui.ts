@@ -204,6 +204,7 @@ class CliTuiHost implements TuiHost {
     this.viewer ??= await startViewerServer({
       backend: sessionViewerBackend(this.sessions, { screenshotsRoot: nexoraPaths().screenshots }),
       gateFor: (sessionId) => this.gateFor(sessionId),
+      recordTypedText: this.options.config.viewer.recordTypedText,
     });
     const url = this.sessionId ? this.viewer.sessionUrl(this.sessionId) : this.viewer.url;
     if (this.options.openBrowser) await openInBrowser(url);
