@@ -5,6 +5,8 @@
 export type NexoraErrorCode =
   | 'invalid-argument'
   | 'invalid-config'
+  | 'untrusted-config'
+  | 'unsafe-workspace'
   | 'docker-unavailable'
   | 'docker-failed'
   | 'image-missing'

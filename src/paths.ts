@@ -34,6 +34,11 @@ export function nexoraPaths(env: NodeJS.ProcessEnv = process.env): NexoraPaths {
   };
 }
 
+/** The user's home directory ($HOME on POSIX). */
+export function userHome(): string {
+  return homedir();
+}
+
 /** The root of the installed package (where package.json, src/ and dist/ live). */
 export function packageRoot(): string {
   // This file is src/paths.ts or dist/paths.js: one level below the root either way.

@@ -71,6 +71,16 @@ describe('nexora run (CLI)', () => {
 describe('nexora config show (CLI)', () => {
   it('prints the merged config with secrets masked and where keys come from', async () => {
     writeFileSync(join(workspace, 'nexora.json'), JSON.stringify({ providers: { local: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-local-secret-abcd1234' } } }));
+    // An endpoint and a key in a workspace file count only once the user trusts that file.
+    const untrusted = await runCli(['config', 'show', '--workspace', workspace, '--json'], { env: bareEnv(), timeoutMs: 60_000 });
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toContain('"providers.local.baseUrl"');
+    expect(untrusted.stderr).toContain(`nexora trust --workspace ${workspace}`);
+    expect(untrusted.stderr).not.toContain('sk-local-secret');
+    const trusted = await runCli(['trust', '--workspace', workspace], { env: bareEnv(), timeoutMs: 60_000 });
+    expect(trusted.code, trusted.stderr).toBe(0);
+    expect(trusted.stdout).toContain('providers.local.baseUrl = "http://127.0.0.1:9/v1"');
+    expect(trusted.stdout).not.toContain('sk-local-secret');
     const result = await runCli(['config', 'show', '--workspace', workspace, '--json'], {
       env: bareEnv({ OPENAI_API_KEY: 'sk-env-secret-wxyz9876' }),
       timeoutMs: 60_000,
@@ -124,6 +134,9 @@ async function runSetUp(script: ModelScriptInput): Promise<{ dir: string; env: N
     NEXORA_CONTAINER_LABELS: `dev.nexora.test=1,dev.nexora.testrun=${runId}`,
     NEXORA_CONTAINER_PREFIX: `nexora-${runId}`,
   });
+  // The file names an endpoint and a key variable: the user trusts it, as they would their own project's.
+  const trusted = await runCli(['trust', '--workspace', dir], { env, timeoutMs: 60_000 });
+  if (trusted.code !== 0) throw new Error(`nexora trust failed: ${trusted.stderr}`);
   return { dir, env };
 }
 

@@ -44,7 +44,7 @@ function restoreEnv(name: string, value: string | undefined): void {
 
 type Wire = 'anthropic' | 'openai' | 'responses' | 'google';
 
-/** A workspace with main.go and a nexora.json pointing the "scripted" provider at the server. */
+/** A workspace with main.go, and the user config pointing the "scripted" provider at the server. */
 async function prepare(options: { wire: Wire; script: ModelScript | ModelScriptInput; vision: boolean }): Promise<{ workspace: string; server: ScriptedModelServer }> {
   const server = await ScriptedModelServer.start({ script: options.script, apiKey: 'scripted-key-0123456789' });
   servers.push(server);
@@ -73,7 +73,8 @@ async function prepare(options: { wire: Wire; script: ModelScript | ModelScriptI
     },
     retry: { maxRetries: 1, initialDelayMs: 100, maxDelayMs: 2000 },
   };
-  writeFileSync(join(workspace, 'nexora.json'), JSON.stringify(config, null, 2));
+  // Endpoints and key variables are the user's to choose: this run's user config, not the workspace's nexora.json.
+  writeFileSync(join(world.home, 'config.json'), JSON.stringify(config, null, 2));
   return { workspace, server };
 }
 
@@ -238,9 +239,9 @@ describe('nexora run: budget and interrupts on a real workstation', () => {
       },
     });
     servers.push(resumeServer);
-    const config = JSON.parse(readFileSync(join(workspace, 'nexora.json'), 'utf8')) as { providers: { scripted: { baseUrl: string } } };
+    const config = JSON.parse(readFileSync(join(world.home, 'config.json'), 'utf8')) as { providers: { scripted: { baseUrl: string } } };
     config.providers.scripted.baseUrl = resumeServer.openAiBaseUrl;
-    writeFileSync(join(workspace, 'nexora.json'), JSON.stringify(config));
+    writeFileSync(join(world.home, 'config.json'), JSON.stringify(config));
     const resumed = await runTask(flags(workspace, { session: result.sessionId, task: 'Check you are still there' }), dependencies());
     expect(resumeServer.violations).toEqual([]);
     expect(resumed.outcome).toBe('completed');

@@ -89,8 +89,9 @@ beforeAll(async () => {
     },
   });
   workspace = world.workspace();
+  // The provider's endpoint and key variable are the user's to choose: the user config, not the workspace's nexora.json.
   writeFileSync(
-    join(workspace, 'nexora.json'),
+    join(world.home, 'config.json'),
     JSON.stringify({
       model: 'scripted/model-a',
       providers: { scripted: { kind: 'openai', baseUrl: server.openAiBaseUrl, apiKeyEnv: 'SCRIPTED_KEY' } },

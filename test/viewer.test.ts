@@ -220,12 +220,17 @@ describe('web view', () => {
       expect(result.keystrokes).toBeGreaterThan(0);
       await waitFor(async () => (await terminalText()).includes('agent-after-handback'), "the agent's typing after hand-back");
 
-      // The person's input is in the transcript, and the page shows it live.
+      // The person's input is in the transcript as a count, never the text (it may be a
+      // password; keeping it is the opt-in viewer.recordTypedText), and the page shows it live.
       const events = await opened.manager.events.list(sessionId, { kinds: ['control-take', 'human-input', 'control-return'] });
       expect(events.map((event) => event.kind)).toEqual(['control-take', 'human-input', 'control-return']);
-      expect(JSON.stringify(events[1]?.payload)).toContain('echo person-typed-this\\n');
+      // "echo person-typed-this" and Enter: 23 keys.
+      expect(events[1]?.payload).toMatchObject({ keys: 23 });
+      expect(events[1]?.payload).not.toHaveProperty('text');
+      const everything = await opened.manager.events.list(sessionId, { limit: 100_000 });
+      expect(JSON.stringify(everything)).not.toContain('person-typed');
       await page.waitForSelector('#transcript li[data-kind="human-input"]');
-      expect(await page.textContent('#transcript li[data-kind="human-input"]')).toContain('person-typed-this');
+      expect(await page.textContent('#transcript li[data-kind="human-input"]')).toContain('typed 23 keys');
 
       // A new event recorded elsewhere appears in the open page, screenshots included.
       await opened.manager.events.record({ sessionId, kind: 'step-start', payload: { step: 99, model: 'test/live-marker' } });

@@ -7,6 +7,7 @@ import type { RetryPolicy } from '../providers/retry.js';
 import { callWithFallback } from '../providers/with-fallback.js';
 import type { VisualTools } from '../tools/types.js';
 import { Conversation, type ImageMode } from './conversation.js';
+import type { ApprovalGuard } from './approval.js';
 import { AgentEventStream } from './event-stream.js';
 import type { AgentEvent, RunOutcome } from './events.js';
 import { callModelOnce, type ModelStepResult } from './model-step.js';
@@ -37,6 +38,8 @@ export interface AgentRunOptions {
   record?: EventRecorder;
   signal?: AbortSignal;
   latency?: LatencyTracker;
+  /** Which commands need a person's yes (default: none). */
+  approval?: ApprovalGuard;
 }
 
 export interface RunResult {
@@ -201,6 +204,7 @@ async function runLoop(options: AgentRunOptions, stream: AgentEventStream): Prom
               wantImage,
               maxOutputChars: options.maxToolOutputChars,
               signal,
+              ...(options.approval ? { approval: options.approval } : {}),
             });
         const durationMs = performance.now() - toolStarted;
         results.push({ toolCallId: call.toolCallId, toolName: call.toolName, text: outcome.text, isError: outcome.isError, ...(outcome.png ? { png: outcome.png } : {}) });

@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import { describeError, NexoraError } from '../errors.js';
 import type { VisualTools } from '../tools/types.js';
+import type { ApprovalGuard } from './approval.js';
 import type { ScreenContext } from './screen-text.js';
+import { frameToolOutput } from './tool-output-frame.js';
 import { executeInput, keyboardInput, mouseInput, screenInput, type ToolName } from './tool-schemas.js';
 import { truncateHeadTail } from './truncate.js';
 
@@ -28,6 +30,8 @@ export async function runTool(options: {
   wantImage: boolean;
   maxOutputChars: number;
   signal: AbortSignal;
+  /** The run's approval policy: execute commands and typed command lines may need a person's yes. */
+  approval?: ApprovalGuard;
 }): Promise<ToolOutcome> {
   const { tools, name, input, screens, signal } = options;
   try {
@@ -38,10 +42,12 @@ export async function runTool(options: {
         const text = truncateHeadTail(screens.describeScreen(screen, args.full ?? false), options.maxOutputChars).text;
         const png = options.wantImage && screen.png && screens.isNewImage(screen.png) ? screen.png : undefined;
         const note = options.wantImage && screen.png && !png ? '\n(The screenshot is the same as the last one you were sent.)' : '';
-        return { text: text + note, png, summary: screen.changes.summary, isError: false };
+        return { text: frameToolOutput(name, text) + note, png, summary: screen.changes.summary, isError: false };
       }
       case 'keyboard': {
         const args = parse(keyboardInput, input, name);
+        const refusal = await options.approval?.checkKeyboard({ ...(args.text !== undefined ? { text: args.text } : {}), ...(args.keys ? { keys: args.keys } : {}) }, { signal });
+        if (refusal !== undefined) return refused(refusal);
         const result = await tools.keyboard({
           text: args.text,
           keys: args.keys,
@@ -49,7 +55,7 @@ export async function runTool(options: {
           signal,
         });
         const waited = `${result.keystrokes} key presses sent; the screen ${result.wait.outcome === 'timeout' ? 'was still changing' : 'settled'} after ${Math.round(result.wait.waitedMs)} ms (${result.wait.outcome}).`;
-        const text = truncateHeadTail(`${waited}\n${screens.describeAfterInput(result.screen)}`, options.maxOutputChars).text;
+        const text = `${waited}\n${frameToolOutput(name, truncateHeadTail(screens.describeAfterInput(result.screen), options.maxOutputChars).text)}`;
         return { text, summary: `${result.keystrokes} keys, ${result.screen.changes.summary}`, isError: false };
       }
       case 'mouse': {
@@ -63,6 +69,8 @@ export async function runTool(options: {
       }
       case 'execute': {
         const args = parse(executeInput, input, name);
+        const refusal = await options.approval?.checkExecute(args.command, { ...(args.cwd !== undefined ? { cwd: args.cwd } : {}), signal });
+        if (refusal !== undefined) return refused(refusal);
         const result = await tools.execute(args.command, { cwd: args.cwd, timeoutMs: args.timeoutMs ?? 60_000, signal });
         const half = Math.floor(options.maxOutputChars / 2);
         const stdout = truncateHeadTail(result.stdout, result.stderr ? half : options.maxOutputChars).text;
@@ -73,7 +81,7 @@ export async function runTool(options: {
             ? '(the command printed nothing)'
             : `${result.stdout ? `stdout:\n${stdout}` : '(no stdout)'}\n${result.stderr ? `stderr:\n${stderr}` : '(no stderr)'}`;
         return {
-          text: `${status}${result.truncated ? ' (output truncated at the source)' : ''}\n${body}`,
+          text: `${status}${result.truncated ? ' (output truncated at the source)' : ''}\n${frameToolOutput(name, body)}`,
           summary: `${status}, ${result.stdout.length} B stdout, ${result.stderr.length} B stderr`,
           isError: result.timedOut || result.exitCode !== 0,
         };
@@ -89,6 +97,10 @@ export async function runTool(options: {
     // A failing tool is news for the model, not the end of the run.
     return { text: `The ${name} tool failed: ${describeError(error)}`, summary: `failed: ${describeError(error).slice(0, 120)}`, isError: true };
   }
+}
+
+function refused(text: string): ToolOutcome {
+  return { text, summary: 'not run: refused by the approval policy', isError: true };
 }
 
 const fatalCodes = ['rfb-closed', 'rfb-protocol', 'workstation-failed', 'workstation-not-ready', 'docker-unavailable'] as const;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { providerKinds } from '../providers/provider-kinds.js';
 import { routingStrategies } from '../providers/router.js';
+import { approvalModes, type ApprovalMode } from '../agent/approval-mode.js';
 
 /**
  * The shape of nexora.json (in the workspace) and of the user config file. Every object is
@@ -64,6 +65,14 @@ export const configFileSchema = z.strictObject({
       maxOutputTokens: positiveInt.optional(),
       /** Send screenshots to models that can see (auto) or never. */
       screenImages: z.enum(['auto', 'never']).optional(),
+      /** Which commands need a person's yes before they run (see agent/approval-policy.ts). */
+      approve: z.enum(approvalModes).optional(),
+    })
+    .optional(),
+  viewer: z
+    .strictObject({
+      /** Store the text a person types during take-over (it may be a password); default: only how many keys. */
+      recordTypedText: z.boolean().optional(),
     })
     .optional(),
   retry: z
@@ -91,7 +100,9 @@ export interface EffectiveConfig {
     maxToolOutputChars: number;
     maxOutputTokens: number;
     screenImages: 'auto' | 'never';
+    approve: ApprovalMode;
   };
+  viewer: { recordTypedText: boolean };
   retry: { maxRetries: number; initialDelayMs: number; maxDelayMs: number };
 }
 
@@ -113,7 +124,9 @@ export function withDefaults(config: ConfigFile): EffectiveConfig {
       maxToolOutputChars: config.agent?.maxToolOutputChars ?? 8000,
       maxOutputTokens: config.agent?.maxOutputTokens ?? 4096,
       screenImages: config.agent?.screenImages ?? 'auto',
+      approve: config.agent?.approve ?? 'risky',
     },
+    viewer: { recordTypedText: config.viewer?.recordTypedText ?? false },
     retry: {
       maxRetries: config.retry?.maxRetries ?? 2,
       initialDelayMs: config.retry?.initialDelayMs ?? 1000,

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { resolve } from 'node:path';
+import { checkWorkspace } from '../config/workspace-guard.js';
 import { NexoraError, describeError } from '../errors.js';
 // The same context the key rotation re-seals with: one definition, so they cannot drift.
 import { vncPasswordContext } from '../secrets/index.js';
@@ -113,6 +113,8 @@ export class SessionManager {
    * under the cold-start time), else cold.
    */
   async start(options: StartOptions & { usePool?: boolean }): Promise<StartedSession> {
+    // Before the pool is asked: a member warmed for an unsafe directory must not be handed out either.
+    checkWorkspace(options.workspaceDir);
     const startedAt = new Date();
     let started: StartedSession | undefined;
     if (options.usePool !== false && !options.sessionId) {
@@ -165,7 +167,8 @@ export class SessionManager {
    */
   async startCold(options: StartOptions & { poolKey?: string }): Promise<StartedSession> {
     const begun = performance.now();
-    const workspaceDir = resolve(options.workspaceDir);
+    // Every mount of a workspace passes here: refuse ones that expose the host (workspace-guard.ts).
+    const workspaceDir = checkWorkspace(options.workspaceDir);
     const user = options.user ?? (await workspaceOwner(workspaceDir));
     await this.backend.checkImage();
     const id = options.sessionId ?? newSessionId();

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { checkWorkspace } from '../config/workspace-guard.js';
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { describeError } from '../errors.js';
@@ -38,7 +39,7 @@ export function poolKey(options: { image: string; workspaceDir: string; user: Nu
 }
 
 async function keyFor(manager: SessionManager, target: PoolTarget): Promise<{ key: string; workspaceDir: string; user: NumericUser }> {
-  const workspaceDir = resolve(target.workspaceDir);
+  const workspaceDir = checkWorkspace(target.workspaceDir);
   const user = target.user ?? (await workspaceOwner(workspaceDir));
   return { key: poolKey({ image: manager.backend.image, workspaceDir, user, startChromium: target.startChromium ?? false }), workspaceDir, user };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { NexoraError } from '../errors.js';
 import type { Db, Queryable } from './db.js';
 import type { SessionId } from './session-id.js';
+import { jsonbSafe } from './jsonb-safe.js';
 import { sqlState, sqlStates, unknownSession } from './sql-error.js';
 
 export interface EventInput {
@@ -56,7 +57,7 @@ export class EventStore {
     if (input.durationMs !== undefined && !durationSchema.safeParse(input.durationMs).success) {
       throw new NexoraError('invalid-argument', `Event duration ${input.durationMs} is not a finite number of milliseconds ≥ 0.`);
     }
-    const payload = this.options.redact ? this.options.redact(input.payload ?? {}) : (input.payload ?? {});
+    const payload = jsonbSafe(this.options.redact ? this.options.redact(input.payload ?? {}) : (input.payload ?? {}));
     const rows = await tx
       .query<EventRow>(
         'INSERT INTO events (session_id, kind, payload, duration_ms) VALUES ($1, $2, $3::jsonb, $4) RETURNING id, session_id, at, kind, payload, duration_ms',

@@ -2,6 +2,7 @@
 // @jsxImportSource react
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ApprovalDecision, Approver } from '../agent/approval.js';
 import type { AgentEvent } from '../agent/events.js';
 import { App } from './app.js';
 import { editPrompt } from './prompt-input.js';
@@ -248,5 +249,39 @@ describe('TUI app', () => {
     const lines = frame.split('\n');
     expect(lines.length).toBeLessThanOrEqual(12);
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(40);
+  });
+});
+
+describe('TUI approval prompt', () => {
+  /** A host whose run asks for approval of one command and reports the answer. */
+  class AskingHost extends ScriptedHost {
+    readonly decisions: ApprovalDecision[] = [];
+    override async run(task: string, options: { onEvent: (event: AgentEvent) => void; signal: AbortSignal; approver?: Approver }): Promise<void> {
+      this.tasks.push(task);
+      const approver = options.approver;
+      if (!approver) throw new Error('the TUI gave the host no approver');
+      this.decisions.push(await approver({ tool: 'execute', command: 'git push --force', reasons: ['force-pushes or deletes on the remote'] }, { signal: options.signal }));
+    }
+  }
+
+  it.each([
+    ['y', { approved: true }],
+    ['n', { approved: false, reason: 'the person answered no' }],
+  ] as const)('shows the command and why, and answers %s', async (key, decision) => {
+    const host = new AskingHost();
+    const app = mount(host);
+    await tick();
+    await type(app, 'push it');
+    await type(app, '\r');
+    await tick(100);
+    const frame = app.lastFrame() ?? '';
+    expect(frame).toContain('The agent wants to run: git push --force');
+    expect(frame).toContain('because it force-pushes or deletes on the remote');
+    expect(frame).toContain('Allow it? [y]es, [n]o');
+    expect(host.decisions).toEqual([]);
+    await type(app, key);
+    await tick(100);
+    expect(host.decisions).toEqual([decision]);
+    expect(app.lastFrame() ?? '').not.toContain('Allow it?');
   });
 });

@@ -4,6 +4,7 @@ import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { useCallback, useEffect, useReducer, useRef, useState, type ReactElement } from 'react';
 import { describeError } from '../errors.js';
 import { formatTokens, formatUsd } from './format.js';
+import type { ApprovalDecision, ApprovalRequest } from '../agent/approval.js';
 import { PromptInput } from './prompt-input.js';
 import { ScreenPane } from './screen-pane.js';
 import { keyHelp, parseSlashCommand, slashCommands } from './slash-commands.js';
@@ -31,6 +32,8 @@ export function App(props: AppProps): ReactElement {
   const [size, setSize] = useState({ columns: props.columns ?? stdout.columns ?? 80, rows: props.rows ?? stdout.rows ?? 24 });
   const [state, dispatch] = useReducer(reduceTui, initialTuiState({ ...(props.sessionId ? { sessionId: props.sessionId } : {}), ...(props.model ? { model: props.model } : {}) }));
   const [quitting, setQuitting] = useState(false);
+  // A command waiting for the person's yes (approval policy), with how to answer it.
+  const [approval, setApproval] = useState<{ request: ApprovalRequest; answer: (decision: ApprovalDecision) => void } | undefined>(undefined);
   const [now, setNow] = useState(Date.now());
   const controller = useRef<AbortController | undefined>(undefined);
   const sessions = useRef<TuiSessionSummary[]>([]);
@@ -69,6 +72,15 @@ export function App(props: AppProps): ReactElement {
       host
         .run(task, {
           signal: abort.signal,
+          approver: (request, { signal }) =>
+            new Promise<ApprovalDecision>((resolve) => {
+              const answer = (decision: ApprovalDecision): void => {
+                setApproval(undefined);
+                resolve(decision);
+              };
+              signal.addEventListener('abort', () => answer({ approved: false, reason: 'the run was interrupted' }), { once: true });
+              setApproval({ request, answer });
+            }),
           onEvent: (event) => {
             dispatch({ type: 'agent', event });
             if (event.type === 'tool-call-end' || event.type === 'run-end') refreshScreen();
@@ -174,6 +186,15 @@ export function App(props: AppProps): ReactElement {
   };
 
   useInput((input, key) => {
+    if (approval) {
+      if (input === 'y') approval.answer({ approved: true });
+      else if (input === 'n' || key.escape) approval.answer({ approved: false, reason: 'the person answered no' });
+      else if (key.ctrl && input === 'c') {
+        approval.answer({ approved: false, reason: 'the person interrupted the run' });
+        controller.current?.abort();
+      }
+      return;
+    }
     if (quitting) {
       if (input === 'k' || (key.ctrl && input === 'c')) leave(true);
       else if (input === 's') leave(false);
@@ -198,19 +219,30 @@ export function App(props: AppProps): ReactElement {
   const width = Math.max(20, columns);
   const paneRows = rows >= 36 ? 8 : rows >= 20 && columns >= 50 ? 4 : 0;
   const promptRows = 2;
-  const dialogRows = quitting ? 1 : 0;
+  const dialogRows = quitting ? 1 : approval ? 3 : 0;
   const transcriptHeight = Math.max(3, rows - 1 - promptRows - (paneRows > 0 ? paneRows + 2 : 0) - dialogRows - 1);
   return (
     <ThemeContext.Provider value={theme}>
       <Box flexDirection="column" width={width}>
         <TranscriptView entries={state.entries} height={transcriptHeight} width={width} expanded={state.expanded} scrollBack={state.scrollBack} />
         {paneRows > 0 ? <ScreenPane text={state.screenText} rows={paneRows} width={width} /> : null}
+        {approval ? (
+          <Box flexDirection="column">
+            <Text color={theme.user} bold>
+              ⚠ The agent wants to {approval.request.tool === 'execute' ? 'run' : 'type'}: {approval.request.command.slice(0, width * 2)}
+            </Text>
+            <Text>  because it {approval.request.reasons.join('; ')}</Text>
+            <Text color={theme.user} bold>
+              Allow it? [y]es, [n]o
+            </Text>
+          </Box>
+        ) : null}
         {quitting ? (
           <Text color={theme.user} bold>
             Quit: [k]eep the session for a resume, [s]top it, [c]ancel
           </Text>
         ) : null}
-        <PromptInput onSubmit={onSubmit} active={!quitting} width={width} hint={state.entries.length === 0 ? 'Describe a task, or /help' : undefined} />
+        <PromptInput onSubmit={onSubmit} active={!quitting && !approval} width={width} hint={state.entries.length === 0 ? 'Describe a task, or /help' : undefined} />
         <StatusLine state={state} width={width} now={now} />
       </Box>
     </ThemeContext.Provider>

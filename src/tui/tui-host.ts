@@ -1,3 +1,4 @@
+import type { Approver } from '../agent/approval.js';
 import type { AgentEvent } from '../agent/events.js';
 
 /** A session as /sessions lists it. */
@@ -15,7 +16,7 @@ export interface TuiSessionSummary {
  */
 export interface TuiHost {
   /** Runs the agent on `task` in the current session (starting one if needed); events go to `onEvent`. */
-  run(task: string, options: { onEvent: (event: AgentEvent) => void; signal: AbortSignal }): Promise<void>;
+  run(task: string, options: { onEvent: (event: AgentEvent) => void; signal: AbortSignal; approver?: Approver }): Promise<void>;
   /** The terminal text of the session's workstation now, or undefined without a session. */
   screenText(): Promise<string | undefined>;
   listSessions(): Promise<TuiSessionSummary[]>;

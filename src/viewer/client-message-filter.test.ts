@@ -45,9 +45,22 @@ describe('ClientMessageFilter', () => {
 });
 
 describe('HumanInputRecorder', () => {
-  it('gathers key presses into text and button presses into clicks', () => {
+  it('counts key presses (never keeping the text) and gathers button presses into clicks', () => {
     const summaries: unknown[] = [];
-    const recorder = new HumanInputRecorder((summary) => summaries.push(summary), 60_000);
+    const recorder = new HumanInputRecorder((summary) => summaries.push(summary), { idleMs: 60_000 });
+    for (const keysym of [0x73, 0x33, 0x63, 0x72, 0x65, 0x74, 0xffe1, 0xff0d]) {
+      recorder.add({ type: 'key', down: true, keysym });
+      recorder.add({ type: 'key', down: false, keysym });
+    }
+    recorder.add({ type: 'pointer', buttonMask: 4, x: 1, y: 2 });
+    recorder.flush();
+    expect(summaries).toEqual([{ keys: 7, clicks: [{ x: 1, y: 2, button: 'right' }] }]);
+    expect(JSON.stringify(summaries)).not.toContain('s3cret');
+  });
+
+  it('keeps the typed text only when the user opted in', () => {
+    const summaries: unknown[] = [];
+    const recorder = new HumanInputRecorder((summary) => summaries.push(summary), { idleMs: 60_000, recordText: true });
     for (const keysym of [0x6c, 0x73, 0xffe1, 0xff0d]) {
       recorder.add({ type: 'key', down: true, keysym });
       recorder.add({ type: 'key', down: false, keysym });
@@ -57,7 +70,7 @@ describe('HumanInputRecorder', () => {
     recorder.add({ type: 'pointer', buttonMask: 0, x: 12, y: 20 });
     recorder.flush();
     recorder.flush();
-    expect(summaries).toEqual([{ text: 'ls\n', clicks: [{ x: 10, y: 20, button: 'left' }] }]);
+    expect(summaries).toEqual([{ keys: 3, text: 'ls\n', clicks: [{ x: 10, y: 20, button: 'left' }] }]);
     expect(keysymText(0x10000e9 + 0x100)).toBe('ǩ');
     expect(keysymText(0xffbe)).toBe('<F1>');
   });

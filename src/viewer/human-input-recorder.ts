@@ -2,8 +2,10 @@ import type { ClientInput } from './client-message-filter.js';
 
 /** What a person did during a take-over, in a form a transcript can show. */
 export interface HumanInputSummary {
-  /** Typed text; special keys as <Name>. */
-  text: string;
+  /** How many keys were pressed (modifiers alone not counted). */
+  keys: number;
+  /** Typed text, special keys as <Name>: only when the user opted in (`viewer.recordTypedText`). */
+  text?: string;
   /** Button presses with where they happened. */
   clicks: { x: number; y: number; button: 'left' | 'middle' | 'right' | 'wheel' }[];
 }
@@ -37,24 +39,44 @@ export function keysymText(keysym: number): string {
   return `<0x${keysym.toString(16)}>`;
 }
 
+export interface HumanInputRecorderOptions {
+  /** A summary is written after this long without input (default 1.5 s). */
+  idleMs?: number;
+  /**
+   * Keep what was typed. Off by default: a person who takes over may type a password (sudo, a
+   * login), and the transcript is stored, exported and shared. Off, the record says "typed N keys".
+   */
+  recordText?: boolean;
+}
+
 /**
  * Gathers a person's key and pointer events into one summary per burst of activity, so the
- * transcript reads "typed `ls -la\n`, clicked (120, 40)" rather than a row per key event.
+ * transcript reads "typed 7 keys, clicked (120, 40)" rather than a row per key event.
  */
 export class HumanInputRecorder {
   private text = '';
+  private keys = 0;
   private clicks: HumanInputSummary['clicks'] = [];
   private buttons = 0;
   private timer: NodeJS.Timeout | undefined;
 
+  private readonly idleMs: number;
+  private readonly recordText: boolean;
+
   constructor(
     private readonly flushTo: (summary: HumanInputSummary) => void,
-    private readonly idleMs = 1500,
-  ) {}
+    options: HumanInputRecorderOptions = {},
+  ) {
+    this.idleMs = options.idleMs ?? 1500;
+    this.recordText = options.recordText ?? false;
+  }
 
   add(input: ClientInput): void {
     if (input.type === 'key') {
-      if (input.down) this.text += keysymText(input.keysym);
+      const text = input.down ? keysymText(input.keysym) : '';
+      if (text !== '') this.keys++;
+      // Without the opt-in the text is never held, not merely left out of the summary.
+      if (this.recordText) this.text += text;
     } else {
       const pressed = input.buttonMask & ~this.buttons;
       this.buttons = input.buttonMask;
@@ -72,9 +94,10 @@ export class HumanInputRecorder {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.text === '' && this.clicks.length === 0) return;
-    const summary = { text: this.text, clicks: this.clicks };
+    if (this.keys === 0 && this.clicks.length === 0) return;
+    const summary: HumanInputSummary = { keys: this.keys, ...(this.recordText ? { text: this.text } : {}), clicks: this.clicks };
     this.text = '';
+    this.keys = 0;
     this.clicks = [];
     this.flushTo(summary);
   }

@@ -6,8 +6,8 @@ export type InputHolder = 'agent' | 'person';
 
 /**
  * The take-over switch of one session: while a person holds the display (the web view's
- * "Take control"), the agent's keyboard and mouse calls wait at the gate; "Hand back" lets
- * them through again. Screen reads and commands are never held up.
+ * "Take control"), the agent's keyboard, mouse and execute calls wait at the gate; "Hand back"
+ * lets them through again. Screen reads are never held up.
  */
 export class InputGate {
   private current: InputHolder = 'agent';
@@ -67,13 +67,18 @@ export class InputGate {
 }
 
 /**
- * The same tools with keyboard and mouse held at `gate` while a person has control. The CLI
- * hands these to the agent loop, so the loop itself needs no notion of take-over.
+ * The same tools with keyboard, mouse and execute held at `gate` while a person has control.
+ * Commands wait too: a person who took over (perhaps because the agent was doing something
+ * wrong) must not have commands run behind their back. The CLI hands these to the agent loop,
+ * so the loop itself needs no notion of take-over.
  */
 export function gatedTools(tools: VisualTools, gate: Pick<InputGate, 'waitForAgent'>): VisualTools {
   return {
     screen: (options) => tools.screen(options),
-    execute: (command, options) => tools.execute(command, options),
+    execute: async (command, options) => {
+      await gate.waitForAgent(options?.signal);
+      return tools.execute(command, options);
+    },
     keyboard: async (options: KeyboardOptions): Promise<KeyboardResult> => {
       await gate.waitForAgent(options.signal);
       return tools.keyboard(options);

@@ -90,7 +90,8 @@ export function renderTranscriptMarkdown(options: { session: TranscriptSession; 
         break;
       case 'human-input': {
         const clicks = Array.isArray(p.clicks) ? (p.clicks as Payload[]).map((click) => `${str(click.button)} click at (${str(click.x)}, ${str(click.y)})`) : [];
-        lines.push(`> ${at} the person ${[str(p.text) ? `typed ${fenceInline(JSON.stringify(p.text))}` : '', ...clicks].filter(Boolean).join(', ')}`, '');
+        const typed = str(p.text) ? `typed ${fenceInline(JSON.stringify(p.text))}` : typeof p.keys === 'number' && p.keys > 0 ? `typed ${p.keys} key${p.keys === 1 ? '' : 's'}` : '';
+        lines.push(`> ${at} the person ${[typed, ...clicks].filter(Boolean).join(', ')}`, '');
         break;
       }
       case 'screen-capture':

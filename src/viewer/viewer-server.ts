@@ -42,6 +42,8 @@ export interface ViewerServerOptions {
   port?: number;
   /** How often live transcripts look for new events. */
   pollMs?: number;
+  /** Store the text a person types during take-over (config `viewer.recordTypedText`); default: only how many keys. */
+  recordTypedText?: boolean;
 }
 
 export interface ViewerServer {
@@ -100,7 +102,7 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
   const recorderFor = (sessionId: string): HumanInputRecorder => {
     let recorder = recorders.get(sessionId);
     if (!recorder) {
-      recorder = new HumanInputRecorder((summary) => record(sessionId, 'human-input', summary));
+      recorder = new HumanInputRecorder((summary) => record(sessionId, 'human-input', summary), { recordText: options.recordTypedText ?? false });
       recorders.set(sessionId, recorder);
     }
     return recorder;

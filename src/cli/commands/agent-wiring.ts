@@ -1,4 +1,6 @@
 import type { AgentRunOptions } from '../../agent/agent-run.js';
+import { ApprovalGuard, type Approver } from '../../agent/approval.js';
+import type { ApprovalMode } from '../../agent/approval-mode.js';
 import { costPayloadSchema } from '../../agent/session-totals.js';
 import type { EffectiveConfig } from '../../config/config-schema.js';
 import { nexoraPaths } from '../../paths.js';
@@ -47,6 +49,21 @@ export function recordInto(events: EventStore, sessions: SessionStore, sessionId
       if (parsed.success) await sessions.addUsage(sessionId, parsed.data.cost);
     }
   };
+}
+
+/**
+ * The run's approval policy; every question and answer is recorded as an `approval-decision`
+ * event, so the transcript shows what was asked, why, and what the person said.
+ */
+export function approvalGuard(options: { mode: ApprovalMode; approver: Approver | undefined; events: EventStore; sessionId: SessionId }): ApprovalGuard {
+  const { events, sessionId } = options;
+  return new ApprovalGuard({
+    mode: options.mode,
+    ...(options.approver ? { approver: options.approver } : {}),
+    onDecision: async (request, decision) => {
+      await events.record({ sessionId, kind: 'approval-decision', payload: { ...request, ...decision } });
+    },
+  });
 }
 
 /** Saves each screenshot the agent sees, recorded as a `screen-capture` event (transcripts and export use them). */

@@ -1,4 +1,5 @@
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { checkWorkspace } from '../../config/workspace-guard.js';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { NexoraError } from '../../errors.js';
@@ -45,7 +46,7 @@ function showScreen(printer: StepPrinter, screen: ScreenResult, rows = 8): void 
 }
 
 function prepareWorkspace(requested: string | undefined): string {
-  if (requested) return resolve(requested);
+  if (requested) return checkWorkspace(requested);
   const base = join(nexoraPaths().home, 'demo');
   mkdirSync(base, { recursive: true });
   const workspace = mkdtempSync(join(base, 'workspace-'));

@@ -11,6 +11,7 @@ import { registerKeysCommand } from './keys.js';
 import { registerViewCommand } from './view.js';
 import { registerExportCommand } from './export.js';
 import { registerTuiCommand } from './tui.js';
+import { registerTrustCommand } from './trust.js';
 
 /** Each command lives in its own file and registers itself here. */
 export function registerCommands(program: Command): void {
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerViewCommand(program);
   registerExportCommand(program);
   registerTuiCommand(program);
+  registerTrustCommand(program);
 }

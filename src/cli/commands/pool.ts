@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { checkWorkspace } from '../../config/workspace-guard.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { drainPool, poolStatus, warmPool } from '../../sessions/warm-pool.js';
@@ -28,7 +29,7 @@ export function registerPoolCommand(program: Command): void {
     .action(async (raw: unknown) => {
       const options = parseOptions(warmOptions, raw);
       const printer = new StepPrinter();
-      const workspaceDir = resolve(options.workspace ?? process.cwd());
+      const workspaceDir = checkWorkspace(options.workspace ?? process.cwd());
       const user = options.user ? parseNumericUser(options.user) : undefined;
       await withSessionManager(printer, async ({ manager, config }) => {
         const size = options.size ?? (config.poolSize || 1);

@@ -1,14 +1,16 @@
 import type { GitChangesReport } from '../../sessions/git-baselines.js';
 import { describeGitChanges } from '../../sessions/git-metadata.js';
 import { readFile, writeFile } from 'node:fs/promises';
-import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { startAgentRun, type RunResult } from '../../agent/agent-run.js';
 import type { AgentEvent } from '../../agent/events.js';
+import type { Approver } from '../../agent/approval.js';
+import { approvalModes } from '../../agent/approval-mode.js';
 import { sessionTotals, type SessionTotals } from '../../agent/session-totals.js';
 import { loadConfig } from '../../config/load-config.js';
+import { checkWorkspace } from '../../config/workspace-guard.js';
 import { NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import { formatUsd, type Cost } from '../../providers/cost.js';
@@ -21,7 +23,8 @@ import { parseSessionId, type Db, type SessionId } from '../../store/index.js';
 import { connectTools } from '../../tools/connect-tools.js';
 import { EventLogGate } from '../../viewer/event-log-gate.js';
 import { formatDuration } from '../output.js';
-import { agentLimits, agentTools, recordInto, redactingEventStore, sessionScreenshotArchive } from './agent-wiring.js';
+import { terminalApprover } from '../terminal-approver.js';
+import { agentLimits, agentTools, approvalGuard, recordInto, redactingEventStore, sessionScreenshotArchive } from './agent-wiring.js';
 import { openCliDatabase } from './db.js';
 
 const runFlags = z.strictObject({
@@ -34,6 +37,7 @@ const runFlags = z.strictObject({
   maxCost: z.coerce.number().positive().finite().optional(),
   json: z.boolean().optional(),
   keep: z.boolean().optional(),
+  approve: z.enum(approvalModes).optional(),
 });
 export type RunFlags = z.infer<typeof runFlags>;
 
@@ -45,6 +49,11 @@ export interface RunTaskDependencies {
   /** Aborting it interrupts the run as Ctrl+C does. */
   signal?: AbortSignal;
   onEvent?: (event: AgentEvent, sessionId: SessionId) => void;
+  /**
+   * Who answers approval questions. Default: the person at the terminal when stdin and stderr
+   * are terminals; otherwise no one, and commands that need a yes are refused.
+   */
+  approver?: Approver | null;
 }
 
 export interface RunTaskResult extends RunResult {
@@ -68,6 +77,7 @@ export function registerRunCommand(program: Command): void {
     .option('--max-cost <usd>', 'stop when the run has cost this many US dollars')
     .option('--json', 'print events as JSON lines instead of a readable log')
     .option('--keep', 'keep the session running after the run ends')
+    .option('--approve <mode>', `which commands need your yes first: ${approvalModes.join(', ')} (default: agent.approve in the config, else risky)`)
     .action(async (task: string, options: Record<string, unknown>) => {
       const parsed = runFlags.safeParse({ task, ...options });
       if (!parsed.success) {
@@ -82,10 +92,8 @@ export function registerRunCommand(program: Command): void {
 
 /** Runs the agent on a task from start to summary (the body of `nexora run`). */
 export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies = {}): Promise<RunTaskResult> {
-  const workspace = resolve(flags.workspace);
-  if (!statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new NexoraError('invalid-argument', `Invalid --workspace: ${workspace} is not a directory.`);
-  }
+  // First of all: a workspace that exposes the host is refused before its nexora.json is even read.
+  const workspace = checkWorkspace(flags.workspace);
   const { config } = await loadConfig({ workspace });
   const out = new RunPrinter(flags.json === true, dependencies.stdout ?? process.stdout);
   const db = dependencies.db ?? (await openCliDatabase());
@@ -144,6 +152,7 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
           candidates,
           retry: config.retry,
           ...agentLimits(config.agent, { maxSteps: flags.maxSteps, maxCostUsd: flags.maxCost }),
+          approval: approvalGuard({ mode: flags.approve ?? config.agent.approve, approver: runApprover(dependencies), events, sessionId }),
           record: recordInto(events, manager.sessions, sessionId),
           signal: controller.signal,
         });
@@ -174,6 +183,11 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
   } finally {
     if (!dependencies.db) await db.close();
   }
+}
+
+function runApprover(dependencies: RunTaskDependencies): Approver | undefined {
+  if (dependencies.approver !== undefined) return dependencies.approver ?? undefined;
+  return process.stdin.isTTY && process.stderr.isTTY ? terminalApprover({ input: process.stdin, output: process.stderr }) : undefined;
 }
 
 /** The readable log (or JSON lines) of a run. */

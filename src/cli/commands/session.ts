@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { checkWorkspace } from '../../config/workspace-guard.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { NexoraError } from '../../errors.js';
@@ -68,7 +68,7 @@ export function registerSessionCommand(program: Command): void {
     .action(async (raw: unknown) => {
       const options = parseOptions(startOptions, raw);
       const printer = new StepPrinter();
-      const workspaceDir = resolve(options.workspace ?? process.cwd());
+      const workspaceDir = checkWorkspace(options.workspace ?? process.cwd());
       const user = options.user ? parseNumericUser(options.user) : undefined;
       await withSessionManager(printer, async ({ manager, config }) => {
         const started = await printer.step(

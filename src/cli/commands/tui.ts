@@ -1,13 +1,14 @@
 import { describeGitChanges } from '../../sessions/git-metadata.js';
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { render } from 'ink';
 import { createElement } from 'react';
 import { z } from 'zod';
 import { startAgentRun } from '../../agent/agent-run.js';
 import type { AgentEvent } from '../../agent/events.js';
+import type { Approver } from '../../agent/approval.js';
+import { approvalModes, type ApprovalMode } from '../../agent/approval-mode.js';
 import { loadConfig } from '../../config/load-config.js';
+import { checkWorkspace } from '../../config/workspace-guard.js';
 import { NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import { ProviderRegistry } from '../../providers/registry.js';
@@ -22,7 +23,7 @@ import type { TuiHost, TuiSessionSummary } from '../../tui/tui-host.js';
 import { InputGate } from '../../viewer/input-gate.js';
 import { openInBrowser } from '../../viewer/open-browser.js';
 import type { ScreenshotArchive } from '../../viewer/screenshot-archive.js';
-import { agentLimits, agentTools, recordInto, redactingEventStore, sessionScreenshotArchive } from './agent-wiring.js';
+import { agentLimits, agentTools, approvalGuard, recordInto, redactingEventStore, sessionScreenshotArchive } from './agent-wiring.js';
 import { sessionViewerBackend } from '../../viewer/session-backend.js';
 import { startViewerServer, type ViewerServer } from '../../viewer/viewer-server.js';
 import type { DockerWorkstation } from '../../workstation/docker/docker-workstation.js';
@@ -34,6 +35,7 @@ const tuiOptions = z.strictObject({
   workspace: z.string().min(1),
   session: z.string().optional(),
   open: z.boolean().optional(),
+  approve: z.enum(approvalModes).optional(),
 });
 type TuiOptions = z.infer<typeof tuiOptions>;
 
@@ -46,6 +48,7 @@ export function registerTuiCommand(program: Command): void {
     .option('--workspace <dir>', 'the project directory (default: the current directory)', process.cwd())
     .option('--session <id>', 'resume an active session instead of starting a new one on the first task')
     .option('--no-open', 'print the web view address for /view instead of opening a browser')
+    .option('--approve <mode>', `which commands need your yes first: ${approvalModes.join(', ')} (default: agent.approve in the config, else risky)`)
     .action(async (raw: unknown) => {
       const options = parseOptions(tuiOptions, raw);
       if (!process.stdin.isTTY || !process.stdout.isTTY) {
@@ -56,13 +59,10 @@ export function registerTuiCommand(program: Command): void {
 }
 
 async function runTui(options: TuiOptions): Promise<void> {
-  const workspace = resolve(options.workspace);
-  if (!statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new NexoraError('invalid-argument', `Invalid --workspace: ${workspace} is not a directory.`);
-  }
+  const workspace = checkWorkspace(options.workspace);
   const { config } = await loadConfig({ workspace });
   const db = await openCliDatabase();
-  const host = new CliTuiHost({ db, workspace, config, model: options.model ?? config.model, openBrowser: options.open !== false });
+  const host = new CliTuiHost({ db, workspace, config, model: options.model ?? config.model, openBrowser: options.open !== false, approve: options.approve ?? config.agent.approve });
   try {
     await host.open(options.session !== undefined ? parseSessionId(options.session) : undefined);
     const app = render(createElement(App, { host, color: colorEnabled(), ...(host.sessionId ? { sessionId: host.sessionId } : {}), ...(host.model ? { model: host.model } : {}) }), {
@@ -92,7 +92,7 @@ class CliTuiHost implements TuiHost {
   private viewer: ViewerServer | undefined;
   private readonly registry: ProviderRegistry;
 
-  constructor(private readonly options: { db: Db; workspace: string; config: Config; model: string | undefined; openBrowser: boolean }) {
+  constructor(private readonly options: { db: Db; workspace: string; config: Config; model: string | undefined; openBrowser: boolean; approve: ApprovalMode }) {
     this.model = options.model;
     const keys = new ProviderKeyStore({ db: options.db, masterKeys: new MasterKeyStore(nexoraPaths()) });
     this.registry = new ProviderRegistry({ providers: options.config.providers, models: options.config.models, keys });
@@ -125,7 +125,7 @@ class CliTuiHost implements TuiHost {
     this.archive = sessionScreenshotArchive(events, sessionId);
   }
 
-  async run(task: string, options: { onEvent: (event: AgentEvent) => void; signal: AbortSignal }): Promise<void> {
+  async run(task: string, options: { onEvent: (event: AgentEvent) => void; signal: AbortSignal; approver?: Approver }): Promise<void> {
     const config = this.options.config;
     const candidates = await this.registry.candidates({
       strategy: this.model ? 'explicit' : config.routing.strategy,
@@ -150,6 +150,7 @@ class CliTuiHost implements TuiHost {
       candidates,
       retry: config.retry,
       ...agentLimits(config.agent),
+      approval: approvalGuard({ mode: this.options.approve, approver: options.approver, events, sessionId }),
       record: recordInto(events, this.sessions.sessions, sessionId),
       signal: options.signal,
     });
@@ -206,6 +207,7 @@ class CliTuiHost implements TuiHost {
     this.viewer ??= await startViewerServer({
       backend: sessionViewerBackend(this.sessions, { screenshotsRoot: nexoraPaths().screenshots }),
       gateFor: (sessionId) => this.gateFor(sessionId),
+      recordTypedText: this.options.config.viewer.recordTypedText,
     });
     const url = this.sessionId ? this.viewer.sessionUrl(this.sessionId) : this.viewer.url;
     if (this.options.openBrowser) await openInBrowser({ url, launcherDir: nexoraPaths().viewLaunchers });

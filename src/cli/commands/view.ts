@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { loadConfig } from '../../config/load-config.js';
 import { nexoraPaths } from '../../paths.js';
 import { openSessionManager } from '../../sessions/open-session-manager.js';
 import { parseSessionId } from '../../store/index.js';
@@ -32,8 +33,11 @@ export function registerViewCommand(program: Command): void {
       try {
         const manager = opened.manager;
         if (sessionId !== undefined) await manager.sessions.get(sessionId);
+        // The user's own config only: whether typed text is stored is not a workspace's choice.
+        const { config } = await loadConfig();
         const server = await startViewerServer({
           backend: sessionViewerBackend(manager, { screenshotsRoot: nexoraPaths().screenshots }),
+          recordTypedText: config.viewer.recordTypedText,
           ...(options.port !== undefined ? { port: options.port } : {}),
         });
         const url = sessionId !== undefined ? server.sessionUrl(sessionId) : server.url;

@@ -56,7 +56,8 @@ function entry(event) {
     case 'control-return': return ['person', 'Control handed back to the agent.'];
     case 'human-input': {
       const clicks = (p.clicks ?? []).map((c) => `${c.button} click (${c.x}, ${c.y})`).join(', ');
-      return ['person', `Person: ${p.text ? `typed ${JSON.stringify(p.text)}` : ''}${p.text && clicks ? '; ' : ''}${clicks}`];
+      const typed = p.text ? `typed ${JSON.stringify(p.text)}` : p.keys ? `typed ${p.keys} key${p.keys === 1 ? '' : 's'}` : '';
+      return ['person', `Person: ${typed}${typed && clicks ? '; ' : ''}${clicks}`];
     }
     case 'screen-capture': return ['screenshot', ''];
     default: return ['', `${event.kind}${event.durationMs != null ? ` (${ms(event.durationMs)})` : ''}`];
