@@ -31,7 +31,7 @@ afterEach(() => {
 });
 
 afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
+  for (const child of children) killGroup(child);
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -40,15 +40,27 @@ function serverWithAttacker(attack: string, options: { maxReplyBytes?: number; r
       open: () => {
         const child = spawn('bash', ['-c', 'bash -c "$ATTACK" & exec python3 -I -S -c "$1"', 'wrapper', execServerSource], {
           stdio: ['pipe', 'pipe', 'inherit'],
+          detached: true,
           env: { ...process.env, ATTACK: attack },
           cwd: scratch,
           ...unprivileged,
         });
         children.push(child);
-        return Promise.resolve({ stdin: child.stdin!, stdout: child.stdout!, close: () => child.kill('SIGKILL') });
+        return Promise.resolve({ stdin: child.stdin, stdout: child.stdout, close: () => killGroup(child) });
       },
+    // A loaded machine can take seconds to start Python.
+    readyTimeoutMs: 60_000,
     ...options,
   });
+}
+
+/** The wrapper and its attacker are one process group. */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {
@@ -63,7 +75,7 @@ describe('the command channel against a hostile workstation process', () => {
   it('keeps the host buffer bounded when a process floods the stream without newlines, and fails the call clearly', async () => {
     const trigger = join(scratch, 'flood');
     // Waits for the trigger, removes it (so a reopened server is left alone), then writes 64 MB without a newline.
-    const channel = serverWithAttacker(`while [ ! -e ${trigger} ]; do sleep 0.02; done; rm -f ${trigger}; head -c 64000000 /dev/zero | tr '\\0' x`, {
+    const channel = serverWithAttacker(`while [ ! -e ${trigger} ]; do sleep 0.02; done; rm -f ${trigger}; for i in $(seq 1000); do head -c 65536 /dev/zero | tr '\\0' x 2>/dev/null; done`, {
       maxReplyBytes: 1024 * 1024,
     });
     try {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,9 +15,10 @@ let workspace: string;
 beforeAll(async () => {
   workspace = mkdtempSync(join(tmpdir(), 'nexora-exec-'));
   server = spawn(execServerCommand[0]!, execServerCommand.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-  channel = new ExecChannel({ stdin: server.stdin, stdout: server.stdout });
+  // A loaded machine can take seconds to start Python.
+  channel = new ExecChannel({ open: () => Promise.resolve({ stdin: server.stdin, stdout: server.stdout }), readyTimeoutMs: 60_000 });
   await channel.waitReady();
-});
+}, 90_000);
 
 afterAll(() => {
   channel.close();
