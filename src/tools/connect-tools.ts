@@ -1,6 +1,6 @@
 import { RfbClient } from '../rfb/index.js';
 import type { AttachedProcess, Workstation } from '../workstation/workstation.js';
-import { ExecChannel, execServerSource } from './exec/exec-channel.js';
+import { ExecChannel, execServerCommand } from './exec/exec-channel.js';
 import { TmuxControl } from './terminal/tmux-control.js';
 import { WorkstationTools, type WorkstationToolsOptions } from './workstation-tools.js';
 
@@ -10,46 +10,76 @@ export type ToolHost = Pick<Workstation, 'rfb' | 'attach'>;
 export interface ConnectedTools {
   tools: WorkstationTools;
   rfb: RfbClient;
+  /** The tmux control channel and the command channel under the tools (diagnostics, tests). */
+  terminal: TmuxControl;
+  commands: ExecChannel;
   /** Closes the RFB connection and ends the in-workstation helpers. */
   close(): void;
 }
 
+export interface ConnectToolsOptions extends Omit<WorkstationToolsOptions, 'rfb' | 'terminal' | 'commands'> {
+  signal?: AbortSignal;
+  /** Deadline for opening each channel, and of one tmux command (default 10 s). */
+  timeoutMs?: number;
+  /** Time on top of a command's own timeout for the command server's reply (default 10 s). */
+  replyGraceMs?: number;
+}
+
+/** Bytes of a helper's stderr kept (its tail), so a process writing there cannot fill the host. */
+const stderrKept = 8 * 1024;
+
+/**
+ * Starts a helper process and keeps reading its stderr, keeping only a bounded tail: an
+ * unread stderr would buffer without limit on the host.
+ */
+async function startHelper(host: ToolHost, options: { cmd: readonly string[]; cwd?: string; signal?: AbortSignal; timeoutMs: number }): Promise<AttachedProcess> {
+  const helper = await host.attach({
+    cmd: options.cmd,
+    env: { LANG: 'C.UTF-8' },
+    timeoutMs: options.timeoutMs,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  let tail = '';
+  helper.stderr.setEncoding('utf8');
+  helper.stderr.on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-stderrKept);
+  });
+  helper.stderr.on('error', () => undefined);
+  return helper;
+}
+
 /**
  * Opens a session's three channels — one persistent RFB connection, one tmux control
- * client, one command server — and the tools over them.
+ * client, one command server — and the tools over them. The tmux client and the command
+ * server are restarted by their channels when they break (closed, stopped, flooded).
  */
-export async function connectTools(
-  host: ToolHost,
-  options: { signal?: AbortSignal; timeoutMs?: number } & Omit<WorkstationToolsOptions, 'rfb' | 'terminal' | 'commands'> = {},
-): Promise<ConnectedTools> {
+export async function connectTools(host: ToolHost, options: ConnectToolsOptions = {}): Promise<ConnectedTools> {
   const endpoint = host.rfb();
-  const opened: { close(): void }[] = [];
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const terminal = new TmuxControl({
+    open: ({ signal }) => startHelper(host, { cmd: ['tmux', '-C', 'attach-session', '-t', 'main'], timeoutMs, ...(signal ? { signal } : {}) }),
+    timeoutMs,
+  });
+  const commands = new ExecChannel({
+    open: ({ signal }) => startHelper(host, { cmd: execServerCommand, cwd: '/', timeoutMs, ...(signal ? { signal } : {}) }),
+    readyTimeoutMs: timeoutMs,
+    ...(options.replyGraceMs !== undefined ? { replyGraceMs: options.replyGraceMs } : {}),
+  });
+  const opened: { close(): void }[] = [terminal, commands];
   try {
     // allSettled, so a channel that opens after another failed is still closed.
+    const signal = options.signal;
     const settled = await Promise.allSettled([
-      RfbClient.connect({
-        host: endpoint.host,
-        port: endpoint.port,
-        password: endpoint.password,
-        timeoutMs: options.timeoutMs ?? 10_000,
-        ...(options.signal ? { signal: options.signal } : {}),
-      }),
-      host.attach({ cmd: ['tmux', '-C', 'attach-session', '-t', 'main'], env: { LANG: 'C.UTF-8' } }),
-      host.attach({ cmd: ['python3', '-c', execServerSource], cwd: '/', env: { LANG: 'C.UTF-8' } }),
+      RfbClient.connect({ host: endpoint.host, port: endpoint.port, password: endpoint.password, timeoutMs, ...(signal ? { signal } : {}) }),
+      terminal.connect(signal ? { signal } : {}),
+      commands.waitReady(signal ? { signal } : {}),
     ] as const);
-    for (const outcome of settled) if (outcome.status === 'fulfilled') opened.push(outcome.value);
+    const [rfbOutcome] = settled;
+    if (rfbOutcome.status === 'fulfilled') opened.push(rfbOutcome.value);
     const failure = settled.find((outcome) => outcome.status === 'rejected');
     if (failure) throw failure.reason;
-    const [rfb, tmuxProcess, serverProcess] = settled.map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value) as [
-      RfbClient,
-      AttachedProcess,
-      AttachedProcess,
-    ];
-    const terminal = new TmuxControl({ stdin: tmuxProcess.stdin, stdout: tmuxProcess.stdout });
-    // Pane output notifications are not needed: changes are seen through the framebuffer.
-    await terminal.command('refresh-client -f no-output');
-    const commands = new ExecChannel({ stdin: serverProcess.stdin, stdout: serverProcess.stdout });
-    await commands.waitReady(options.timeoutMs ?? 10_000);
+    const rfb = (rfbOutcome as PromiseFulfilledResult<RfbClient>).value;
     const tools = new WorkstationTools({
       rfb,
       terminal,
@@ -60,6 +90,8 @@ export async function connectTools(
     return {
       tools,
       rfb,
+      terminal,
+      commands,
       close: () => {
         for (const item of opened.reverse()) item.close();
       },

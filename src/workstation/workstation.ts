@@ -68,6 +68,10 @@ export interface AttachOptions {
   user?: string;
   cwd?: string;
   env?: Readonly<Record<string, string>>;
+  /** Aborts starting the process (not the process once started: close() ends that). */
+  signal?: AbortSignal;
+  /** Deadline for starting the process (default 30 s). */
+  timeoutMs?: number;
 }
 
 export type WorkstationState = 'running' | 'paused' | 'stopped' | 'missing' | 'unhealthy';

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExecChannel, execServerSource } from './exec-channel.js';
+import { NexoraError } from '../../errors.js';
+import { ExecChannel, execServerCommand } from './exec-channel.js';
 
 // The command server runs here as a local child process: the same script and protocol a
 // workstation runs through an Engine API exec.
@@ -13,10 +14,11 @@ let workspace: string;
 
 beforeAll(async () => {
   workspace = mkdtempSync(join(tmpdir(), 'nexora-exec-'));
-  server = spawn('python3', ['-c', execServerSource], { stdio: ['pipe', 'pipe', 'pipe'] });
-  channel = new ExecChannel({ stdin: server.stdin, stdout: server.stdout });
+  server = spawn(execServerCommand[0]!, execServerCommand.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  // A loaded machine can take seconds to start Python.
+  channel = new ExecChannel({ open: () => Promise.resolve({ stdin: server.stdin, stdout: server.stdout }), readyTimeoutMs: 60_000 });
   await channel.waitReady();
-});
+}, 90_000);
 
 afterAll(() => {
   channel.close();
@@ -92,6 +94,13 @@ describe('ExecChannel with the command server', () => {
     const results = await Promise.all([1, 2, 3].map((n) => channel.run(`sleep 0.3; echo ${n}`)));
     expect(results.map((result) => result.stdout)).toEqual(['1\n', '2\n', '3\n']);
     expect(Date.now() - started).toBeLessThan(850);
+  });
+
+  it('refuses a working directory that does not exist instead of running elsewhere', async () => {
+    const missing = join(workspace, 'no-such-dir');
+    const error = await channel.run('pwd', { cwd: missing }).catch((caught: unknown) => caught);
+    expect(NexoraError.is(error, 'invalid-argument')).toBe(true);
+    expect((error as Error).message).toContain(`${missing} does not exist`);
   });
 
   it('cancels a command through its abort signal', async () => {

@@ -1,34 +1,23 @@
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
-import type { Readable, Writable } from 'node:stream';
-import { z } from 'zod';
 import { NexoraError } from '../../errors.js';
 import type { ExecuteResult } from '../types.js';
+import { ExecConnection, type ChannelStreams } from './exec-connection.js';
 
-/** The command server's source; it runs with `python3 -c` inside the workstation. */
+export type { ChannelStreams } from './exec-connection.js';
+
+/** The command server's source; it runs with `python3 -I -S -c` inside the workstation. */
 export const execServerSource = readFileSync(new URL('../../../src/tools/exec/exec-server.py', import.meta.url), 'utf8');
 
-const replySchema = z.union([
-  z.object({ ready: z.literal(true), pid: z.number() }),
-  z.object({ id: z.number().nullable(), error: z.string() }),
-  z.object({
-    id: z.number(),
-    stdout: z.string(),
-    stderr: z.string(),
-    exitCode: z.number().nullable(),
-    signal: z.string().nullable(),
-    durationMs: z.number(),
-    timedOut: z.boolean(),
-    cancelled: z.boolean(),
-    truncated: z.boolean(),
-    stdoutBytes: z.number(),
-    stderrBytes: z.number(),
-  }),
-]);
+/** The command that starts the command server (isolated: no PYTHON* variables, no site). */
+export const execServerCommand: readonly string[] = ['python3', '-I', '-S', '-c', execServerSource];
+
+const defaultTimeoutMs = 10 * 60 * 1000;
+const defaultMaxBytes = 1024 * 1024;
 
 export interface ChannelRunOptions {
   cwd?: string;
   env?: Record<string, string>;
+  /** Kills the command's process group inside the workstation after this long (default 10 min). */
   timeoutMs?: number;
   /** Bytes kept per stream (head + tail); more is cut with a marker in between. */
   maxBytes?: number;
@@ -42,143 +31,136 @@ export interface ChannelResult extends ExecuteResult {
   stderrBytes: number;
 }
 
-interface Pending {
-  resolve: (result: ChannelResult) => void;
-  reject: (error: Error) => void;
-  started: number;
+export interface ExecChannelOptions {
+  /**
+   * Starts a command server and returns its streams. Called on first use and again after
+   * the current server broke (closed, stopped past a deadline, flooded its channel).
+   */
+  open: (options: { signal?: AbortSignal }) => Promise<ChannelStreams>;
+  /** How long a new server gets to say it is ready (default 10 s). */
+  readyTimeoutMs?: number;
+  /** Time on top of a command's own timeout for its reply to arrive (default 10 s). */
+  replyGraceMs?: number;
+  /** The longest reply line accepted (default 16 MiB); bounds the host's buffer. */
+  maxReplyBytes?: number;
 }
 
 /**
  * The client end of the command server: one request line out, one reply line back, any
- * number in flight. The streams are whatever carries them (an Engine API exec in a
- * workstation, a child process in tests).
+ * number in flight. A server that breaks is replaced by a new one on the next call.
+ * Constructed from bare streams (tests, a local process) it cannot reopen.
  */
 export class ExecChannel {
-  private readonly input: Writable;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  private buffer = '';
-  private closedError: Error | undefined;
-  private readonly ready: Promise<void>;
+  private readonly options: Required<Omit<ExecChannelOptions, 'open'>> & Pick<ExecChannelOptions, 'open'>;
+  private current: Promise<ExecConnection> | undefined;
+  private latest: ExecConnection | undefined;
+  private shut = false;
+  /** How many servers this channel has started. */
+  opened = 0;
 
-  constructor(streams: { stdin: Writable; stdout: Readable }) {
-    this.input = streams.stdin;
-    let markReady: () => void = () => undefined;
-    let failReady: (error: Error) => void = () => undefined;
-    this.ready = new Promise<void>((resolve, reject) => {
-      markReady = resolve;
-      failReady = reject;
-    });
-    // A failure before anyone awaits `ready` must not become an unhandled rejection.
-    this.ready.catch(() => undefined);
-    streams.stdout.setEncoding('utf8');
-    streams.stdout.on('data', (chunk: string) => {
-      this.buffer += chunk;
-      let newline: number;
-      while ((newline = this.buffer.indexOf('\n')) >= 0) {
-        const line = this.buffer.slice(0, newline);
-        this.buffer = this.buffer.slice(newline + 1);
-        if (line.trim() === '') continue;
-        this.handleLine(line, markReady);
-      }
-    });
-    const onEnd = (error?: Error): void => {
-      const closed = new NexoraError('workstation-failed', `the workstation's command channel closed${error ? `: ${error.message}` : ''}`, { cause: error });
-      this.closedError = closed;
-      failReady(closed);
-      for (const waiter of this.pending.values()) waiter.reject(closed);
-      this.pending.clear();
+  constructor(options: ExecChannelOptions | ChannelStreams) {
+    const open = 'open' in options ? options.open : onceOnly(options);
+    const settings: Partial<ExecChannelOptions> = 'open' in options ? options : {};
+    this.options = {
+      open,
+      readyTimeoutMs: settings.readyTimeoutMs ?? 10_000,
+      replyGraceMs: settings.replyGraceMs ?? 10_000,
+      maxReplyBytes: settings.maxReplyBytes ?? 16 * 1024 * 1024,
     };
-    streams.stdout.on('end', () => onEnd());
-    streams.stdout.on('error', (error: Error) => onEnd(error));
-    streams.stdin.on('error', (error: Error) => onEnd(error));
   }
 
+  /** True once close() was called (a broken server alone does not close the channel). */
   get closed(): boolean {
-    return this.closedError !== undefined;
+    return this.shut;
   }
 
-  /** Resolves once the server has said it is ready. */
-  async waitReady(timeoutMs = 10_000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.ready,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new NexoraError('timeout', `the workstation's command server did not start within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+  /** The current server's pid inside the workstation, and what its connection has buffered. */
+  get diagnostics(): { serverPid: number | undefined; buffered: { now: number; peak: number }; ignoredLines: number } {
+    const connection = this.latest;
+    return { serverPid: connection?.serverPid, buffered: connection?.buffered ?? { now: 0, peak: 0 }, ignoredLines: connection?.ignoredLines ?? 0 };
+  }
+
+  /** Starts the server now (if none runs) and resolves once it is ready. */
+  async waitReady(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.connection(options.signal);
   }
 
   /** Runs `command` with bash; resolves when it has ended (or was timed out or cancelled). */
   async run(command: string, options: ChannelRunOptions = {}): Promise<ChannelResult> {
-    if (this.closedError) throw this.closedError;
-    await this.ready;
-    const id = this.nextId++;
-    const request = {
-      id,
-      op: 'run',
-      command,
-      cwd: options.cwd,
-      env: options.env,
-      timeoutMs: options.timeoutMs,
-      maxBytes: options.maxBytes,
-    };
-    const result = new Promise<ChannelResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, started: performance.now() });
-    });
-    const onAbort = (): void => {
-      this.input.write(`${JSON.stringify({ id, op: 'cancel' })}\n`);
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.signal?.aborted) onAbort();
-    this.input.write(`${JSON.stringify(request)}\n`);
-    try {
-      return await result;
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
+    const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+    // base64 of both streams plus the marker and the JSON around them must fit in one line.
+    const largest = Math.floor(((this.options.maxReplyBytes - 64 * 1024) * 3) / 8);
+    const maxBytes = options.maxBytes ?? Math.min(defaultMaxBytes, largest);
+    if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > largest) {
+      throw new NexoraError('invalid-argument', `maxBytes must be a whole number from 1 to ${largest}; got ${maxBytes}`);
     }
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new NexoraError('invalid-argument', `timeoutMs must be a positive number; got ${timeoutMs}`);
+    throwIfAborted(options.signal);
+    const connection = await this.connection(options.signal);
+    // The server may have taken a moment to start: a cancel that came meanwhile wins.
+    throwIfAborted(options.signal);
+    const reply = await connection.run(
+      { command, cwd: options.cwd, env: options.env, timeoutMs, maxBytes },
+      { deadlineMs: timeoutMs + this.options.replyGraceMs, ...(options.signal ? { signal: options.signal } : {}) },
+    );
+    return {
+      stdout: Buffer.from(reply.stdout, 'base64').toString('utf8'),
+      stderr: Buffer.from(reply.stderr, 'base64').toString('utf8'),
+      exitCode: reply.exitCode,
+      signal: reply.signal,
+      durationMs: reply.durationMs,
+      timedOut: reply.timedOut,
+      cancelled: reply.cancelled,
+      truncated: reply.truncated,
+      stdoutBytes: reply.stdoutBytes,
+      stderrBytes: reply.stderrBytes,
+    };
   }
 
-  /** Ends the server (its running commands are killed). */
+  /** Ends the server (its running commands are killed) and refuses further calls. */
   close(): void {
-    this.input.end();
+    this.shut = true;
+    this.latest?.close();
   }
 
-  private handleLine(line: string, markReady: () => void): void {
-    let parsed: z.infer<typeof replySchema>;
-    try {
-      parsed = replySchema.parse(JSON.parse(line));
-    } catch {
-      // Not ours (e.g. a warning printed by the interpreter): ignore it.
-      return;
+  private async connection(signal: AbortSignal | undefined): Promise<ExecConnection> {
+    if (this.shut) throw new NexoraError('workstation-failed', "the workstation's command channel was closed");
+    let opening = this.current;
+    if (opening) {
+      const connection = await opening.catch(() => undefined);
+      if (connection && !connection.closed) return connection;
+      // Broken since (or its start failed): replace it, unless another caller already did.
+      if (this.current === opening) this.current = undefined;
     }
-    if ('ready' in parsed) {
-      markReady();
-      return;
-    }
-    if (parsed.id === null) return;
-    const waiter = this.pending.get(parsed.id);
-    if (!waiter) return;
-    this.pending.delete(parsed.id);
-    if ('error' in parsed) {
-      waiter.reject(new NexoraError('workstation-failed', `the command could not be started: ${parsed.error}`));
-      return;
-    }
-    waiter.resolve({
-      stdout: Buffer.from(parsed.stdout, 'base64').toString('utf8'),
-      stderr: Buffer.from(parsed.stderr, 'base64').toString('utf8'),
-      exitCode: parsed.exitCode,
-      signal: parsed.signal,
-      durationMs: parsed.durationMs,
-      timedOut: parsed.timedOut,
-      cancelled: parsed.cancelled,
-      truncated: parsed.truncated,
-      stdoutBytes: parsed.stdoutBytes,
-      stderrBytes: parsed.stderrBytes,
+    opening = this.current ??= this.start(signal);
+    // A failed start is retried by the next call.
+    opening.catch(() => {
+      if (this.current === opening) this.current = undefined;
     });
+    return opening;
   }
+
+  private async start(signal: AbortSignal | undefined): Promise<ExecConnection> {
+    const streams = await this.options.open(signal ? { signal } : {});
+    this.opened++;
+    const connection = new ExecConnection(streams, { maxReplyBytes: this.options.maxReplyBytes, readyTimeoutMs: this.options.readyTimeoutMs });
+    this.latest = connection;
+    if (this.shut) connection.close();
+    await connection.waitReady();
+    return connection;
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new NexoraError('aborted', 'The command was not started: it was cancelled before it began.');
+}
+
+/** An opener for streams that exist already: they can be used once. */
+function onceOnly(streams: ChannelStreams): ExecChannelOptions['open'] {
+  let used = false;
+  return () => {
+    if (used) return Promise.reject(new NexoraError('workstation-failed', "the workstation's command channel closed and cannot be reopened"));
+    used = true;
+    return Promise.resolve(streams);
+  };
 }

@@ -2,13 +2,37 @@
 # It reads one JSON request per line on stdin and writes one JSON reply per line on stdout,
 # so execute() costs a fork inside the container instead of a new exec per command.
 #
+# Hello:    {"op": "hello", "nonce": "<hex>"}            (the first line; the host's secret)
 # Request:  {"id": 1, "op": "run", "command": "...", "cwd": "/workspace", "env": {...},
 #            "timeoutMs": 30000, "maxBytes": 1048576}
 #           {"id": 1, "op": "cancel"}
-# Reply:    {"id": 1, "stdout": base64, "stderr": base64, "exitCode": 0, "signal": null,
-#            "durationMs": 1.2, "timedOut": false, "cancelled": false, "truncated": false,
-#            "stdoutBytes": 12, "stderrBytes": 0}
+# Reply:    {"nonce": "<hex>", "id": 1, "stdout": base64, "stderr": base64, "exitCode": 0,
+#            "signal": null, "durationMs": 1.2, "timedOut": false, "cancelled": false,
+#            "truncated": false, "stdoutBytes": 12, "stderrBytes": 0}
+#           {"nonce": "<hex>", "id": 1, "error": "...", "code": "cwd-missing"}
+#
+# Every process in the workstation runs as the same user as this server and is untrusted.
+# The host ignores any reply line without the nonce, and this process makes itself
+# non-dumpable first thing, so another process of the same user cannot open
+# /proc/<pid>/fd/{0,1} (to read the nonce or write into the reply stream) nor read its memory.
+PR_SET_DUMPABLE = 4
+try:
+    import ctypes
+
+    NON_DUMPABLE = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0
+except Exception:  # no ctypes in this Python: the nonce alone still guards the replies
+    NON_DUMPABLE = False
+
 import base64, json, os, selectors, signal, subprocess, sys, time
+
+# Ids cancelled before their request arrived, remembered so the run is refused when it comes.
+EARLY_CANCELS_KEPT = 1024
+
+
+class RequestError(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
 
 
 class Capture:
@@ -52,9 +76,9 @@ class Job:
         max_bytes = int(request.get("maxBytes") or 1048576)
         env = dict(os.environ)
         env.update(request.get("env") or {})
-        cwd = request.get("cwd") or "/workspace"
-        if not os.path.isdir(cwd):
-            cwd = env.get("HOME", "/")
+        cwd = request.get("cwd") or None
+        if cwd is not None and not os.path.isdir(cwd):
+            raise RequestError("cwd-missing", "the working directory %s does not exist in the workstation" % cwd)
         self.process = subprocess.Popen(
             ["/bin/bash", "-c", request["command"]],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -77,9 +101,29 @@ class Job:
             pass
 
 
+NONCE = None
+
+
 def reply(message):
+    message["nonce"] = NONCE
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
+
+
+def read_hello():
+    """The host's first line carries the nonce every reply must repeat."""
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = os.read(0, 1)
+        if not chunk:
+            sys.exit(0)
+        line += chunk
+        if len(line) > 4096:
+            sys.exit(2)
+    hello = json.loads(line)
+    if hello.get("op") != "hello" or not isinstance(hello.get("nonce"), str) or len(hello["nonce"]) < 32:
+        sys.exit(2)
+    return hello["nonce"]
 
 
 def finish(job, selector, jobs):
@@ -112,7 +156,19 @@ def finish(job, selector, jobs):
     del jobs[job.id]
 
 
+def not_started(job_id):
+    empty = base64.b64encode(b"").decode()
+    return {
+        "id": job_id, "stdout": empty, "stderr": empty, "exitCode": None, "signal": None,
+        "durationMs": 0, "timedOut": False, "cancelled": True, "truncated": False,
+        "stdoutBytes": 0, "stderrBytes": 0,
+    }
+
+
 def main():
+    global NONCE
+    # Byte by byte, so nothing after the hello is read ahead into a buffer main() never sees.
+    NONCE = read_hello()
     selector = selectors.DefaultSelector()
     stdin = sys.stdin.buffer.raw
     os.set_blocking(stdin.fileno(), False)
@@ -126,7 +182,8 @@ def main():
     selector.register(wake_read, selectors.EVENT_READ, "wake")
     pending = b""
     jobs = {}
-    reply({"ready": True, "pid": os.getpid()})
+    early_cancels = []
+    reply({"ready": True, "pid": os.getpid(), "nonDumpable": NON_DUMPABLE})
     while True:
         now = time.monotonic()
         timeout = None
@@ -161,10 +218,21 @@ def main():
                             if job is not None:
                                 job.cancelled = True
                                 job.kill_group()
+                            else:
+                                # Cancelled before it started: refuse the run when it arrives.
+                                early_cancels.append(request.get("id"))
+                                del early_cancels[:-EARLY_CANCELS_KEPT]
+                        elif request["id"] in early_cancels:
+                            early_cancels.remove(request["id"])
+                            reply(not_started(request["id"]))
+                        elif request["id"] in jobs:
+                            raise RequestError("duplicate-id", "request id %s is already running" % request["id"])
                         else:
                             jobs[request["id"]] = Job(request, selector)
+                    except RequestError as error:
+                        reply({"id": request.get("id"), "error": str(error), "code": error.code})
                     except Exception as error:  # a bad request must not stop the server
-                        reply({"id": request.get("id") if isinstance(request, dict) else None, "error": str(error)})
+                        reply({"id": request.get("id") if isinstance(request, dict) else None, "error": str(error), "code": "failed"})
                 continue
             if key.data[0] == "drain":
                 try:

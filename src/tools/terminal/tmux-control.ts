@@ -1,10 +1,7 @@
-import type { Readable, Writable } from 'node:stream';
 import { NexoraError } from '../../errors.js';
+import { ControlConnection, type ControlStreams } from './control-connection.js';
 
-interface PendingCommand {
-  resolve: (lines: string[]) => void;
-  reject: (error: Error) => void;
-}
+export type { ControlStreams } from './control-connection.js';
 
 /** What tmux reports about the active pane. */
 export interface PaneState {
@@ -15,65 +12,88 @@ export interface PaneState {
   height: number;
 }
 
-const beginLine = /^%begin (\d+) (\d+) (\d+)$/;
-const endLine = /^%(end|error) (\d+) (\d+) (\d+)$/;
+export interface TmuxControlOptions {
+  /**
+   * Starts a `tmux -C attach` client and returns its streams. Called on first use and again
+   * after the current client broke (closed, stopped past a deadline, flooded).
+   */
+  open: (options: { signal?: AbortSignal }) => Promise<ControlStreams>;
+  /** Deadline of one command (default 10 s). */
+  timeoutMs?: number;
+  /** Deadline for a new client to attach (default 30 s). */
+  attachTimeoutMs?: number;
+  /** The longest line accepted from tmux (default 1 Mi characters). */
+  maxLineLength?: number;
+  /** The most characters one reply may hold (default 16 Mi). */
+  maxReplyLength?: number;
+  /** Sent on every new client before other commands (default: no %output notifications). */
+  setupCommands?: readonly string[];
+}
+
+export interface TmuxCommandOptions {
+  signal?: AbortSignal;
+  /** This command's deadline (default: the channel's). */
+  timeoutMs?: number;
+}
 
 /**
  * A tmux control-mode client (`tmux -C attach`): commands go in as lines, replies come back
  * in %begin/%end blocks. One long-lived client answers capture-pane in about a millisecond,
- * where a fresh `docker exec tmux capture-pane` costs tens.
+ * where a fresh `docker exec tmux capture-pane` costs tens. Everything tmux sends is read as
+ * untrusted (see ControlConnection); a client that breaks is replaced on the next call.
+ * Constructed from bare streams (tests) it cannot reopen.
  */
 export class TmuxControl {
-  private readonly input: Writable;
-  private readonly queue: PendingCommand[] = [];
-  private buffer = '';
-  private block: { number: string; lines: string[] } | undefined;
-  private closedError: Error | undefined;
-  private markAttached: () => void = () => undefined;
-  private failAttach: (error: Error) => void = () => undefined;
-  /** Commands sent before the client has attached fail with "no current client". */
-  private readonly attached: Promise<void>;
+  private readonly open: TmuxControlOptions['open'];
+  private readonly timeoutMs: number;
+  private readonly attachTimeoutMs: number;
+  private readonly limits: { maxLineLength: number; maxReplyLength: number };
+  private readonly setupCommands: readonly string[];
+  private current: Promise<ControlConnection> | undefined;
+  private latest: ControlConnection | undefined;
+  private shut = false;
+  /** How many control clients this channel has started. */
+  opened = 0;
 
-  constructor(streams: { stdin: Writable; stdout: Readable }) {
-    this.input = streams.stdin;
-    this.attached = new Promise<void>((resolve, reject) => {
-      this.markAttached = resolve;
-      this.failAttach = reject;
-    });
-    this.attached.catch(() => undefined);
-    streams.stdout.setEncoding('utf8');
-    streams.stdout.on('data', (chunk: string) => this.receive(chunk));
-    const onEnd = (error?: Error): void => {
-      this.closedError = new NexoraError('workstation-failed', `the tmux control client closed${error ? `: ${error.message}` : ''}`, { cause: error });
-      this.failAttach(this.closedError);
-      for (const pending of this.queue.splice(0)) pending.reject(this.closedError);
-    };
-    streams.stdout.on('end', () => onEnd());
-    streams.stdout.on('error', (error: Error) => onEnd(error));
-    streams.stdin.on('error', (error: Error) => onEnd(error));
+  constructor(options: TmuxControlOptions | ControlStreams) {
+    const settings: Partial<TmuxControlOptions> = 'open' in options ? options : {};
+    this.open = 'open' in options ? options.open : onceOnly(options);
+    this.timeoutMs = settings.timeoutMs ?? 10_000;
+    this.attachTimeoutMs = settings.attachTimeoutMs ?? 30_000;
+    this.limits = { maxLineLength: settings.maxLineLength ?? 1024 * 1024, maxReplyLength: settings.maxReplyLength ?? 16 * 1024 * 1024 };
+    this.setupCommands = settings.setupCommands ?? ['refresh-client -f no-output'];
   }
 
+  /** True once close() was called (a broken client alone does not close the channel). */
   get closed(): boolean {
-    return this.closedError !== undefined;
+    return this.shut;
+  }
+
+  /** What the current client holds, for tests and diagnostics. */
+  get diagnostics(): { buffered: { now: number; peakLine: number } } {
+    return { buffered: this.latest?.buffered ?? { now: 0, peakLine: 0 } };
+  }
+
+  /** Starts the control client now (if none runs) and resolves once it has attached. */
+  async connect(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.connection(options.signal);
   }
 
   /** Runs one tmux command and resolves with its output lines. */
-  async command(text: string): Promise<string[]> {
-    if (this.closedError) throw this.closedError;
-    if (/[\r\n]/.test(text)) throw new NexoraError('invalid-argument', 'a tmux command must be one line');
-    await this.attached;
-    return new Promise<string[]>((resolve, reject) => {
-      this.queue.push({ resolve, reject });
-      this.input.write(`${text}\n`);
-    });
+  async command(text: string, options: TmuxCommandOptions = {}): Promise<string[]> {
+    if (/[\r\n]/.test(text) || text.trim() === '') throw new NexoraError('invalid-argument', 'a tmux command must be one non-empty line');
+    throwIfAborted(options.signal);
+    const connection = await this.connection(options.signal);
+    throwIfAborted(options.signal);
+    return abortable(connection.send(text, options.timeoutMs ?? this.timeoutMs), options.signal);
   }
 
   /** The active pane's visible text, cursor and size, in one round trip. */
-  async pane(target = ''): Promise<PaneState> {
+  async pane(target = '', options: TmuxCommandOptions = {}): Promise<PaneState> {
     const targetFlag = target ? ` -t ${target}` : '';
     const [info, rows] = await Promise.all([
-      this.command(`display-message -p${targetFlag} '#{cursor_x} #{cursor_y} #{pane_width} #{pane_height}'`),
-      this.command(`capture-pane -p${targetFlag}`),
+      this.command(`display-message -p${targetFlag} '#{cursor_x} #{cursor_y} #{pane_width} #{pane_height}'`, options),
+      this.command(`capture-pane -p${targetFlag}`, options),
     ]);
     const [column, row, width, height] = (info[0] ?? '').split(' ').map(Number);
     if ([column, row, width, height].some((value) => value === undefined || !Number.isFinite(value))) {
@@ -85,43 +105,72 @@ export class TmuxControl {
   }
 
   close(): void {
-    this.input.end();
+    this.shut = true;
+    this.latest?.close();
   }
 
-  private receive(chunk: string): void {
-    this.buffer += chunk;
-    let newline: number;
-    while ((newline = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, newline);
-      this.buffer = this.buffer.slice(newline + 1);
-      this.handleLine(line);
+  private async connection(signal: AbortSignal | undefined): Promise<ControlConnection> {
+    if (this.shut) throw new NexoraError('workstation-failed', 'the tmux control client was closed');
+    let opening = this.current;
+    if (opening) {
+      const connection = await opening.catch(() => undefined);
+      if (connection && !connection.closed) return connection;
+      if (this.current === opening) this.current = undefined;
     }
+    opening = this.current ??= this.start(signal);
+    // A failed start is retried by the next call.
+    opening.catch(() => {
+      if (this.current === opening) this.current = undefined;
+    });
+    return opening;
   }
 
-  private handleLine(line: string): void {
-    if (this.block) {
-      const end = endLine.exec(line);
-      if (end && end[3] === this.block.number) {
-        const { lines } = this.block;
-        const fromUs = end[4] === '1';
-        this.block = undefined;
-        if (!fromUs) return;
-        const pending = this.queue.shift();
-        if (!pending) return;
-        if (end[1] === 'error') pending.reject(new NexoraError('workstation-failed', `tmux: ${lines.join(' ')}`));
-        else pending.resolve(lines);
-        return;
-      }
-      this.block.lines.push(line);
-      return;
+  private async start(signal: AbortSignal | undefined): Promise<ControlConnection> {
+    const streams = await this.open(signal ? { signal } : {});
+    this.opened++;
+    const connection = new ControlConnection(streams, this.limits);
+    this.latest = connection;
+    if (this.shut) connection.close();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        connection.attached,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const error = new NexoraError('timeout', `the tmux control client did not attach within ${this.attachTimeoutMs} ms`);
+            connection.close();
+            reject(error);
+          }, this.attachTimeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
     }
-    const begin = beginLine.exec(line);
-    if (begin) {
-      this.block = { number: begin[2]!, lines: [] };
-      return;
-    }
-    // tmux tells a control client which session it is attached to once it is.
-    if (line.startsWith('%session-changed ')) this.markAttached();
-    // Any other notification (%output, %window-add, …) is not needed here.
+    for (const setup of this.setupCommands) await connection.send(setup, this.attachTimeoutMs);
+    return connection;
   }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new NexoraError('aborted', 'the tmux command was not sent: it was cancelled first');
+}
+
+/** The reply, or an 'aborted' error as soon as the signal fires (tmux still answers; it is dropped). */
+function abortable<T>(reply: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return reply;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new NexoraError('aborted', 'the tmux command was cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    void reply.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** An opener for streams that exist already: they can be used once. */
+function onceOnly(streams: ControlStreams): TmuxControlOptions['open'] {
+  let used = false;
+  return () => {
+    if (used) return Promise.reject(new NexoraError('workstation-failed', 'the tmux control client closed and cannot be reopened'));
+    used = true;
+    return Promise.resolve(streams);
+  };
 }

@@ -181,9 +181,9 @@ export class DockerBackend {
   }
 
   /** One managed container, or undefined when it does not exist (or is not Nexora's). */
-  async inspect(id: string): Promise<ManagedContainer | undefined> {
+  async inspect(id: string, options: EngineCallOptions = {}): Promise<ManagedContainer | undefined> {
     try {
-      const info = await this.docker.getContainer(id).inspect();
+      const info = await this.docker.getContainer(id).inspect({ abortSignal: callSignal(options) });
       const labels = info.Config.Labels ?? {};
       if (labels[LABELS.managed] !== '1') return undefined;
       for (const [key, value] of Object.entries(this.options.labels ?? {})) if (labels[key] !== value) return undefined;
@@ -251,17 +251,17 @@ export class DockerBackend {
     }
   }
 
-  async pause(id: string): Promise<void> {
+  async pause(id: string, options: EngineCallOptions = {}): Promise<void> {
     try {
-      await this.docker.getContainer(id).pause();
+      await this.docker.getContainer(id).pause({ abortSignal: callSignal(options) });
     } catch (error) {
       throw dockerError(`pause container ${id.slice(0, 12)}`, error);
     }
   }
 
-  async unpause(id: string): Promise<void> {
+  async unpause(id: string, options: EngineCallOptions = {}): Promise<void> {
     try {
-      await this.docker.getContainer(id).unpause();
+      await this.docker.getContainer(id).unpause({ abortSignal: callSignal(options) });
     } catch (error) {
       if (/is not paused/.test(describeError(error))) return;
       throw dockerError(`unpause container ${id.slice(0, 12)}`, error);
@@ -276,6 +276,18 @@ export class DockerBackend {
     const cache = extra?.inactive_file ?? extra?.total_inactive_file ?? extra?.cache ?? 0;
     return Math.max(usage - cache, 0);
   }
+}
+
+/** A signal and a deadline for one short Engine API request. */
+export interface EngineCallOptions {
+  signal?: AbortSignal;
+  /** Default 30 s: a paused or wedged engine fails the call instead of hanging it. */
+  timeoutMs?: number;
+}
+
+function callSignal(options: EngineCallOptions): AbortSignal {
+  const deadline = AbortSignal.timeout(options.timeoutMs ?? 30_000);
+  return options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
 }
 
 function toManaged(raw: {
@@ -313,6 +325,10 @@ function isNotModified(error: unknown): boolean {
 export function dockerError(action: string, error: unknown): NexoraError {
   if (NexoraError.is(error)) return error;
   const text = describeError(error);
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === 'AbortError' || name === 'TimeoutError') {
+    return new NexoraError('timeout', `Could not ${action}: the Docker engine did not answer in time, or the call was cancelled (${text}).`, { cause: error });
+  }
   if (/ECONNREFUSED|ENOENT|EPIPE|socket hang up/.test(text)) {
     return new NexoraError('docker-unavailable', `Could not ${action}: the Docker engine does not answer (${text}). Start it, or check DOCKER_HOST.`, { cause: error });
   }

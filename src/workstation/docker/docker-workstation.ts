@@ -114,7 +114,8 @@ export class DockerWorkstation implements Workstation {
   async status(options: { signal?: AbortSignal } = {}): Promise<WorkstationStatus> {
     let info;
     try {
-      info = await this.docker.getContainer(this.id).inspect(options.signal ? { abortSignal: options.signal } : {});
+      const deadline = AbortSignal.timeout(10_000);
+      info = await this.docker.getContainer(this.id).inspect({ abortSignal: options.signal ? AbortSignal.any([options.signal, deadline]) : deadline });
     } catch (error) {
       return { state: 'missing', ready: false, detail: describeError(error) };
     }

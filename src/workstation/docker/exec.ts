@@ -4,10 +4,13 @@ import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
 import type { ExecOptions, ExecResult } from '../workstation.js';
+import { startDeadline } from './start-deadline.js';
 
 const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
 /** How long a killed command's streams get to close before they are cut. */
 const KILL_GRACE_MS = 3000;
+/** Deadline for each Engine API request around a command (create, start, inspect, the kill). */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Collects one output stream up to a byte cap. */
 class Collector extends Writable {
@@ -68,8 +71,10 @@ export async function execInContainer(
   }
   let exec: Docker.Exec;
   let stream: NodeJS.ReadableStream;
+  const starting = startDeadline(REQUEST_TIMEOUT_MS, options.signal);
   try {
     exec = await container.exec({
+      abortSignal: starting.signal,
       Cmd: cmd,
       AttachStdout: true,
       AttachStderr: true,
@@ -79,13 +84,16 @@ export async function execInContainer(
       WorkingDir: options.cwd ?? '/workspace',
       Env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
     });
-    stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream;
+    stream = (await exec.start({ hijack: true, stdin: false, abortSignal: starting.signal })) as NodeJS.ReadableStream;
   } catch (error) {
+    if (options.signal?.aborted) throw new NexoraError('aborted', 'The command was not started: it was aborted before it began.', { cause: error });
     throw new NexoraError(
       'workstation-failed',
       `Could not run a command in workstation ${containerId.slice(0, 12)} (${describeError(error)}). Check that it is running and not paused: \`nexora session info <id>\`.`,
       { cause: error },
     );
+  } finally {
+    starting.done();
   }
   const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
   const stdout = new Collector(cap);
@@ -147,7 +155,7 @@ export async function execInContainer(
 async function exitCodeOf(exec: Docker.Exec, killed: boolean): Promise<number> {
   // The stream can close a moment before the engine records the exit.
   for (let attempt = 0; attempt < 50; attempt++) {
-    const info = await exec.inspect();
+    const info = await exec.inspect({ abortSignal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     if (!info.Running && info.ExitCode !== null) return info.ExitCode;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -157,21 +165,32 @@ async function exitCodeOf(exec: Docker.Exec, killed: boolean): Promise<number> {
 async function killProcessGroup(docker: Docker, containerId: string, pgidFile: string, user: string | undefined): Promise<void> {
   // The pgid file appears within a few milliseconds of the start; wait for it briefly.
   const script = `for i in $(seq 1 100); do [ -s "$0" ] && break; sleep 0.01; done; pg=$(cat "$0" 2>/dev/null) && kill -KILL "-$pg" 2>/dev/null; rm -f "$0"`;
+  const starting = startDeadline(REQUEST_TIMEOUT_MS, undefined);
   try {
     const killer = await docker.getContainer(containerId).exec({
+      abortSignal: starting.signal,
       Cmd: ['sh', '-c', script, pgidFile],
       AttachStdout: false,
       AttachStderr: false,
       ...(user !== undefined ? { User: user } : {}),
     });
-    const stream = (await killer.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream;
+    const stream = (await killer.start({ hijack: true, stdin: false, abortSignal: starting.signal })) as NodeJS.ReadableStream;
+    starting.done();
+    // The killer script ends within about a second; never wait on it for longer than a request.
     await new Promise<void>((resolve) => {
-      stream.once('end', resolve);
-      stream.once('close', resolve);
-      stream.once('error', () => resolve());
+      const timer = setTimeout(resolve, REQUEST_TIMEOUT_MS).unref();
+      const finish = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      stream.once('end', finish);
+      stream.once('close', finish);
+      stream.once('error', finish);
       stream.resume();
     });
   } catch {
     // The container may be gone already, which ends the command too.
+  } finally {
+    starting.done();
   }
 }
