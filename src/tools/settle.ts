@@ -3,8 +3,13 @@ import type { RfbClient } from '../rfb/index.js';
 import type { ProgramState } from './terminal/program-state.js';
 import type { WaitOutcome } from './types.js';
 
-/** The display must stay unchanged this long for what the program printed to count as drawn. */
+/**
+ * The display must stay unchanged this long for what the program printed to count as drawn;
+ * longer after many keys, which the terminal may still be working through when the program
+ * first blocks on a read.
+ */
 const drawnQuietMs = 20;
+const maxDrawnQuietMs = 300;
 /** How often a running program is looked at again when the display does not change. */
 const recheckMs = 250;
 
@@ -21,6 +26,8 @@ export interface SettleOptions {
    */
   waitFor: 'input' | 'settled';
   quietMs: number;
+  /** Key presses sent: the more, the longer the display must be still. */
+  keystrokes: number;
   signal?: AbortSignal;
 }
 
@@ -39,13 +46,14 @@ export interface SettleResult {
  */
 export async function settleAfterInput(options: SettleOptions): Promise<SettleResult> {
   const { rfb, sentAt, quietMs, signal } = options;
+  const drawnMs = Math.min(drawnQuietMs + options.keystrokes, maxDrawnQuietMs);
   const deadline = sentAt + options.timeoutMs;
   const remaining = (): number => deadline - performance.now();
   const signalOption = signal ? { signal } : {};
   let program: ProgramState | undefined;
   for (;;) {
     if (remaining() <= 0) return { outcome: 'timeout', program };
-    const quiet = await rfb.waitForQuiet({ quietMs: drawnQuietMs, since: sentAt, timeoutMs: remaining(), ...signalOption });
+    const quiet = await rfb.waitForQuiet({ quietMs: drawnMs, since: sentAt, timeoutMs: remaining(), ...signalOption });
     if (quiet.outcome === 'timeout') return { outcome: 'timeout', program };
     const updateBeforeCheck = rfb.lastUpdateAt;
     program = await options.readProgram();
@@ -60,7 +68,7 @@ export async function settleAfterInput(options: SettleOptions): Promise<SettleRe
     }
     if (options.waitFor === 'settled' && program.activity === 'running' && quietFor >= quietMs) return { outcome: 'quiet', program };
     // Nothing decided: look again when the display changes, or a little later.
-    const untilQuiet = Math.max(quietMs - quietFor, drawnQuietMs);
+    const untilQuiet = Math.max(quietMs - quietFor, drawnMs);
     const wait = Math.min(remaining(), program.activity === 'running' && options.waitFor === 'settled' ? untilQuiet : Math.min(untilQuiet, recheckMs));
     if (wait <= 0) continue;
     await rfb.waitForUpdate({ after: rfb.lastUpdateAt, timeoutMs: wait, ...signalOption });

@@ -223,6 +223,7 @@ export class WorkstationTools implements VisualTools {
           timeoutMs,
           waitFor: wait.waitFor === 'input' ? 'input' : 'settled',
           quietMs: wait.quietMs ?? defaultQuietMs,
+          keystrokes,
           ...(options.signal ? { signal: options.signal } : {}),
         });
         outcome = settled.outcome;

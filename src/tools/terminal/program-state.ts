@@ -46,7 +46,7 @@ interface ProcessRow {
 export function parseProcessTable(text: string): ProcessRow[] {
   const rows: ProcessRow[] = [];
   for (const line of text.split('\n')) {
-    const match = /^\s*(\d+)\s+(\d+)\s+(-?\d+)\s+(\S+)\s+(\d+)\s+(\S+)\s?(.*)$/.exec(line);
+    const match = /^\s*(\d+)\s+(\d+)\s+(-?\d+)\s+(\S+)\s+(\d+)\s+(\S+)(?:\s+(.*))?$/.exec(line);
     if (!match) continue;
     rows.push({
       pid: Number(match[1]),
@@ -55,7 +55,7 @@ export function parseProcessTable(text: string): ProcessRow[] {
       stat: match[4]!,
       elapsedSeconds: Number(match[5]),
       wchan: match[6]!,
-      args: match[7]!.slice(0, 200),
+      args: (match[7] ?? '').slice(0, 200),
     });
   }
   return rows;

@@ -36,7 +36,7 @@ export async function writeVncPassword(
       WorkingDir: '/',
       ...(options.signal ? { abortSignal: options.signal } : {}),
     });
-    stream = (await exec.start({ hijack: true, stdin: true })) as NodeJS.ReadWriteStream;
+    stream = (await exec.start({ hijack: true, stdin: true }));
     const ended = new Promise<void>((resolve, reject) => {
       stream!.on('end', resolve);
       stream!.on('close', resolve);
