@@ -8,7 +8,6 @@
  * Writes its section of BENCHMARKS.md. BENCH_RUNS sets the number of keystrokes (default 60).
  */
 import { performance } from 'node:perf_hooks';
-import type Docker from 'dockerode';
 import { RfbClient, keyEventsForInput } from '../src/rfb/index.js';
 import { createDockerClient } from '../src/workstation/docker/docker-client.js';
 import { findWorkstationImage, startRfbWorkstation, type RfbWorkstation } from './rfb-workstation.js';
