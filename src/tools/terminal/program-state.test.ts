@@ -32,7 +32,7 @@ describe('programStateFrom', () => {
   });
 
   it('marks a poll wait outside the shell as uncertain (an editor, or a server on its sockets)', () => {
-    const rows = parseProcessTable(table(['   10    10    70 Ss      120 do_wait  bash', '   70    70    70 S+        9 do_select  vim notes.txt']));
+    const rows = parseProcessTable(table(['   10    10    70 Ss      120 do_wait  bash', '   70    70    70 S+        9 poll_schedule_timeout.constprop.0  vim notes.txt']));
     expect(programStateFrom(rows, 10)).toMatchObject({ activity: 'input', certain: false, name: 'vim' });
   });
 

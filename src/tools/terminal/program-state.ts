@@ -54,7 +54,8 @@ export function parseProcessTable(text: string): ProcessRow[] {
       tpgid: Number(match[3]),
       stat: match[4]!,
       elapsedSeconds: Number(match[5]),
-      wchan: match[6]!,
+      // The compiler's clones carry a suffix (`poll_schedule_timeout.constprop.0`).
+      wchan: match[6]!.replace(/\..*$/, ''),
       args: (match[7] ?? '').slice(0, 200),
     });
   }
