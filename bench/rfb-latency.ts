@@ -7,6 +7,7 @@
  *   npx tsx bench/rfb-latency.ts
  * Writes its section of BENCHMARKS.md. BENCH_RUNS sets the number of keystrokes (default 60).
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { RfbClient, keyEventsForInput } from '../src/rfb/index.js';
 import { createDockerClient } from '../src/workstation/docker/docker-client.js';
@@ -160,6 +161,7 @@ try {
     `| keystroke → change in the mirror | ${ms(ours.visible.p50)} / ${ms(ours.visible.p95)} | ${ms(peer.visible.p50)} / ${ms(peer.visible.p95)} | ≤ 12 ms |`,
   ].join('\n');
   const notes = [
+    `Load average at the end of the run: ${loadavg().map((value) => value.toFixed(1)).join(' / ')} (1/5/15 min) on a 2-core machine shared with other builds and tests; latencies under load measure the scheduler as much as the stack, the idle CPU does not.`,
     `${runs} keystrokes each way into the workstation's xterm/tmux at 1280×800; connect + handshake ${ms(connected)}, first full frame after ${ms(firstFrame)}.`,
     `Rectangles received by encoding: ${encodings}; ${(rfb.stats.bytesReceived / 1024).toFixed(0)} KiB in ${rfb.stats.updates} updates, the keystroke updates were parsed and applied in ${ms(applyPerUpdate)} each on average (the client's share of the latency).`,
     `Keystrokes visible within 12 ms: ${((100 * ours.within12) / runs).toFixed(0)} % (ours), ${((100 * peer.within12) / runs).toFixed(0)} % (peer).`,
