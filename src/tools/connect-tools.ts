@@ -56,6 +56,7 @@ export async function connectTools(
       commands,
       ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
       ...(options.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: options.defaultTimeoutMs } : {}),
+      ...(options.imageSize !== undefined ? { imageSize: options.imageSize } : {}),
     });
     return {
       tools,
