@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StepPrinter, formatDuration } from '../src/cli/output.js';
 import { createDockerClient } from '../src/workstation/docker/docker-client.js';
+import { writeVncPassword } from '../src/workstation/docker/vnc-password-file.js';
 import { NexoraError } from '../src/errors.js';
 import { buildImage, loadImageDefinition, type BuildImageResult } from '../src/workstation/image/index.js';
 import { ContainerTracker, execIn, memoryMiB, publishedPort, rfbHello, waitForReady, type WorkstationContainer } from './fixtures/image-containers.js';
@@ -107,7 +108,14 @@ describe('a workstation as uid 1000 with a workspace', () => {
     expect(result.stdout.trim()).toBe('main /workspace');
   });
 
-  it.each(['Xvfb', 'x11vnc', 'fluxbox', 'xterm', 'vim', 'nvim', 'nano', 'emacs', 'ed', 'bash', 'zsh', 'fish', 'tmux', 'screen', 'htop', 'btop', 'git', 'gh', 'gcc', 'g++', 'make', 'cmake', 'python3', 'pip3', 'node', 'npm', 'go', 'chromium', 'chromedriver', 'convert', 'import', 'xdotool', 'scrot', 'tesseract'])(
+  it('has what a developer box has: /etc/services, an en_US.UTF-8 locale, time zones', async () => {
+    const result = await execIn(docker, workstation.container, ['sh', '-c', 'getent services ssh; locale -a; test -e /usr/share/zoneinfo/Europe/Paris && echo zoneinfo']);
+    expect(result.stdout).toMatch(/^ssh +22\/tcp/m);
+    expect(result.stdout).toMatch(/^en_US\.utf8$/m);
+    expect(result.stdout).toContain('zoneinfo');
+  });
+
+  it.each(['Xvnc', 'Xvfb', 'x11vnc', 'fluxbox', 'xterm', 'vim', 'nvim', 'nano', 'emacs', 'ed', 'bash', 'zsh', 'fish', 'tmux', 'screen', 'htop', 'btop', 'git', 'gh', 'gcc', 'g++', 'make', 'cmake', 'python3', 'pip3', 'node', 'npm', 'go', 'chromium', 'chromedriver', 'convert', 'import', 'xdotool', 'scrot', 'tesseract', 'curl', 'wget', 'jq', 'rg', 'file', 'unzip', 'dig', 'ip', 'ping'])(
     'has %s on PATH',
     async (tool) => {
       const result = await execIn(docker, workstation.container, ['sh', '-c', `command -v "$1"`, 'sh', tool]);
@@ -186,8 +194,10 @@ describe('a hardened workstation as a uid missing from /etc/passwd', () => {
       user: `${owner.uid}:${owner.gid}`,
       workspace: hostWorkspace,
       hardened: true,
-      env: ['NEXORA_VNC_PASSWORD=s3cret', 'NEXORA_CHROMIUM=1'],
+      env: ['NEXORA_CHROMIUM=1'],
     });
+    // The password arrives as sessions give it: through an exec's stdin, never the environment.
+    await writeVncPassword(docker, workstation.container.id, { password: 's3cret', timeoutMs: 30_000 });
     readyMs = await waitForReady(docker, workstation);
     console.log(`hardened workstation READY ${formatDuration(readyMs)} after start`);
   });
@@ -245,7 +255,8 @@ describe('a hardened workstation as a uid missing from /etc/passwd', () => {
     expect(hello.securityTypes).toEqual([2]);
     const environment = await execIn(docker, workstation.container, ['tmux', 'show-environment', '-g']);
     expect(environment.exitCode).toBe(0);
-    expect(environment.stdout).not.toContain('NEXORA_VNC_PASSWORD');
+    expect(environment.stdout).not.toContain('s3cret');
+    expect(JSON.stringify((await workstation.container.inspect()).Config.Env)).not.toContain('s3cret');
     const file = await execIn(docker, workstation.container, ['stat', '-c', '%a', '/run/nexora/vncpasswd']);
     expect(file.stdout.trim()).toBe('600');
   });

@@ -18,6 +18,24 @@ export interface ToolOutcome {
   isError: boolean;
 }
 
+/** What ended a keyboard() wait, in words. */
+function describeWaitEnd(outcome: string): string {
+  switch (outcome) {
+    case 'input':
+      return 'the program waits for input';
+    case 'pattern':
+      return 'the text appeared';
+    case 'quiet':
+      return 'the screen was quiet';
+    case 'exited':
+      return "the terminal's shell exited";
+    case 'timeout':
+      return 'the wait timed out';
+    default:
+      return 'no wait';
+  }
+}
+
 /**
  * Runs one tool call against the workstation. Failures the model can act on (bad input, a
  * command that failed, a timeout) come back as error text; an interrupt is thrown.
@@ -38,7 +56,7 @@ export async function runTool(options: {
     switch (name as ToolName) {
       case 'screen': {
         const args = parse(screenInput, input, name);
-        const screen = await tools.screen({ image: options.wantImage, ocr: args.ocr ?? false, signal });
+        const screen = await tools.screen({ image: options.wantImage, ocr: args.ocr ?? false, ...(args.crop ? { crop: args.crop } : {}), signal });
         const text = truncateHeadTail(screens.describeScreen(screen, args.full ?? false), options.maxOutputChars).text;
         const png = options.wantImage && screen.png && screens.isNewImage(screen.png) ? screen.png : undefined;
         const note = options.wantImage && screen.png && !png ? '\n(The screenshot is the same as the last one you were sent.)' : '';
@@ -51,10 +69,15 @@ export async function runTool(options: {
         const result = await tools.keyboard({
           text: args.text,
           keys: args.keys,
-          wait: args.waitFor !== undefined ? { pattern: args.waitFor, timeoutMs: args.timeoutMs } : { timeoutMs: args.timeoutMs },
+          wait:
+            args.waitFor === 'input'
+              ? { waitFor: 'input', timeoutMs: args.timeoutMs }
+              : args.waitFor !== undefined
+                ? { pattern: args.waitFor, timeoutMs: args.timeoutMs }
+                : { timeoutMs: args.timeoutMs },
           signal,
         });
-        const waited = `${result.keystrokes} key presses sent; the screen ${result.wait.outcome === 'timeout' ? 'was still changing' : 'settled'} after ${Math.round(result.wait.waitedMs)} ms (${result.wait.outcome}).`;
+        const waited = `${result.keystrokes} key presses sent; ${describeWaitEnd(result.wait.outcome)} after ${Math.round(result.wait.waitedMs)} ms${result.program ? `; ${result.program.summary}` : ''}.`;
         const text = `${waited}\n${frameToolOutput(name, truncateHeadTail(screens.describeAfterInput(result.screen), options.maxOutputChars).text)}`;
         return { text, summary: `${result.keystrokes} keys, ${result.screen.changes.summary}`, isError: false };
       }

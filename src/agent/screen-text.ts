@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { describeWindows } from '../tools/terminal/display-windows.js';
 import type { ScreenResult } from '../tools/types.js';
 
 /**
@@ -14,7 +15,7 @@ export class ScreenContext {
 
   /** The text for a screen() result. */
   describeScreen(screen: ScreenResult, forceFull: boolean): string {
-    const header = `Display ${screen.width}x${screen.height}; terminal cursor at row ${screen.cursor.row}, column ${screen.cursor.column}.`;
+    const header = `Display ${screen.width}x${screen.height}; terminal cursor at row ${screen.cursor.row}, column ${screen.cursor.column}.${describeDisplay(screen)}`;
     const rows = screen.text.split('\n').length;
     const many = screen.changes.changedLines.length > rows / 2;
     this.looksSinceFull++;
@@ -28,6 +29,12 @@ export class ScreenContext {
   /** The text for the screen part of a keyboard() result: changes, or everything if most of it changed. */
   describeAfterInput(screen: ScreenResult): string {
     const rows = screen.text.split('\n').length;
+    const display = describeDisplay(screen);
+    if (display) return `${display.trim()}\n${this.describeAfterInputText(screen, rows)}`;
+    return this.describeAfterInputText(screen, rows);
+  }
+
+  private describeAfterInputText(screen: ScreenResult, rows: number): string {
     if (screen.changes.firstLook || screen.changes.changedLines.length > rows / 2) {
       this.looksSinceFull = 0;
       return `Terminal text now (cursor row ${screen.cursor.row}, column ${screen.cursor.column}):\n${fence(trimBottom(screen.text))}`;
@@ -47,6 +54,21 @@ export class ScreenContext {
   forgetImage(): void {
     this.lastPngHash = undefined;
   }
+}
+
+/**
+ * What the terminal text alone does not say: that another window has the keyboard (with the
+ * windows on the display), and which parts of the display changed.
+ */
+function describeDisplay(screen: ScreenResult): string {
+  let text = '';
+  if (screen.terminal?.focused === false || (screen.windows && screen.windows.length > 0 && screen.terminal?.focused !== true)) {
+    text += `\nThe terminal does not have the keyboard focus: keys go to the focused window (*). Windows on the display (screenshot pixels):\n${describeWindows(screen.windows ?? [])}`;
+  }
+  if (screen.visualChanges && screen.visualChanges.regions.length > 0) text += `\nDisplay changes since your last look: ${screen.visualChanges.summary}.`;
+  if (screen.image && screen.image.scale !== 1) text += `\nThe screenshot is scaled to ${screen.image.width}x${screen.image.height}; give mouse coordinates in its pixels.`;
+  if (screen.image?.cropped) text += `\nThe screenshot shows only the changed region, ${screen.image.region.width}x${screen.image.region.height} at (${screen.image.region.x}, ${screen.image.region.y}).`;
+  return text;
 }
 
 function describeChanges(screen: ScreenResult): string {

@@ -5,14 +5,19 @@ import { z } from 'zod';
 export const screenInput = z.strictObject({
   full: z.boolean().optional().describe('Return the whole terminal text even if little changed since the last look.'),
   ocr: z.boolean().optional().describe('Also read text from the whole display by OCR (for non-terminal windows; slow).'),
+  crop: z.enum(['changes']).optional().describe('"changes": the screenshot shows only the part of the display that changed since your last look.'),
 });
 
 export const keyboardInput = z
   .strictObject({
     text: z.string().optional().describe('Typed literally. "\\n" is Enter, "\\t" Tab, "\\u001b" Escape, "\\u0003" Ctrl+C.'),
     keys: z.array(z.string().min(1)).optional().describe('Named keys and chords pressed after the text, e.g. ["Escape"], ["ctrl+c"], ["Enter"].'),
-    waitFor: z.string().min(1).optional().describe('Wait until this text appears on the terminal (matched literally) instead of until the screen is quiet.'),
-    timeoutMs: z.number().int().min(0).max(120_000).optional().describe('Longest wait for the screen to settle (default 5000).'),
+    waitFor: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('"input": wait until the program waits for input again (e.g. a long build back at its prompt), however quiet it is meanwhile. Any other text: wait until it appears on the terminal (matched literally). Default: until the program waits for input or the screen is quiet.'),
+    timeoutMs: z.number().int().min(0).max(3_600_000).optional().describe('Longest wait (default 5000).'),
   })
   .refine((input) => (input.text !== undefined && input.text.length > 0) || (input.keys !== undefined && input.keys.length > 0), {
     message: 'give "text", "keys" or both',

@@ -113,3 +113,18 @@ export function vncAuthResponse(challenge: Uint8Array, password: string): Buffer
   for (let index = 0; index < 8; index++) key[index] = reverseBits(key[index]!);
   return Buffer.concat([desEncryptBlock(key, challenge.subarray(0, 8)), desEncryptBlock(key, challenge.subarray(8, 16))]);
 }
+
+/** The fixed key every VNC implementation obfuscates stored passwords with (vncpasswd, x11vnc -storepasswd). */
+const passwordFileKey = Uint8Array.from([23, 82, 107, 6, 35, 78, 88, 7]);
+
+/**
+ * The 8-byte password file TigerVNC's `-PasswordFile` and x11vnc's `-rfbauth` read: the
+ * password (first 8 bytes, zero-padded) DES-encrypted under a fixed, public key. Obfuscation,
+ * not protection: whoever can read the file has the password.
+ */
+export function vncPasswordFile(password: string): Buffer {
+  const block = Buffer.alloc(8);
+  Buffer.from(password, 'latin1').copy(block, 0, 0, 8);
+  const key = Uint8Array.from(passwordFileKey, (byte) => reverseBits(byte));
+  return desEncryptBlock(key, block);
+}

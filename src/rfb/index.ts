@@ -29,4 +29,6 @@ export {
   parseKeyChord,
 } from './keysyms.js';
 export type { KeyChord, KeyEvent, KeyboardInput } from './keysyms.js';
-export { vncAuthResponse } from './des.js';
+export { vncAuthResponse, vncPasswordFile } from './des.js';
+export { probeRfbServer } from './probe.js';
+export type { ServerInit } from './handshake.js';

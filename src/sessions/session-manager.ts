@@ -205,7 +205,6 @@ export class SessionManager {
             user,
             vncPort: ports.vncPort,
             cdpPort: ports.cdpPort,
-            vncPassword: password,
             ...(options.startChromium !== undefined ? { startChromium: options.startChromium } : {}),
             ...(options.poolKey ? { poolKey: options.poolKey } : {}),
             ...(options.signal ? { signal: options.signal } : {}),
@@ -219,6 +218,7 @@ export class SessionManager {
       await this.timed(id, 'workstation-ready', () =>
         this.backend.waitReady(created.id, {
           vncPort: ports.vncPort,
+          vncPassword: password,
           timeoutMs: this.startTimeoutMs,
           ...(options.signal ? { signal: options.signal } : {}),
         }),
@@ -377,14 +377,14 @@ export class SessionManager {
         const signal = options.signal ? { signal: options.signal } : {};
         if (container.state === 'paused') {
           await this.backend.unpause(container.id);
-          await this.backend.waitGreeting({ vncPort: container.vncPort, timeoutMs: this.startTimeoutMs, ...signal });
+          await this.backend.waitGreeting({ vncPort: container.vncPort, vncPassword: password, timeoutMs: this.startTimeoutMs, ...signal });
           return;
         }
         // The old log stays with the container: wait for a READY beyond the ones in it.
         const skipVerdicts = await this.backend.verdictsSoFar(container.id);
         await this.backend.start(container.id);
         options.onProgress?.('waiting for the desktop (X, VNC, tmux)');
-        await this.backend.waitReady(container.id, { vncPort: container.vncPort, timeoutMs: this.startTimeoutMs, skipVerdicts, ...signal });
+        await this.backend.waitReady(container.id, { vncPort: container.vncPort, vncPassword: password, timeoutMs: this.startTimeoutMs, skipVerdicts, ...signal });
       }, () => ({ containerId: container.id, from: container.state }));
     } else {
       await this.events.record({ sessionId, kind: 'session-reattach', payload: { containerId: container.id } });

@@ -86,6 +86,7 @@ export async function connectTools(host: ToolHost, options: ConnectToolsOptions 
       commands,
       ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
       ...(options.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: options.defaultTimeoutMs } : {}),
+      ...(options.imageSize !== undefined ? { imageSize: options.imageSize } : {}),
     });
     return {
       tools,

@@ -2,6 +2,18 @@
  * What the visual-terminal tools take and return. The tools are library functions over a
  * Workstation; the agent wraps them as model tools with zod schemas.
  */
+import type { DisplayWindow } from './terminal/display-windows.js';
+import type { ProgramActivity } from './terminal/program-state.js';
+
+export type { DisplayWindow } from './terminal/display-windows.js';
+
+/** A rectangle of the display, in the screenshot's pixels. */
+export interface ScreenRegion {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 
 /** Lines of the terminal that differ from this session's previous look. */
 export interface ScreenChanges {
@@ -16,27 +28,77 @@ export interface ScreenChanges {
 export interface ScreenOptions {
   /** Encode a PNG of the display (default true). Text-only callers skip the encoding. */
   image?: boolean;
+  /**
+   * `changes`: the PNG is only the part of the display that changed since the last look (the
+   * bounding box of `visualChanges.regions`), the full display when nothing is known to differ.
+   */
+  crop?: 'changes';
   /** Add tesseract's text of the whole display (for windows other than the terminal). */
   ocr?: boolean;
   signal?: AbortSignal;
 }
 
+/** What is on the terminal besides its text. */
+export interface TerminalInfo {
+  /** Whether the terminal has the keyboard focus (undefined: no terminal client attached). */
+  focused: boolean | undefined;
+  /** The visible tmux window. */
+  window: { index: number; name: string };
+  panes: number;
+}
+
+/** What the terminal's foreground program is doing. */
+export interface ProgramInfo {
+  activity: ProgramActivity;
+  /** The program's name (e.g. `make`) and command line (untrusted text). */
+  name: string;
+  command: string;
+  runningMs: number;
+  /** Since the terminal window last printed anything (1 s resolution), when known. */
+  lastOutputAgoMs: number | undefined;
+  /** One line, e.g. "still running: make (12 s, last output 3 s ago)". */
+  summary: string;
+}
+
+/** Pixels that changed on the display since the previous look. */
+export interface VisualChanges {
+  /** Bounding boxes of the changed areas, in the screenshot's pixels (empty: nothing changed). */
+  regions: ScreenRegion[];
+  /** One line, e.g. "2 regions changed: 120x40 at (1100, 10), …". */
+  summary: string;
+}
+
 export interface ScreenResult {
-  /** PNG of the display, when asked for. */
+  /** PNG of the display (or of the changed region with `crop: 'changes'`), when asked for. */
   png?: Buffer;
-  /** The exact visible text of the terminal's active tmux pane, one string with \n between rows. */
+  /** Where the PNG lies on the display and its scale (PNG pixels per display pixel). */
+  image?: { region: ScreenRegion; width: number; height: number; scale: number; cropped: boolean };
+  /**
+   * The terminal as a person sees it, one string with \n between rows: the visible tmux window
+   * with every pane in its place, the borders between them, and the status line.
+   */
   text: string;
   width: number;
   height: number;
-  /** The terminal cursor (0-based column and row in the pane). */
+  /** The terminal cursor (0-based column and row in `text`). */
   cursor: { column: number; row: number };
+  /** Focus, window and panes of the terminal (absent from results made elsewhere, e.g. test doubles). */
+  terminal?: TerminalInfo;
+  /** Top-level windows of the display, listed when the terminal does not have the focus. */
+  windows?: DisplayWindow[];
+  /** Pixel regions that changed since the previous screen() (absent after keyboard()). */
+  visualChanges?: VisualChanges;
   /** ISO-8601 time of the capture. */
   timestamp: string;
   changes: ScreenChanges;
   ocrText?: string;
 }
 
-export type WaitOutcome = 'quiet' | 'pattern' | 'timeout' | 'none';
+/**
+ * What ended a wait: the program waits for `input`; the `pattern` appeared; the display was
+ * `quiet`; the terminal's shell `exited`; the `timeout`; `none` (no wait asked).
+ */
+export type WaitOutcome = 'input' | 'quiet' | 'pattern' | 'exited' | 'timeout' | 'none';
 
 export interface KeyboardOptions {
   /** Typed literally; \n, \t, \x1b and other control characters become their keys. */
@@ -44,7 +106,13 @@ export interface KeyboardOptions {
   /** Named keys and chords: "Enter", "Escape", "ctrl+c", "alt+x". Sent after `text`. */
   keys?: string[];
   wait?: {
-    /** Wait until the display has been quiet this long (default 150 ms). */
+    /**
+     * `input`: wait until the program waits for input again (a long build back at its prompt),
+     * however long it is quiet in between, up to the timeout. By default the wait also ends when
+     * a running program has drawn nothing for `quietMs`.
+     */
+    waitFor?: 'input';
+    /** With the default wait: a running program quiet this long ends it (default 500 ms). */
     quietMs?: number;
     /** Or until this pattern appears in the terminal text. */
     pattern?: string | RegExp;
@@ -59,6 +127,8 @@ export interface KeyboardResult {
   keystrokes: number;
   /** How the wait ended and how long it took. */
   wait: { outcome: WaitOutcome; waitedMs: number };
+  /** The terminal's program when the wait ended (undefined when not waited for). */
+  program?: ProgramInfo;
   /** The terminal after the wait (text and what changed; no PNG). */
   screen: ScreenResult;
 }

@@ -4,7 +4,12 @@ import { keyEventsForInput, type RfbClient } from '../rfb/index.js';
 import type { ExecChannel } from './exec/exec-channel.js';
 import { encodePng } from './png-encode.js';
 import { diffScreens } from './screen-diff.js';
+import { settleAfterInput } from './settle.js';
+import { LIST_WINDOWS_SCRIPT, parseWindowList, type DisplayWindow } from './terminal/display-windows.js';
+import { describeProgram, parseProcessTable, PROCESS_TABLE_COMMAND, programStateFrom, type ProgramState } from './terminal/program-state.js';
+import { readTerminalView } from './terminal/terminal-view.js';
 import type { TmuxControl } from './terminal/tmux-control.js';
+import { changedRegions, cropFrame, fitWithin, scaleFrame, unionOf } from './visual-diff.js';
 import type {
   ExecuteOptions,
   ExecuteResult,
@@ -12,8 +17,11 @@ import type {
   KeyboardResult,
   MouseOptions,
   MouseResult,
+  ProgramInfo,
   ScreenOptions,
+  ScreenRegion,
   ScreenResult,
+  VisualChanges,
   VisualTools,
   WaitOutcome,
 } from './types.js';
@@ -26,9 +34,17 @@ export interface WorkstationToolsOptions {
   maxOutputBytes?: number;
   /** execute()'s default timeout. Default 120 s. */
   defaultTimeoutMs?: number;
+  /**
+   * The largest screenshot the model should get (its image limits or recommended size): PNGs
+   * are scaled down to fit, and mouse coordinates, given in the screenshot's pixels, scaled back.
+   */
+  imageSize?: { width: number; height: number };
 }
 
-const defaultQuietMs = 150;
+const defaultQuietMs = 500;
+/** Shells: one of these in the terminal's foreground is at its prompt, waiting for input. */
+const shells = new Set(['bash', 'zsh', 'fish', 'sh', 'dash', 'ksh', 'mksh', 'tcsh', 'csh']);
+const mouseQuietMs = 150;
 const defaultWaitTimeoutMs = 5000;
 const maxTimeoutMs = 60 * 60 * 1000;
 const buttonMasks = { left: 1, middle: 2, right: 4 } as const;
@@ -58,7 +74,11 @@ export class WorkstationTools implements VisualTools {
   private readonly maxOutputBytes: number;
   private readonly defaultTimeoutMs: number;
   private previousRows: string[] | undefined;
-  private pngCache: { at: number; width: number; height: number; png: Buffer } | undefined;
+  private pngCache: { at: number; width: number; height: number; scale: number; png: Buffer } | undefined;
+  /** The frame at the previous look, and the rectangles the server updated since. */
+  private previousFrame: { data: Buffer; width: number; height: number } | undefined;
+  private readonly updatedSinceLook;
+  private imageSize: { width: number; height: number } | undefined;
 
   constructor(options: WorkstationToolsOptions) {
     this.rfb = options.rfb;
@@ -66,23 +86,26 @@ export class WorkstationTools implements VisualTools {
     this.commands = options.commands;
     this.maxOutputBytes = options.maxOutputBytes ?? 64 * 1024;
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 120_000;
+    this.updatedSinceLook = options.rfb.trackChanges();
+    this.setImageSize(options.imageSize);
+  }
+
+  /** Sets the model's preferred screenshot size (undefined: the display's own size). */
+  setImageSize(size: { width: number; height: number } | undefined): void {
+    if (size !== undefined && (!Number.isInteger(size.width) || !Number.isInteger(size.height) || size.width < 16 || size.height < 16)) {
+      throw invalid(`the image size must be whole pixels of at least 16x16; got ${size.width}x${size.height}`);
+    }
+    this.imageSize = size;
+  }
+
+  /** Screenshot pixels per display pixel (1 unless the model asked for smaller screenshots). */
+  get imageScale(): number {
+    if (!this.imageSize) return 1;
+    return fitWithin(this.rfb.width, this.rfb.height, this.imageSize).width / this.rfb.width;
   }
 
   async screen(options: ScreenOptions = {}): Promise<ScreenResult> {
-    const pane = await this.terminal.pane();
-    const changes = diffScreens(this.previousRows, pane.rows);
-    this.previousRows = pane.rows;
-    const result: ScreenResult = {
-      text: pane.rows.join('\n'),
-      width: this.rfb.width,
-      height: this.rfb.height,
-      cursor: pane.cursor,
-      timestamp: new Date().toISOString(),
-      changes,
-    };
-    if (options.image !== false) result.png = this.currentPng();
-    if (options.ocr) result.ocrText = await this.ocr(options.signal);
-    return result;
+    return this.look(options, { visual: true });
   }
 
   /**
@@ -90,7 +113,76 @@ export class WorkstationTools implements VisualTools {
    * control client, without moving the "changed since the last look" baseline of screen().
    */
   async terminalText(): Promise<string> {
-    return (await this.terminal.pane()).rows.join('\n');
+    return (await readTerminalView(this.terminal)).rows.join('\n');
+  }
+
+  /** The foreground program of the terminal's active pane, with when the window last printed. */
+  async program(signal?: AbortSignal): Promise<ProgramInfo> {
+    const [info, state] = await this.readProgram(signal);
+    return info ?? toProgramInfo(state, undefined);
+  }
+
+  private async look(options: ScreenOptions, what: { visual: boolean }): Promise<ScreenResult> {
+    const view = await readTerminalView(this.terminal);
+    const changes = diffScreens(this.previousRows, view.rows);
+    this.previousRows = view.rows;
+    const result: ScreenResult = {
+      text: view.rows.join('\n'),
+      width: this.rfb.width,
+      height: this.rfb.height,
+      cursor: view.cursor,
+      terminal: { focused: view.focused, window: view.window, panes: view.panes.length },
+      timestamp: new Date().toISOString(),
+      changes,
+    };
+    if (what.visual) result.visualChanges = this.takeVisualChanges();
+    // A text-only model must know when the terminal is not what has the keyboard.
+    if (view.focused !== true) result.windows = await this.listWindows(options.signal);
+    if (options.image !== false) {
+      const regions = result.visualChanges?.regions ?? [];
+      const crop = options.crop === 'changes' && regions.length > 0 ? unionOf(regions.map((region) => unscaleRegion(region, this.imageScale, this.rfb))) : undefined;
+      Object.assign(result, this.currentPng(crop));
+    }
+    if (options.ocr) result.ocrText = await this.ocr(options.signal);
+    return result;
+  }
+
+  /** The pixel regions that changed since the previous look (in screenshot pixels), and a new baseline. */
+  private takeVisualChanges(): VisualChanges {
+    const { width, height } = this.rfb;
+    const candidates = this.updatedSinceLook.take();
+    const previous = this.previousFrame;
+    const current = this.rfb.framebuffer;
+    let regions: ScreenRegion[] = [];
+    if (previous && previous.width === width && previous.height === height) {
+      regions = changedRegions({ previous: previous.data, current, width, height, candidates });
+    } else if (previous) {
+      regions = [{ x: 0, y: 0, width, height }];
+    }
+    if (!previous || previous.width !== width || previous.height !== height) this.previousFrame = { data: Buffer.from(current), width, height };
+    else for (const rect of candidates) copyRect(current, this.previousFrame!.data, width, rect);
+    const scale = this.imageScale;
+    const scaled = regions.map((region) => scaleRegion(region, scale));
+    if (!previous) return { regions: [], summary: 'first look' };
+    if (scaled.length === 0) return { regions: [], summary: 'no pixel changed' };
+    const list = scaled.map((region) => `${region.width}x${region.height} at (${region.x}, ${region.y})`).join(', ');
+    return { regions: scaled, summary: `${scaled.length} region${scaled.length === 1 ? '' : 's'} changed: ${list}` };
+  }
+
+  private async listWindows(signal: AbortSignal | undefined): Promise<DisplayWindow[]> {
+    const clientPid = await this.terminal.command("list-clients -t main -F '#{client_control_mode} #{client_pid}'").then(
+      (lines) => lines.map((line) => line.split(' ')).find((fields) => fields[0] !== '1')?.[1] ?? '',
+      () => '',
+    );
+    const result = await this.commands.run(`sh -c "$NEXORA_LIST_WINDOWS" list-windows ${/^\d+$/.test(clientPid) ? clientPid : '0'}`, {
+      cwd: '/tmp',
+      env: { NEXORA_LIST_WINDOWS: LIST_WINDOWS_SCRIPT },
+      timeoutMs: 10_000,
+      maxBytes: 64 * 1024,
+      signal,
+    });
+    const scale = this.imageScale;
+    return parseWindowList(result.stdout).map((window) => ({ ...window, ...scaleRegion(window, scale) }));
   }
 
   async keyboard(options: KeyboardOptions): Promise<KeyboardResult> {
@@ -104,6 +196,7 @@ export class WorkstationTools implements VisualTools {
     if (wait?.quietMs !== undefined && (!Number.isFinite(wait.quietMs) || wait.quietMs <= 0 || wait.quietMs > 60_000)) {
       throw invalid(`wait.quietMs must be between 1 and 60000 milliseconds; got ${wait.quietMs}`);
     }
+    if (wait?.waitFor !== undefined && wait.waitFor !== 'input') throw invalid(`wait.waitFor must be "input"; got ${JSON.stringify(wait.waitFor)}`);
     const pattern = wait?.pattern === undefined ? undefined : toPattern(wait.pattern);
     const events = keyEventsForInput({ text: options.text, keys });
     const sentAt = performance.now();
@@ -111,32 +204,82 @@ export class WorkstationTools implements VisualTools {
     const keystrokes = events.filter((event) => event.down).length;
 
     let outcome: WaitOutcome = 'none';
+    let program: ProgramInfo | undefined;
     if (wait) {
       const timeoutMs = wait.timeoutMs ?? defaultWaitTimeoutMs;
-      outcome = pattern
-        ? await this.waitForPattern(pattern, sentAt, timeoutMs, options.signal)
-        : await this.waitForQuiet(wait.quietMs ?? defaultQuietMs, sentAt, timeoutMs, options.signal);
-      // tmux knows the text before xterm has drawn it: let the display catch up so the
-      // next screenshot shows what the text says.
-      if (outcome === 'pattern') await this.rfb.waitForQuiet({ quietMs: 40, timeoutMs: 1000, ...(options.signal ? { signal: options.signal } : {}) });
+      if (pattern) {
+        outcome = await this.waitForPattern(pattern, sentAt, timeoutMs, options.signal);
+        // tmux knows the text before xterm has drawn it: let the display catch up so the
+        // next screenshot shows what the text says.
+        if (outcome === 'pattern') await this.rfb.waitForQuiet({ quietMs: 40, timeoutMs: 1000, ...(options.signal ? { signal: options.signal } : {}) });
+      } else {
+        let lastInfo: ProgramInfo | undefined;
+        const settled = await settleAfterInput({
+          rfb: this.rfb,
+          readProgram: async () => {
+            const [info, state] = await this.readProgram(options.signal);
+            lastInfo = info;
+            return state;
+          },
+          sentAt,
+          timeoutMs,
+          waitFor: wait.waitFor === 'input' ? 'input' : 'settled',
+          quietMs: wait.quietMs ?? defaultQuietMs,
+          keystrokes,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        outcome = settled.outcome;
+        program = lastInfo;
+      }
+      // The state at the end, with the output age as of now.
+      if (outcome !== 'input' && outcome !== 'exited') program = await this.program(options.signal).catch(() => program);
     }
     const waitedMs = performance.now() - sentAt;
-    const screen = await this.screen({ image: false });
-    return { keystrokes, wait: { outcome, waitedMs }, screen };
+    const screen = await this.look({ image: false }, { visual: false });
+    return { keystrokes, wait: { outcome, waitedMs }, ...(program ? { program } : {}), screen };
+  }
+
+  /**
+   * The terminal's foreground program. tmux names it (`pane_current_command`, from the pane's
+   * terminal) in one control-client round trip; a shell there is at its prompt, which is the
+   * common case and needs nothing more. Anything else takes one read of the process table in
+   * the workstation to tell a program blocked on the terminal from one that runs.
+   */
+  private async readProgram(signal: AbortSignal | undefined): Promise<[ProgramInfo, ProgramState]> {
+    const [paneLine] = await this.terminal.command("display-message -p -t main '#{pane_pid} #{window_activity} #{pane_current_command}'");
+    const [pidText, activityText, ...commandWords] = (paneLine ?? '').split(' ');
+    const panePid = Number(pidText);
+    const activity = Number(activityText);
+    const lastOutputAgoMs = activity ? Math.max(Date.now() - activity * 1000, 0) : undefined;
+    const foreground = commandWords.join(' ');
+    if (shells.has(foreground)) {
+      const state: ProgramState = { activity: 'input', command: foreground, name: foreground, runningMs: 0, atShellPrompt: true, certain: true };
+      return [toProgramInfo(state, lastOutputAgoMs), state];
+    }
+    const table = await this.commands.run(PROCESS_TABLE_COMMAND, { cwd: '/tmp', timeoutMs: 10_000, maxBytes: 256 * 1024, signal });
+    const state = programStateFrom(parseProcessTable(table.stdout), Number.isInteger(panePid) ? panePid : -1);
+    return [toProgramInfo(state, lastOutputAgoMs), state];
   }
 
   async mouse(options: MouseOptions): Promise<MouseResult> {
-    const { width, height } = this.rfb;
+    // Coordinates are the screenshot's pixels; the display's are these divided by the scale.
+    const scale = this.imageScale;
+    const { width, height } = fitWithin(this.rfb.width, this.rfb.height, this.imageSize ?? { width: this.rfb.width, height: this.rfb.height });
     const inside = (x: number | undefined, y: number | undefined, label: string): void => {
       if (x === undefined || y === undefined || !Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0 || x >= width || y >= height) {
         throw invalid(`${label} (${x}, ${y}) is off the screen: x must be 0–${width - 1} and y 0–${height - 1}, in the PNG's pixels`);
       }
     };
     inside(options.x, options.y, 'the position');
+    if (options.action === 'drag') inside(options.toX, options.toY, 'the drag target');
+    const toDisplay = (value: number, size: number): number => Math.min(Math.round(value / scale), size - 1);
     const button = buttonMasks[options.button ?? (options.action === 'right_click' ? 'right' : 'left')];
     if (button === undefined) throw invalid(`unknown mouse button ${String(options.button)}: use left, middle or right`);
     const sentAt = performance.now();
-    const { x, y } = options;
+    const x = toDisplay(options.x, this.rfb.width);
+    const y = toDisplay(options.y, this.rfb.height);
+    const toX = options.toX === undefined ? 0 : toDisplay(options.toX, this.rfb.width);
+    const toY = options.toY === undefined ? 0 : toDisplay(options.toY, this.rfb.height);
     switch (options.action) {
       case 'move':
         this.rfb.pointer(x, y, 0);
@@ -149,14 +292,13 @@ export class WorkstationTools implements VisualTools {
         this.click(x, y, button, 2);
         break;
       case 'drag': {
-        inside(options.toX, options.toY, 'the drag target');
         this.rfb.pointer(x, y, 0);
         this.rfb.pointer(x, y, button);
         const steps = 8;
         for (let step = 1; step <= steps; step++) {
-          this.rfb.pointer(Math.round(x + ((options.toX! - x) * step) / steps), Math.round(y + ((options.toY! - y) * step) / steps), button);
+          this.rfb.pointer(Math.round(x + ((toX - x) * step) / steps), Math.round(y + ((toY - y) * step) / steps), button);
         }
-        this.rfb.pointer(options.toX!, options.toY!, 0);
+        this.rfb.pointer(toX, toY, 0);
         break;
       }
       case 'scroll': {
@@ -175,8 +317,8 @@ export class WorkstationTools implements VisualTools {
       default:
         throw invalid(`unknown mouse action ${String(options.action)}: use move, click, double_click, right_click, drag or scroll`);
     }
-    const outcome = await this.waitForQuiet(defaultQuietMs, sentAt, 2000, options.signal);
-    return { action: options.action, x, y, wait: { outcome, waitedMs: performance.now() - sentAt } };
+    const outcome = await this.waitForQuiet(mouseQuietMs, sentAt, 2000, options.signal);
+    return { action: options.action, x: options.x, y: options.y, wait: { outcome, waitedMs: performance.now() - sentAt } };
   }
 
   async execute(command: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
@@ -213,15 +355,28 @@ export class WorkstationTools implements VisualTools {
     }
   }
 
-  /** The PNG of the mirror; re-encoded only when the framebuffer changed since the last one. */
-  private currentPng(): Buffer {
+  /**
+   * The PNG of the mirror (or of one region of it), scaled to the model's size; the full frame
+   * is re-encoded only when the framebuffer changed since the last one.
+   */
+  private currentPng(crop: ScreenRegion | undefined): Pick<ScreenResult, 'png' | 'image'> {
     const { width, height, lastUpdateAt } = this.rfb;
-    const cached = this.pngCache;
-    if (cached && cached.at === lastUpdateAt && cached.width === width && cached.height === height) return cached.png;
+    const scale = this.imageScale;
     // Encoding is synchronous, so the mirror cannot change underneath it.
-    const png = encodePng(this.rfb.framebuffer, width, height);
-    this.pngCache = { at: lastUpdateAt, width, height, png };
-    return png;
+    if (crop) {
+      const region = scaleRegion(crop, scale);
+      const pixels = cropFrame(this.rfb.framebuffer, width, crop);
+      const scaled = scale === 1 ? pixels : scaleFrame(pixels, crop.width, crop.height, region.width, region.height);
+      return { png: encodePng(scaled, region.width, region.height), image: { region, width: region.width, height: region.height, scale, cropped: true } };
+    }
+    const size = fitWithin(width, height, this.imageSize ?? { width, height });
+    const image = { region: { x: 0, y: 0, width: size.width, height: size.height }, width: size.width, height: size.height, scale, cropped: false };
+    const cached = this.pngCache;
+    if (cached && cached.at === lastUpdateAt && cached.width === width && cached.height === height && cached.scale === scale) return { png: cached.png, image };
+    const frame = scale === 1 ? this.rfb.framebuffer : scaleFrame(this.rfb.framebuffer, width, height, size.width, size.height);
+    const png = encodePng(frame, size.width, size.height);
+    this.pngCache = { at: lastUpdateAt, width, height, scale, png };
+    return { png, image };
   }
 
   private async waitForQuiet(quietMs: number, since: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<WaitOutcome> {
@@ -233,15 +388,15 @@ export class WorkstationTools implements VisualTools {
     const deadline = since + timeoutMs;
     let checkedAt = since;
     for (;;) {
-      const pane = await this.terminal.pane();
-      if (pattern.test(pane.rows.join('\n'))) return 'pattern';
+      const view = await readTerminalView(this.terminal);
+      if (pattern.test(view.rows.join('\n'))) return 'pattern';
       const remaining = deadline - performance.now();
       if (remaining <= 0) return 'timeout';
       // The terminal can only change with the display: wait for the next framebuffer change.
       const update = await this.rfb.waitForUpdate({ after: checkedAt, timeoutMs: remaining, ...(signal ? { signal } : {}) });
       checkedAt = update.lastUpdateAt;
       if (update.outcome === 'timeout') {
-        const last = await this.terminal.pane();
+        const last = await readTerminalView(this.terminal);
         return pattern.test(last.rows.join('\n')) ? 'pattern' : 'timeout';
       }
     }
@@ -264,4 +419,37 @@ function toPattern(pattern: string | RegExp): RegExp {
   if (pattern === '') throw invalid('wait.pattern must not be empty');
   // A plain string is matched literally.
   return new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+}
+
+function toProgramInfo(state: ProgramState, lastOutputAgoMs: number | undefined): ProgramInfo {
+  return {
+    activity: state.activity,
+    name: state.name,
+    command: state.command,
+    runningMs: state.runningMs,
+    lastOutputAgoMs,
+    summary: describeProgram(state, lastOutputAgoMs),
+  };
+}
+
+function scaleRegion<Region extends ScreenRegion>(region: Region, scale: number): ScreenRegion {
+  if (scale === 1) return { x: region.x, y: region.y, width: region.width, height: region.height };
+  const x = Math.floor(region.x * scale);
+  const y = Math.floor(region.y * scale);
+  return { x, y, width: Math.max(Math.ceil((region.x + region.width) * scale) - x, 1), height: Math.max(Math.ceil((region.y + region.height) * scale) - y, 1) };
+}
+
+/** A region in screenshot pixels back in display pixels, inside the display. */
+function unscaleRegion(region: ScreenRegion, scale: number, display: { width: number; height: number }): ScreenRegion {
+  if (scale === 1) return region;
+  const x = Math.max(Math.floor(region.x / scale), 0);
+  const y = Math.max(Math.floor(region.y / scale), 0);
+  return { x, y, width: Math.min(Math.ceil((region.x + region.width) / scale), display.width) - x, height: Math.min(Math.ceil((region.y + region.height) / scale), display.height) - y };
+}
+
+function copyRect(source: Uint8Array, target: Uint8Array, width: number, rect: ScreenRegion): void {
+  for (let row = rect.y; row < rect.y + rect.height; row++) {
+    const start = (row * width + rect.x) * 4;
+    target.set(source.subarray(start, start + rect.width * 4), start);
+  }
 }

@@ -11,7 +11,6 @@ const base = {
   user: { uid: 1234, gid: 5678 },
   vncPort: 5901,
   cdpPort: 9223,
-  vncPassword: 'secret12',
   geometry: '1280x800',
   startChromium: false,
   network: 'nexora-workstations',
@@ -56,6 +55,11 @@ describe('buildContainerSpec', () => {
   it('passes the image contract environment', () => {
     const env = buildContainerSpec({ ...base, startChromium: true }).Env!;
     expect(env).toEqual(expect.arrayContaining(['NEXORA_VNC_PORT=5901', 'NEXORA_CDP_PORT=9223', 'NEXORA_CHROMIUM=1', 'DISPLAY=:1']));
+  });
+
+  it('carries no password anywhere (docker inspect shows all of it; execs inherit Env)', () => {
+    const text = JSON.stringify(buildContainerSpec(base));
+    expect(text).not.toMatch(/PASSWORD|passwd|secret/i);
   });
 });
 

@@ -28,7 +28,6 @@ export interface ContainerSpecOptions {
   user: { uid: number; gid: number };
   vncPort: number;
   cdpPort: number;
-  vncPassword: string;
   /** `WIDTHxHEIGHT`, e.g. 1280x800. */
   geometry: string;
   /** Start Chromium with the container instead of on first use. */
@@ -58,7 +57,9 @@ const TMPFS: Record<string, string> = {
 /**
  * The Engine API create request for a workstation, with the security defaults of
  * DESIGN.md decision 11 fixed in: non-root user, read-only root, all capabilities dropped,
- * no-new-privileges, limits, ports on loopback only, no Docker socket, `--init`.
+ * no-new-privileges, limits, ports on loopback only, no Docker socket, `--init`. Nothing
+ * secret: the VNC password reaches the container later through an exec's stdin
+ * (writeVncPassword), since `docker inspect` shows the environment and every exec inherits it.
  */
 export function buildContainerSpec(options: ContainerSpecOptions): Docker.ContainerCreateOptions {
   const publishAddress = options.publishAddress ?? '127.0.0.1';
@@ -85,7 +86,6 @@ export function buildContainerSpec(options: ContainerSpecOptions): Docker.Contai
     Env: [
       `NEXORA_GEOMETRY=${options.geometry}`,
       `NEXORA_VNC_PORT=${options.vncPort}`,
-      `NEXORA_VNC_PASSWORD=${options.vncPassword}`,
       `NEXORA_CDP_PORT=${options.cdpPort}`,
       `NEXORA_CHROMIUM=${options.startChromium ? '1' : '0'}`,
       'DISPLAY=:1',

@@ -5,6 +5,7 @@ import { DockerWorkstation } from './docker-workstation.js';
 import { LABELS, ownerFromLabels, type ContainerOwner } from './labels.js';
 import { ensureNetwork, networkName, type WorkstationNetworkKind } from './networks.js';
 import { countVerdicts, waitForRfbGreeting, waitForStatusReady } from './readiness.js';
+import { writeVncPassword } from './vnc-password-file.js';
 import type { NumericUser } from './workspace-owner.js';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead' | 'missing';
@@ -49,7 +50,6 @@ export interface CreateWorkstationOptions {
   user: NumericUser;
   vncPort: number;
   cdpPort: number;
-  vncPassword: string;
   startChromium?: boolean;
   poolKey?: string;
   signal?: AbortSignal;
@@ -117,7 +117,6 @@ export class DockerBackend {
       user: options.user,
       vncPort: options.vncPort,
       cdpPort: options.cdpPort,
-      vncPassword: options.vncPassword,
       geometry: this.options.geometry ?? '1280x800',
       startChromium: options.startChromium ?? false,
       network,
@@ -141,14 +140,23 @@ export class DockerBackend {
     return { id: container.id, name, warnings };
   }
 
-  /** Waits until the start script says READY and the VNC server greets through its published port. */
-  async waitReady(id: string, options: { vncPort: number; timeoutMs: number; signal?: AbortSignal; skipVerdicts?: number }): Promise<void> {
+  /**
+   * Gives the VNC server its password (through an exec's stdin, never the environment), then
+   * waits until the start script says READY and the VNC server completes an authenticated
+   * handshake through its published port. Call it after every create or start: a restarted
+   * container's /run/nexora is a fresh tmpfs.
+   */
+  async waitReady(id: string, options: { vncPort: number; vncPassword: string; timeoutMs: number; signal?: AbortSignal; skipVerdicts?: number }): Promise<void> {
     const controller = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+    const vncReady = async (): Promise<void> => {
+      await writeVncPassword(this.docker, id, { password: options.vncPassword, timeoutMs: options.timeoutMs, signal });
+      await waitForRfbGreeting({ host: this.endpointHost, port: options.vncPort, password: options.vncPassword, timeoutMs: options.timeoutMs, signal });
+    };
     try {
       await Promise.all([
         waitForStatusReady(this.docker, id, { timeoutMs: options.timeoutMs, signal, ...(options.skipVerdicts ? { skipVerdicts: options.skipVerdicts } : {}) }),
-        waitForRfbGreeting({ host: this.endpointHost, port: options.vncPort, timeoutMs: options.timeoutMs, signal }),
+        vncReady(),
       ]);
     } finally {
       controller.abort();
@@ -160,9 +168,15 @@ export class DockerBackend {
     return countVerdicts(this.docker, id).catch(() => 0);
   }
 
-  /** Waits for the VNC server only (after an unpause: the desktop was ready when paused). */
-  waitGreeting(options: { vncPort: number; timeoutMs: number; signal?: AbortSignal }): Promise<string> {
-    return waitForRfbGreeting({ host: this.endpointHost, port: options.vncPort, timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+  /** Waits for the VNC server only (after an unpause: the desktop was ready when paused), with an authenticated handshake. */
+  waitGreeting(options: { vncPort: number; vncPassword: string; timeoutMs: number; signal?: AbortSignal }): Promise<string> {
+    return waitForRfbGreeting({
+      host: this.endpointHost,
+      port: options.vncPort,
+      password: options.vncPassword,
+      timeoutMs: options.timeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   }
 
   workstation(container: ManagedContainer, vncPassword: string): DockerWorkstation {

@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
+import { probeRfbServer } from '../../rfb/index.js';
 import { execInContainer } from './exec.js';
 
 /** The start script's readiness protocol: `READY` or `FAILED <reason>` in this file. */
@@ -128,23 +129,33 @@ async function notReady(docker: Docker, containerId: string, detail: string, cau
 }
 
 /**
- * Waits until an RFB server greets on host:port (`RFB 003.00x`), through the published port:
- * proves the path a viewer or the RFB client will take. Docker's proxy accepts before the
- * server listens and then closes, so a closed connection is retried.
+ * Waits until the RFB server answers on host:port through the published port: proves the path
+ * a viewer or the RFB client will take. With `password` the probe completes the handshake
+ * (TigerVNC blacklists an address after five connections that close before authenticating,
+ * and through Docker every connection shares one address); without, it reads the greeting
+ * only. Docker's proxy accepts before the server listens and then closes, so a closed
+ * connection is retried; a refused password is not (each refusal is a blacklist mark).
  */
 export async function waitForRfbGreeting(options: {
   host: string;
   port: number;
   timeoutMs: number;
+  password?: string;
   signal?: AbortSignal;
 }): Promise<string> {
   const deadline = Date.now() + options.timeoutMs;
   let lastError = 'no answer';
   while (Date.now() < deadline) {
     if (options.signal?.aborted) throw new NexoraError('aborted', 'Waiting for the VNC server was aborted.');
+    const timeoutMs = Math.max(deadline - Date.now(), 1);
     try {
-      return await readGreeting(options.host, options.port, Math.max(deadline - Date.now(), 1));
+      if (options.password === undefined) return await readGreeting(options.host, options.port, timeoutMs);
+      const init = await probeRfbServer({ host: options.host, port: options.port, password: options.password, timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+      return `RFB 003.00${init.minorVersion}`;
     } catch (error) {
+      if (NexoraError.is(error, 'rfb-auth-failed')) {
+        throw new NexoraError('workstation-failed', `The VNC server on ${options.host}:${options.port} refused the session's password: ${describeError(error)}`, { cause: error });
+      }
       lastError = describeError(error);
     }
     await new Promise((resolve) => setTimeout(resolve, 25));

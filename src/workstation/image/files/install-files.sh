@@ -35,6 +35,13 @@ chmod -R u=rwX,go=rX "$root/etc/nexora"
 rm -rf "$root/home/nexora"
 install -d -m 1777 "$root/home/nexora" "$root/run/nexora" "$root/workspace" "$root/tmp"
 
+# Locales a developer's box has generated: en_US.UTF-8 beside the built-in C.UTF-8 (LANG
+# stays C.UTF-8; programs that insist on en_US find it).
+if [ -x "$root/usr/sbin/locale-gen" ]; then
+  printf 'en_US.UTF-8 UTF-8\n' >"$root/etc/locale.gen"
+  in_root locale-gen >/dev/null
+fi
+
 # Fontconfig trusts its system cache only while each font directory's mtime matches the
 # one recorded in it, to the nanosecond; the root filesystem's tar keeps whole seconds
 # (and mmdebstrap clamps them). A stale cache makes every X client (fluxbox, xterm)

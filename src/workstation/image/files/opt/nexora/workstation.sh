@@ -1,16 +1,19 @@
 #!/bin/bash
 # The workstation itself, run by start.sh once the user's identity is in place: a virtual
-# display, a window manager, a VNC server and an xterm running tmux.
+# display with its VNC server, a window manager and an xterm running tmux.
 #
-# Progress is written to /run/nexora/status: STARTING, then READY once X, fluxbox, x11vnc
-# (port listening) and the tmux session `main` are all up, or `FAILED <reason>` when
+# Progress is written to /run/nexora/status: STARTING, then READY once X, fluxbox, the VNC
+# server (port listening) and the tmux session `main` are all up, or `FAILED <reason>` when
 # something does not come up within NEXORA_START_TIMEOUT seconds (the script then exits 1
 # and the reason is also the last line of the container's log). SIGTERM stops everything
 # and exits 0.
 #
-# Environment: DISPLAY (:1), NEXORA_GEOMETRY (1280x800), NEXORA_VNC_PORT (5900),
-# NEXORA_VNC_PASSWORD (unset: no password), NEXORA_CDP_PORT (9222), NEXORA_CHROMIUM (1:
-# start Chromium now), NEXORA_START_TIMEOUT (20).
+# Environment (none of it secret): DISPLAY (:1), NEXORA_GEOMETRY (1280x800), NEXORA_VNC_PORT
+# (5900), NEXORA_VNC_AUTH (file: the VNC password arrives in /run/nexora/vncpasswd, written
+# by the host through an exec's stdin, never through the environment; none: no password, for
+# tests of the image only), NEXORA_DISPLAY_SERVER (xvnc: TigerVNC's Xvnc; xvfb: Xvfb +
+# x11vnc, kept as the benchmark's peer), NEXORA_CDP_PORT (9222), NEXORA_CHROMIUM (1: start
+# Chromium now), NEXORA_START_TIMEOUT (20).
 set -u
 
 started=$EPOCHREALTIME
@@ -20,6 +23,9 @@ export DISPLAY=${DISPLAY:-:1}
 export LANG=C.UTF-8
 geometry=${NEXORA_GEOMETRY:-1280x800}
 vnc_port=${NEXORA_VNC_PORT:-5900}
+vnc_auth_mode=${NEXORA_VNC_AUTH:-file}
+display_server=${NEXORA_DISPLAY_SERVER:-xvnc}
+readonly password_file=$run_dir/vncpasswd
 start_timeout=${NEXORA_START_TIMEOUT:-20}
 display_number=${DISPLAY#:}
 display_number=${display_number%%.*}
@@ -110,6 +116,8 @@ deadline=$((SECONDS + start_timeout))
 [[ $vnc_port =~ ^[0-9]{1,5}$ ]] && ((vnc_port > 0 && vnc_port < 65536)) || fail "NEXORA_VNC_PORT must be a port number, not '$vnc_port'"
 [[ $display_number =~ ^[0-9]+$ ]] || fail "DISPLAY must look like :1, not '$DISPLAY'"
 [[ $start_timeout =~ ^[0-9]+$ ]] || fail "NEXORA_START_TIMEOUT must be whole seconds, not '$start_timeout'"
+[[ $vnc_auth_mode =~ ^(file|none)$ ]] || fail "NEXORA_VNC_AUTH must be file or none, not '$vnc_auth_mode'"
+[[ $display_server =~ ^(xvnc|xvfb)$ ]] || fail "NEXORA_DISPLAY_SERVER must be xvnc or xvfb, not '$display_server'"
 
 uid=$(id -u)
 
@@ -126,35 +134,53 @@ workdir=/workspace
 [ -d "$workdir" ] || workdir=$HOME
 cd "$workdir" || cd "$HOME" || fail "cannot enter $workdir or $HOME"
 
-# The VNC password goes to a file only this uid can read, and out of the environment.
-if [ -n "${NEXORA_VNC_PASSWORD:-}" ]; then
-  (umask 077 && x11vnc -storepasswd "$NEXORA_VNC_PASSWORD" "$run_dir/vncpasswd" >/dev/null 2>&1) ||
-    fail "could not store the VNC password"
-  vnc_auth=(-rfbauth "$run_dir/vncpasswd")
-else
-  vnc_auth=(-nopw)
-fi
-unset NEXORA_VNC_PASSWORD
-
 # A restarted container keeps /tmp and /run/nexora when they are not tmpfs: stale X locks
-# stop Xvfb, and stale pid files could name unrelated processes.
+# stop the X server, and stale pid files could name unrelated processes.
 rm -f "/tmp/.X$display_number-lock" "/tmp/.X11-unix/X$display_number" "$run_dir"/*.pid
 
-# --- display, window manager, VNC, terminal -----------------------------------------
-# -noreset: without it Xvfb resets when its first client disconnects.
-Xvfb "$DISPLAY" -screen 0 "${geometry}x24" -noreset -nolisten tcp >"$log_dir/xvfb.log" 2>&1 &
-xvfb_pid=$!
-wait_for "Xvfb" "$xvfb_pid" display_up
+password_written() { [ -s "$password_file" ]; }
+
+# --- display + VNC, window manager, terminal -----------------------------------------
+if [ "$display_server" = xvnc ]; then
+  # One process is the X server and the VNC server: updates go out as X draws (no polling),
+  # 10 ms from key to frame. Xvnc reads the password file at each authentication, so it may
+  # start before the host has written it; until then every attempt fails. Only VncAuth is
+  # offered (the default list adds TLS types). -noreset: the server outlives its first
+  # client. Missing keysyms are added to the keymap, so non-ASCII text can be typed.
+  if [ "$vnc_auth_mode" = file ]; then
+    vnc_security=(-SecurityTypes VncAuth -PasswordFile "$password_file")
+  else
+    vnc_security=(-SecurityTypes None)
+  fi
+  Xvnc "$DISPLAY" -geometry "$geometry" -depth 24 -rfbport "$vnc_port" "${vnc_security[@]}" \
+    -AlwaysShared -noreset -nolisten tcp -desktop workstation >"$log_dir/xvnc.log" 2>&1 &
+  display_pid=$!
+  vnc_pid=$display_pid
+  wait_for "Xvnc" "$display_pid" display_up
+else
+  # -noreset: without it Xvfb resets when its first client disconnects.
+  Xvfb "$DISPLAY" -screen 0 "${geometry}x24" -noreset -nolisten tcp >"$log_dir/xvfb.log" 2>&1 &
+  display_pid=$!
+  wait_for "Xvfb" "$display_pid" display_up
+fi
 
 fluxbox >"$log_dir/fluxbox.log" 2>&1 &
 fluxbox_pid=$!
 
-# Published ports reach the container's interface, not its loopback: no -localhost.
-# -nonap: an idle x11vnc naps and stalls frames for up to 2 s. Missing keysyms are added
-# to the keymap (x11vnc's default), so non-ASCII text can be typed.
-x11vnc -display "$DISPLAY" -rfbport "$vnc_port" "${vnc_auth[@]}" -nonap -wait 5 -defer 5 \
-  -noxdamage -forever -shared -norc -quiet >"$log_dir/x11vnc.log" 2>&1 &
-x11vnc_pid=$!
+if [ "$display_server" = xvfb ]; then
+  # x11vnc reads its password file as it starts: wait until the host has written it.
+  if [ "$vnc_auth_mode" = file ]; then
+    wait_for "the VNC password file (written by the host)" "" password_written
+    vnc_auth=(-rfbauth "$password_file")
+  else
+    vnc_auth=(-nopw)
+  fi
+  # Published ports reach the container's interface, not its loopback: no -localhost.
+  # -nonap: an idle x11vnc naps and stalls frames for up to 2 s.
+  x11vnc -display "$DISPLAY" -rfbport "$vnc_port" "${vnc_auth[@]}" -nonap -wait 5 -defer 5 \
+    -noxdamage -forever -shared -norc -quiet >"$log_dir/x11vnc.log" 2>&1 &
+  vnc_pid=$!
+fi
 
 start_terminal() {
   xterm -geometry 140x39+0+0 -fa 'DejaVu Sans Mono' -fs 11 -title main \
@@ -169,7 +195,7 @@ start_terminal() {
 # fluxbox adopts windows mapped before it is ready: no need to wait for it first.
 start_terminal
 wait_for "fluxbox" "$fluxbox_pid" window_manager_up
-wait_for "x11vnc on port $vnc_port" "$x11vnc_pid" port_listening "$vnc_port"
+wait_for "the VNC server on port $vnc_port" "$vnc_pid" port_listening "$vnc_port"
 wait_for "tmux session main" "$xterm_pid" tmux_up
 
 if [ "${NEXORA_CHROMIUM:-0}" = 1 ]; then
@@ -178,7 +204,7 @@ if [ "${NEXORA_CHROMIUM:-0}" = 1 ]; then
 fi
 
 set_status READY
-log "READY in $(((${EPOCHREALTIME/./} - ${started/./}) / 1000)) ms (display $DISPLAY ${geometry}, VNC port $vnc_port)"
+log "READY in $(((${EPOCHREALTIME/./} - ${started/./}) / 1000)) ms (display $DISPLAY ${geometry}, $display_server, VNC port $vnc_port)"
 
 # --- supervise -------------------------------------------------------------------
 # The terminal comes back when its shell exits (tmux then ends its session); the display,
@@ -186,9 +212,9 @@ log "READY in $(((${EPOCHREALTIME/./} - ${started/./}) / 1000)) ms (display $DIS
 restarts=0
 while :; do
   wait -n 2>/dev/null
-  kill -0 "$xvfb_pid" 2>/dev/null || fail "Xvfb exited"
+  kill -0 "$display_pid" 2>/dev/null || fail "the X server ($display_server) exited"
   kill -0 "$fluxbox_pid" 2>/dev/null || fail "fluxbox exited"
-  kill -0 "$x11vnc_pid" 2>/dev/null || fail "x11vnc exited"
+  kill -0 "$vnc_pid" 2>/dev/null || fail "the VNC server exited"
   if ! kill -0 "$xterm_pid" 2>/dev/null; then
     if ((SECONDS - xterm_started < 2)); then restarts=$((restarts + 1)); else restarts=0; fi
     ((restarts > 5)) && fail "the terminal keeps exiting (see $log_dir/xterm.log)"
