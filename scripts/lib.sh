@@ -108,8 +108,9 @@ ensure_postgres() {
 
 ensure_test_tools() {
   # tmux and python3 drive the terminal and command-server suites on the host; Chromium
-  # (Debian's package) is the browser the web-view suite drives.
-  apt_install tmux python3 chromium
+  # (Debian's package) is the browser the web-view suite drives; zsh and fish load the
+  # completion scripts `nexora completion` prints.
+  apt_install tmux python3 chromium zsh fish
 }
 
 ensure_image() {

@@ -5,6 +5,7 @@
 export type NexoraErrorCode =
   | 'invalid-argument'
   | 'invalid-config'
+  | 'filesystem-failed'
   | 'docker-unavailable'
   | 'docker-failed'
   | 'image-missing'
