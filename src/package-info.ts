@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { packageRoot } from './paths.js';
@@ -15,4 +15,12 @@ export function packageManifest(): z.infer<typeof manifestSchema> {
 
 export function packageVersion(): string {
   return packageManifest().version;
+}
+
+/**
+ * The set-up script's command line in a source checkout, or undefined in an installed package
+ * (scripts/ is not shipped): messages name it only where it exists.
+ */
+export function setupScriptCommand(): string | undefined {
+  return existsSync(join(packageRoot(), 'scripts', 'setup.sh')) ? `bash ${join(packageRoot(), 'scripts', 'setup.sh')}` : undefined;
 }
