@@ -36,7 +36,7 @@ export function registerKeysCommand(program: Command): void {
         // Never echo what arrived: say only how long it was.
         throw new NexoraError(
           'invalid-argument',
-          `That key is ${apiKey.length} character${apiKey.length === 1 ? '' : 's'} long, too short to be a ${name} API key (at least ${minimumLength} expected): paste the whole key. Nothing was stored.`,
+          `That key is ${apiKey.length} character${apiKey.length === 1 ? '' : 's'} long, too short to be an API key for ${name} (at least ${minimumLength} expected): paste the whole key. Nothing was stored.`,
         );
       }
       await withKeyStore(async (store) => {
