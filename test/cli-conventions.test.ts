@@ -22,12 +22,12 @@ function bareEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 const cli = (args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}) =>
-  runCli(args, { env: options.env ?? bareEnv(), timeoutMs: 90_000, ...(options.input !== undefined ? { input: options.input } : {}) });
+  runCli(args, { env: options.env ?? bareEnv(), timeoutMs: 300_000, ...(options.input !== undefined ? { input: options.input } : {}) });
 
 /** A stack frame ("    at f (file:1:2)") in the output means an expected failure was reported as a crash. */
 const stackFrame = /^\s+at .+[(:]\d+/m;
 
-describe('unknown commands and usage errors', () => {
+describe('unknown commands and usage errors', { timeout: 900_000 }, () => {
   it('names an unknown command and suggests the nearest, exit 2', async () => {
     const typo = await cli(['sesion', 'list']);
     expect(typo.code).toBe(2);
@@ -63,7 +63,7 @@ describe('unknown commands and usage errors', () => {
   });
 });
 
-describe('a task from -p, `run -` or a pipe', () => {
+describe('a task from -p, `run -` or a pipe', { timeout: 900_000 }, () => {
   // With no provider key the run stops at "No model provider is usable" (exit 1), after the task
   // was accepted: an empty or missing task would stop earlier with exit 2.
   const accepted = 'No model provider is usable';
@@ -99,7 +99,7 @@ describe('a task from -p, `run -` or a pipe', () => {
   });
 });
 
-describe('expected failures without a stack trace', () => {
+describe('expected failures without a stack trace', { timeout: 900_000 }, () => {
   it('a NEXORA_HOME that cannot be created (a file in the way)', async () => {
     const file = join(root, 'a-file');
     writeFileSync(file, '');
@@ -120,7 +120,7 @@ describe('expected failures without a stack trace', () => {
     const result = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'nexora.js'), 'keys', 'list'], {
       env: bareEnv({ NEXORA_HOME: join(locked, 'home'), HOME: locked }),
       encoding: 'utf8',
-      timeout: 90_000,
+      timeout: 300_000,
       ...asUser,
     });
     expect(result.stderr).toContain(`Cannot create the directory ${join(locked, 'home')}`);
@@ -147,7 +147,7 @@ describe('expected failures without a stack trace', () => {
   });
 });
 
-describe('keys set', () => {
+describe('keys set', { timeout: 900_000 }, () => {
   it('accepts a provider the user config defines, refuses one only a workspace file names', async () => {
     const configHome = join(root, 'config-home');
     mkdirSync(configHome);
@@ -162,7 +162,7 @@ describe('keys set', () => {
     expect(tooShort.stderr).toContain('That key is 3 characters long');
 
     writeFileSync(join(workspace, 'nexora.json'), JSON.stringify({ providers: { 'evil-proxy': { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:9/v1' } } }));
-    const fromWorkspace = runCli(['keys', 'set', 'evil-proxy'], { env, input: 'token-1234567890\n', cwd: workspace, timeoutMs: 90_000 });
+    const fromWorkspace = runCli(['keys', 'set', 'evil-proxy'], { env, input: 'token-1234567890\n', cwd: workspace, timeoutMs: 300_000 });
     const refused = await fromWorkspace;
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("unknown provider 'evil-proxy'");
@@ -170,7 +170,7 @@ describe('keys set', () => {
   });
 });
 
-describe('shell completion', () => {
+describe('shell completion', { timeout: 900_000 }, () => {
   it('bash completes commands, subcommands through aliases, and choices', async () => {
     const file = join(root, 'nexora.bash');
     writeFileSync(file, (await cli(['completion', 'bash'])).stdout);
