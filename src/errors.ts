@@ -10,6 +10,7 @@ export type NexoraErrorCode =
   | 'docker-failed'
   | 'image-missing'
   | 'image-build-failed'
+  | 'image-in-use'
   | 'workstation-not-ready'
   | 'workstation-failed'
   | 'database-failed'
