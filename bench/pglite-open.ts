@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { openDatabase } from '../src/store/index.js';
 import { writeSection } from './lib/report.js';
@@ -22,7 +23,7 @@ interface ChildReport {
   rssAfterCloseMiB: number;
 }
 
-const self = new URL(import.meta.url).pathname;
+const self = fileURLToPath(import.meta.url);
 
 if (process.argv[2] === '--child') {
   const mode = process.argv[3] as Mode;

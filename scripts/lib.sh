@@ -39,9 +39,13 @@ apt_install() {
 ensure_node_modules() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "installing npm packages (the versions package-lock.json pins)"
-    # Not `npm ci`: npm 11 leaves other platforms' optional packages out of the lock file
-    # and then refuses it in `npm ci`; `npm install` installs the same pinned versions.
-    npm install --no-audit --no-fund --loglevel=error
+    # `npm ci` installs exactly the lock. It refuses a lock that is out of step with
+    # package.json (an edit not yet followed by `npm install`); then `npm install` brings
+    # the lock up to date with the same pinned versions where they still fit.
+    if ! npm ci --no-audit --no-fund --loglevel=error; then
+      say "npm ci refused package-lock.json (out of step with package.json?): running npm install instead"
+      npm install --no-audit --no-fund --loglevel=error
+    fi
   fi
 }
 
@@ -104,8 +108,9 @@ ensure_postgres() {
 
 ensure_test_tools() {
   # tmux and python3 drive the terminal and command-server suites on the host; Chromium
-  # (Debian's package) is the browser the web-view suite drives.
-  apt_install tmux python3 chromium
+  # (Debian's package) is the browser the web-view suite drives; zsh and fish load the
+  # completion scripts `nexora completion` prints.
+  apt_install tmux python3 chromium zsh fish
 }
 
 ensure_image() {

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Where Nexora keeps its state. This is the one module that asks the OS for the home
@@ -42,5 +43,7 @@ export function userHome(): string {
 /** The root of the installed package (where package.json, src/ and dist/ live). */
 export function packageRoot(): string {
   // This file is src/paths.ts or dist/paths.js: one level below the root either way.
-  return new URL('..', import.meta.url).pathname;
+  // fileURLToPath, not URL.pathname: the pathname keeps %20 for a space (and every other
+  // escape), so an install under "/tmp/p fx" would look for "/tmp/p%20fx".
+  return fileURLToPath(new URL('..', import.meta.url));
 }

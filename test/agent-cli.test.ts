@@ -51,7 +51,8 @@ describe('nexora run (CLI)', () => {
 
   it('rejects bad flags naming the flag', async () => {
     const steps = await runCli(['run', 'x', '--max-steps', 'lots'], { env: bareEnv(), timeoutMs: 60_000 });
-    expect(steps.code).toBe(1);
+    // A bad value is a usage error: exit 2, as for an unknown option.
+    expect(steps.code).toBe(2);
     expect(steps.stderr).toMatch(/Invalid --max-steps/);
     const cost = await runCli(['run', 'x', '--max-cost', '-1'], { env: bareEnv(), timeoutMs: 60_000 });
     expect(cost.stderr).toMatch(/Invalid --max-cost/);

@@ -102,7 +102,7 @@ describe('nexora session export', () => {
     expect(parsed.events.filter((event) => event.kind === 'screen-capture')).toHaveLength(1);
 
     const bad = await cli(['session', 'export', sessionId, '--format', 'pdf', '--out', join(home, 'bad')]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--format: use md or json/);
     expect(existsSync(join(home, 'bad'))).toBe(false);
     const missing = await cli(['session', 'export', 'ses_doesnotexist', '--out', join(home, 'missing')]);

@@ -166,7 +166,7 @@ describe('a workstation as uid 1000 with a workspace', () => {
     expect(remove.stderr).toContain(`is used by running container(s)`);
     expect(remove.stderr).toContain(workstation.name);
     const neither = nexora('image', 'rm');
-    expect(neither.code).toBe(1);
+    expect(neither.code).toBe(2);
     expect(neither.stderr).toContain('give either image tags or --old');
   });
 

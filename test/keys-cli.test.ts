@@ -79,7 +79,7 @@ describe.each(engines)('nexora keys on %s', (engine) => {
 
     // Failing ones: the key on the command line, a missing key, a bad expiry, nothing on stdin.
     const onArgv = await nexora(['keys', 'set', 'openai', canary]);
-    expect(onArgv.status).toBe(1);
+    expect(onArgv.status).toBe(2);
     expect(onArgv.stderr).toMatch(/not accepted on the command line.*hidden prompt.*pipe it/);
     const missing = await nexora(['keys', 'rm', 'anthropic']);
     expect(missing.status).toBe(1);
@@ -88,6 +88,15 @@ describe.each(engines)('nexora keys on %s', (engine) => {
     expect(badExpiry.stderr).toContain('is not a date or a duration');
     const empty = await nexora(['keys', 'set', 'openai'], '');
     expect(empty.stderr).toContain('No key arrived on stdin');
+    // A typo in the provider fails before any key is read; a key too short to be real is refused.
+    const typo = await nexora(['keys', 'set', 'opnai'], canary);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain("unknown provider 'opnai' — did you mean 'openai'?");
+    const short = await nexora(['keys', 'set', 'anthropic'], 'sk-ant-123');
+    expect(short.status).toBe(2);
+    expect(short.stderr).toContain('That key is 10 characters long, too short to be an API key for anthropic');
+    expect(short.stderr).not.toContain('sk-ant-123');
+    expect((await nexora(['keys', 'list', '--json'])).stdout).not.toContain('"provider": "opnai"');
 
     const status = await nexora(['db', 'status']);
     expect(status.status).toBe(0);

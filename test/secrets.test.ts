@@ -81,7 +81,7 @@ describe('master key file', () => {
 
   it('is the same key for processes creating it at once', async () => {
     const paths = freshPaths();
-    const script = `import('${new URL('../src/secrets/index.ts', import.meta.url).pathname}').then((m) => process.stdout.write(m.loadMasterKey(${JSON.stringify(paths)}).id))`;
+    const script = `import('${new URL('../src/secrets/index.ts', import.meta.url).href}').then((m) => process.stdout.write(m.loadMasterKey(${JSON.stringify(paths)}).id))`;
     const ids = await Promise.all(
       Array.from({ length: 4 }, async () => {
         const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' });

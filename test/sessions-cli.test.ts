@@ -63,7 +63,7 @@ describe('nexora session / pool', () => {
     expect(revealed.stdout).toMatch(/password\s+[A-Za-z0-9]{8}\n/);
 
     const bad = await cli('session', 'info', 'not a session id');
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/is not a session id/);
 
     const stopped = await cli('session', 'stop', info.session);

@@ -1,29 +1,29 @@
-import { Command, CommanderError } from 'commander';
-import { NexoraError, describeError } from '../errors.js';
+import { Command } from 'commander';
+import { packageVersion } from '../package-info.js';
+import { normalizeArguments } from './arguments.js';
 import { registerCommands } from './commands/index.js';
+import { describeFailure } from './failure.js';
 
 const program = new Command();
 program
   .name('nexora')
   .description('An AI coding agent that sees a real terminal desktop and types into it.')
-  .version('0.1.0')
+  .version(packageVersion())
   .showHelpAfterError('(run `nexora --help` for usage)')
+  .addHelpText(
+    'after',
+    '\nIn scripts:\n  nexora -p "task" [run options]  run a task without the UI and print its log (the same as `nexora run "task"`)\n  echo "task" | nexora run -       the task from stdin (so does `nexora -p` with no task, or `nexora` with a pipe)\n\nExit status: 0 done, 1 failed, 2 usage error (unknown command, bad option or value), 130 interrupted.',
+  )
   .exitOverride();
 
 registerCommands(program);
 
 try {
-  await program.parseAsync(process.argv);
+  const args = normalizeArguments(process.argv.slice(2), program, { stdinIsTerminal: process.stdin.isTTY === true });
+  await program.parseAsync(args, { from: 'user' });
 } catch (error) {
-  if (error instanceof CommanderError) {
-    // Commander has already printed its message (help, version or a usage error).
-    process.exitCode = error.exitCode;
-  } else if (NexoraError.is(error)) {
-    process.stderr.write(`nexora: ${error.message}\n`);
-    if (process.env.NEXORA_DEBUG && error.cause) process.stderr.write(`cause: ${describeError(error.cause)}\n`);
-    process.exitCode = 1;
-  } else {
-    process.stderr.write(`nexora: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  }
+  const failure = describeFailure(error);
+  if (failure.message !== undefined) process.stderr.write(`nexora: ${failure.message}\n`);
+  if (process.env.NEXORA_DEBUG && failure.debug !== undefined) process.stderr.write(`cause: ${failure.debug}\n`);
+  process.exitCode = failure.exitCode;
 }

@@ -1,7 +1,9 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
 import { maskConfig, maskValue } from '../../config/mask-config.js';
-import { describeError } from '../../errors.js';
+import { NexoraError, describeError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import { providerPresets } from '../../providers/provider-kinds.js';
 import { ProviderRegistry } from '../../providers/registry.js';
@@ -22,7 +24,12 @@ export function registerConfigCommand(program: Command): void {
 }
 
 async function showConfig(options: { workspace: string; json?: boolean }): Promise<void> {
-  const { config, sources } = await loadConfig({ workspace: options.workspace });
+  const workspace = resolve(options.workspace);
+  // A missing workspace would otherwise show the user config alone, as if the workspace had none.
+  if (!statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new NexoraError('invalid-argument', `Invalid --workspace: ${workspace} is not a directory.`);
+  }
+  const { config, sources } = await loadConfig({ workspace });
   // Keys in the encrypted store count too; if the store cannot be opened, say so and go on.
   let note: string | undefined;
   const db = await openCliDatabase().catch((error: unknown) => {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { describeError } from '../../errors.js';
+import { setupScriptCommand } from '../../package-info.js';
 import { loadSettings } from '../../settings.js';
 import { createDockerClient, describeDockerHost, pingDocker } from '../../workstation/docker/docker-client.js';
 import { doctorExtraChecks } from './doctor-checks.js';
@@ -46,7 +47,9 @@ function dockerCheck(): Check {
         detail: `not reachable at ${host} (${describeError(error instanceof Error && error.cause !== undefined ? error.cause : error)})`,
         fix: process.env.DOCKER_HOST
           ? `start the engine at ${host}, or unset DOCKER_HOST to use the local one`
-          : 'start it: `bash scripts/setup.sh` (Debian/Ubuntu: installs docker.io and starts dockerd), or `sudo dockerd &`',
+          : setupScriptCommand()
+            ? `start it: \`${setupScriptCommand()}\` (Debian/Ubuntu: installs docker.io and starts dockerd), or \`sudo dockerd &\``
+            : 'start it: Debian/Ubuntu: `sudo apt-get install docker.io`, then `sudo dockerd &`',
       };
     }
   };

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerCompletionCommand } from './completion.js';
 import { registerConfigCommand } from './config.js';
 import { registerDbCommand } from './db.js';
 import { registerDemoCommand } from './demo.js';
@@ -28,4 +29,5 @@ export function registerCommands(program: Command): void {
   registerExportCommand(program);
   registerTuiCommand(program);
   registerTrustCommand(program);
+  registerCompletionCommand(program);
 }

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../../config/load-config.js';
 import { NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
+import { providerPresets } from '../../providers/provider-kinds.js';
 import { MasterKeyStore, ProviderKeyStore, providerNameSchema, type ProviderKeyInfo } from '../../secrets/index.js';
+import { closestMatch } from '../suggest.js';
 import { openCliDatabase } from './db.js';
 
 /** `nexora keys set|list|rm|rotate`: provider API keys, encrypted with the master key. */
@@ -25,8 +28,17 @@ export function registerKeysCommand(program: Command): void {
         );
       }
       const name = parseProvider(provider);
+      // Before the prompt: a typo in the name should not cost a paste.
+      const { minimumLength } = await knownProvider(name);
       const expiresAt = options.expires === undefined ? null : parseExpiry(options.expires);
       const apiKey = process.stdin.isTTY ? await promptHidden(`API key for ${name} (input hidden): `) : await readStdinKey(name);
+      if (apiKey.length < minimumLength) {
+        // Never echo what arrived: say only how long it was.
+        throw new NexoraError(
+          'invalid-argument',
+          `That key is ${apiKey.length} character${apiKey.length === 1 ? '' : 's'} long, too short to be an API key for ${name} (at least ${minimumLength} expected): paste the whole key. Nothing was stored.`,
+        );
+      }
       await withKeyStore(async (store) => {
         const info = await store.set(name, apiKey, { expiresAt });
         process.stdout.write(`Stored the ${name} key ${info.masked}${info.expiresAt ? `, expiring ${formatDate(info.expiresAt)}` : ''}.\n`);
@@ -100,6 +112,27 @@ function parseProvider(provider: string): string {
     throw new NexoraError('invalid-argument', `"${safeName(provider)}" is not a provider name: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
   }
   return parsed.data;
+}
+
+/** Shorter than any real key of the providers Nexora knows by name (theirs run from 32 to 100+ characters). */
+const presetKeyMinimum = 20;
+/** Endpoints the user configured (a vLLM or a proxy) may use short tokens, but not a stray word. */
+const configuredKeyMinimum = 8;
+
+/**
+ * The provider must be one Nexora knows by name or one the user's own config defines (not a
+ * workspace's nexora.json: the workspace does not choose where keys go).
+ */
+async function knownProvider(name: string): Promise<{ minimumLength: number }> {
+  if (Object.hasOwn(providerPresets, name)) return { minimumLength: providerPresets[name]?.keyOptional ? configuredKeyMinimum : presetKeyMinimum };
+  const { config } = await loadConfig();
+  if (Object.hasOwn(config.providers, name)) return { minimumLength: configuredKeyMinimum };
+  const known = [...Object.keys(providerPresets), ...Object.keys(config.providers)];
+  const guess = closestMatch(name, known);
+  throw new NexoraError(
+    'invalid-argument',
+    `unknown provider '${name}'${guess ? ` — did you mean '${guess}'?` : '.'} Known: ${known.join(', ')}. For another endpoint, define it under "providers" in ${nexoraPaths().config} first (e.g. "${name}": { "kind": "openai-compatible", "baseUrl": "https://…/v1" }).`,
+  );
 }
 
 /** A provider argument fit to print back (it is short and not a secret, but keep it tidy). */

@@ -23,6 +23,7 @@ import { parseSessionId, type Db, type SessionId } from '../../store/index.js';
 import { connectTools } from '../../tools/connect-tools.js';
 import { EventLogGate } from '../../viewer/event-log-gate.js';
 import { formatDuration } from '../output.js';
+import { readTask } from '../task-input.js';
 import { terminalApprover } from '../terminal-approver.js';
 import { agentLimits, agentTools, approvalGuard, recordInto, redactingEventStore, sessionScreenshotArchive } from './agent-wiring.js';
 import { openCliDatabase } from './db.js';
@@ -68,7 +69,7 @@ export function registerRunCommand(program: Command): void {
   program
     .command('run')
     .description('run the agent on a task in a workstation with your project mounted at /workspace')
-    .argument('<task>', 'what to do, in words')
+    .argument('[task]', 'what to do, in words (`-`, or none with a pipe: read it from stdin)')
     .option('--model <provider/model>', 'the model to use (default: "model" in nexora.json, else the cheapest capable one with a key)')
     .option('--strategy <strategy>', `how to pick a model: ${routingStrategies.join(', ')}`)
     .option('--workspace <dir>', 'the project directory (default: the current directory)', process.cwd())
@@ -78,8 +79,8 @@ export function registerRunCommand(program: Command): void {
     .option('--json', 'print events as JSON lines instead of a readable log')
     .option('--keep', 'keep the session running after the run ends')
     .option('--approve <mode>', `which commands need your yes first: ${approvalModes.join(', ')} (default: agent.approve in the config, else risky)`)
-    .action(async (task: string, options: Record<string, unknown>) => {
-      const parsed = runFlags.safeParse({ task, ...options });
+    .action(async (task: string | undefined, options: Record<string, unknown>) => {
+      const parsed = runFlags.safeParse({ task: await readTask({ argument: task, stdin: process.stdin }), ...options });
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const flag = issue?.path[0] === 'task' ? 'task' : `--${String(issue?.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

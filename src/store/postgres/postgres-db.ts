@@ -36,7 +36,7 @@ export class PostgresDb implements Db {
       const result = await this.pool.query(sql, params as unknown[]);
       return result.rows as T[];
     } catch (error) {
-      throw sqlState(error) ? error : this.unreachable(error);
+      throw isStatementError(error) ? error : this.unreachable(error);
     }
   }
 
@@ -89,18 +89,35 @@ export class PostgresDb implements Db {
     try {
       return await this.pool.connect();
     } catch (error) {
-      throw sqlState(error) ? error : this.unreachable(error);
+      throw isStatementError(error) ? error : this.unreachable(error);
     }
   }
 
-  /** Errors without an SQLSTATE come from the connection, not from the statement. */
+  /** The connection failed: the server is not there, or it refused this login or database. */
   private unreachable(error: unknown): NexoraError {
+    if (sqlState(error) !== undefined) {
+      return new NexoraError(
+        'database-failed',
+        `PostgreSQL at ${this.location} refused the connection: ${describeError(error)}. Check the user, password and database name in DATABASE_URL (or unset DATABASE_URL to use the embedded database).`,
+        { cause: error },
+      );
+    }
     return new NexoraError(
       'database-failed',
       `Could not reach PostgreSQL at ${this.location}: ${describeError(error) || 'connection failed'}. Check that the server is running and that DATABASE_URL is right (or unset DATABASE_URL to use the embedded database).`,
       { cause: error },
     );
   }
+}
+
+/**
+ * Errors without an SQLSTATE come from the connection, and so do the SQLSTATEs a server sends
+ * before any statement runs: a failed login (class 28), an unknown database (3D000), a
+ * connection refused (class 08, 53300 too many connections, 57P03 starting up).
+ */
+function isStatementError(error: unknown): boolean {
+  const state = sqlState(error);
+  return state !== undefined && !/^(28|08)/.test(state) && !['3D000', '53300', '57P03'].includes(state);
 }
 
 function clientQueryable(client: pg.PoolClient): Queryable {

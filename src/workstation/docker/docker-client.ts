@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
+import { setupScriptCommand } from '../../package-info.js';
 
 /**
  * A Docker Engine API client for DOCKER_HOST, read the way the docker CLI reads it:
@@ -71,7 +72,7 @@ export async function pingDocker(docker: Docker, options: { timeoutMs?: number; 
   } catch (error) {
     throw new NexoraError(
       'docker-unavailable',
-      `Docker is not reachable at ${host} (${describeError(error)}). Start the engine (\`bash scripts/setup.sh\` starts dockerd on Debian/Ubuntu), or point DOCKER_HOST at a running one.`,
+      `Docker is not reachable at ${host} (${describeError(error)}). Start the engine (${setupScriptCommand() ? `\`${setupScriptCommand()}\` starts dockerd on Debian/Ubuntu` : 'Debian/Ubuntu: `sudo apt-get install docker.io`, then `sudo dockerd &`'}), or point DOCKER_HOST at a running one.`,
       { cause: error },
     );
   } finally {

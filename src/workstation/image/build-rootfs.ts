@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
+import { setupScriptCommand } from '../../package-info.js';
 import { silentProgress, type BuildProgress } from './build-progress.js';
 import { debianMirrorArguments, debianSuite } from './debian-sources.js';
 import { readEngineStream } from './engine-stream.js';
@@ -162,7 +163,7 @@ export async function importRootfs(options: ImportRootfsOptions): Promise<string
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new NexoraError(
         'image-build-failed',
-        'mmdebstrap is not installed: install it (Debian/Ubuntu: `apt-get install mmdebstrap debian-archive-keyring`; `bash scripts/setup.sh` does this), or build from the Dockerfile with `nexora image build --dockerfile` where base images can be pulled.',
+        `mmdebstrap is not installed: install it (Debian/Ubuntu: \`apt-get install mmdebstrap debian-archive-keyring\`${setupScriptCommand() ? `; \`${setupScriptCommand()}\` does this` : ''}), or build from the Dockerfile with \`nexora image build --dockerfile\` where base images can be pulled.`,
         { cause: error },
       );
     }

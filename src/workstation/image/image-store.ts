@@ -82,12 +82,12 @@ export async function removeImage(docker: Docker, reference: string): Promise<vo
   const running = users.filter((container) => container.State === 'running' || container.State === 'paused');
   if (running.length > 0) {
     const names = running.map((container) => (container.Names[0] ?? container.Id.slice(0, 12)).replace(/^\//, '')).join(', ');
-    throw new NexoraError('invalid-argument', `${reference} is used by running container(s) ${names}: stop those sessions first, then remove the image.`);
+    throw new NexoraError('image-in-use', `${reference} is used by running container(s) ${names}: stop those sessions first, then remove the image.`);
   }
   const stopped = users.filter((container) => !running.includes(container));
   if (stopped.length > 0) {
     const names = stopped.map((container) => (container.Names[0] ?? container.Id.slice(0, 12)).replace(/^\//, '')).join(', ');
-    throw new NexoraError('invalid-argument', `${reference} is used by stopped container(s) ${names}: remove those containers first, then the image.`);
+    throw new NexoraError('image-in-use', `${reference} is used by stopped container(s) ${names}: remove those containers first, then the image.`);
   }
   try {
     await docker.getImage(reference).remove();
