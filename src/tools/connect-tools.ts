@@ -1,11 +1,12 @@
 import { RfbClient } from '../rfb/index.js';
 import type { AttachedProcess, Workstation } from '../workstation/workstation.js';
+import { BrowserTools } from './browser/browser-tools.js';
 import { ExecChannel, execServerSource } from './exec/exec-channel.js';
 import { TmuxControl } from './terminal/tmux-control.js';
 import { WorkstationTools, type WorkstationToolsOptions } from './workstation-tools.js';
 
-/** What the tools need from a workstation: its VNC endpoint and long-lived processes in it. */
-export type ToolHost = Pick<Workstation, 'rfb' | 'attach'>;
+/** What the tools need from a workstation: its VNC endpoint, long-lived processes in it, its browser. */
+export type ToolHost = Pick<Workstation, 'rfb' | 'attach' | 'ensureBrowser'>;
 
 export interface ConnectedTools {
   tools: WorkstationTools;
@@ -50,8 +51,12 @@ export async function connectTools(
     await terminal.command('refresh-client -f no-output');
     const commands = new ExecChannel({ stdin: serverProcess.stdin, stdout: serverProcess.stdout });
     await commands.waitReady(options.timeoutMs ?? 10_000);
+    // Nothing of the browser runs until a browser tool is first used.
+    const browser = new BrowserTools({ host });
+    opened.push(browser);
     const tools = new WorkstationTools({
       rfb,
+      browser,
       terminal,
       commands,
       ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
