@@ -53,6 +53,11 @@ export class BrowserConnection {
     return this.connecting;
   }
 
+  /** True while the DevTools connection is up. */
+  get connected(): boolean {
+    return this.browser?.isConnected() ?? false;
+  }
+
   /** The host-side proxy's base URL (with its token), once the browser was first used. */
   get devtoolsUrl(): string | undefined {
     return this.proxy?.httpUrl;

@@ -240,13 +240,25 @@ export class BrowserTools {
 
   private async run(name: string, options: CallOptions, step: Step): Promise<BrowserResult> {
     const timeoutMs = options.timeoutMs ?? this.options.actionTimeoutMs ?? 10_000;
-    const { page, note } = await this.page(options.signal);
     const before = this.newTabs.length;
-    const started = performance.now();
-    let outcome: Awaited<ReturnType<Step>>;
-    try {
-      outcome = await step(page, timeoutMs);
-    } catch (error) {
+    const attempt = async (page: Page): Promise<{ outcome: Awaited<ReturnType<Step>> } | { error: unknown }> => {
+      try {
+        return { outcome: await step(page, timeoutMs) };
+      } catch (error) {
+        return { error };
+      }
+    };
+    let { page, note } = await this.page(options.signal);
+    let started = performance.now();
+    let result = await attempt(page);
+    if ('error' in result && !this.connection.connected && !options.signal?.aborted) {
+      // Chromium died under this call (before its disconnect was noticed): get it back, once.
+      ({ page, note } = await this.page(options.signal));
+      started = performance.now();
+      result = await attempt(page);
+    }
+    if ('error' in result) {
+      const { error } = result;
       if (options.signal?.aborted) throw new NexoraError('aborted', 'The browser call was interrupted.', { cause: error });
       if (NexoraError.is(error) && error.code !== 'invalid-argument') throw error;
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
@@ -261,6 +273,7 @@ export class BrowserTools {
         ...(note ? { note } : {}),
       };
     }
+    const { outcome } = result;
     const wait =
       outcome.settle !== undefined
         ? await settle({ page, watch: watchPage(page), timeoutMs: Math.max(1, timeoutMs - (performance.now() - started)), startedAt: performance.now(), ...(options.signal ? { signal: options.signal } : {}) })
