@@ -28,8 +28,8 @@ afterAll(async () => {
 });
 
 /** The refs Playwright gives the test app's button and name field (checked by the script before use). */
-const addButton = 'e5';
-const nameField = 'e8';
+const addButton = 'e4';
+const nameField = 'e6';
 
 const script: ModelScriptInput = {
   name: 'browser-web-task',

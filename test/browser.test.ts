@@ -88,7 +88,7 @@ describe('browser tools', () => {
     expect(consoleLog.text).toContain('console boom from the test app');
     const network = await browser.networkErrors();
     expect(network.text).toMatch(/404 .*\/missing-resource/);
-    expect(network.text).toMatch(/127\.0\.0\.1:1\/refused failed: net::ERR_CONNECTION_REFUSED/);
+    expect(network.text).toMatch(/127\.0\.0\.1:59999\/refused failed: net::ERR_CONNECTION_REFUSED/);
     expect((await browser.console()).text).toContain('No console errors');
     expect((await browser.networkErrors()).text).toContain('No failed requests');
   }, 60_000);
@@ -111,8 +111,12 @@ describe('browser tools', () => {
     const pressed = await browser.press({ key: 'Home' });
     expect(pressed.isError).toBe(false);
     await browser.navigate({ url: `${app}/greet?name=second` });
-    expect((await browser.history({ action: 'back' })).text).toContain(`Page: "Nexora test app" ${app}/`);
-    expect((await browser.history({ action: 'forward' })).text).toContain('name=second');
+    const back = await browser.history({ action: 'back' });
+    expect(back.text).toContain(`Page: "Nexora test app" ${app}/`);
+    expect(back.isError, back.text).toBe(false);
+    const forward = await browser.history({ action: 'forward' });
+    expect(forward.text).toContain('name=second');
+    expect(forward.isError, forward.text).toBe(false);
     const opened = await browser.tabs({ action: 'open', url: `${app}/greet?name=tab` });
     expect(opened.text).toMatch(/\* \[1\] "Greeting" .*name=tab/);
     const switched = await browser.tabs({ action: 'switch', index: 0 });

@@ -1,4 +1,5 @@
 import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { z } from 'zod';
 import { NexoraError, describeError } from '../../errors.js';
 import { BrowserConnection, type BrowserHost } from './browser-connection.js';
 import { watchPage } from './page-watch.js';
@@ -35,6 +36,9 @@ export interface CallOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
 }
+
+/** What the page says about its scroll position (the page wrote it: validated). */
+const scrollPosition = z.object({ y: z.number(), height: z.number(), viewport: z.number() });
 
 type Step = (page: Page, timeoutMs: number) => Promise<{ text: string; summary: string; png?: Buffer; snapshot?: SnapshotView; settle?: number }>;
 
@@ -96,6 +100,7 @@ export class BrowserTools {
       };
       if (options.action === 'open') {
         const opened = await context.newPage();
+        this.newTabs = this.newTabs.filter((tab) => tab !== opened);
         this.current = opened;
         await opened.bringToFront();
         if (options.url) await opened.goto(options.url, { waitUntil: 'commit', timeout: timeoutMs });
@@ -121,7 +126,7 @@ export class BrowserTools {
     return this.run('snapshot', options, async (page, timeoutMs) => {
       const signal = options.signal;
       const raw = options.ref
-        ? await this.byRef(page, options.ref).ariaSnapshot({ mode: 'ai', timeout: timeoutMs, ...(signal ? { signal } : {}) })
+        ? await (await this.byRef(page, options.ref)).ariaSnapshot({ mode: 'ai', timeout: timeoutMs, ...(signal ? { signal } : {}) })
         : await page.ariaSnapshot({ mode: 'ai', timeout: timeoutMs, ...(signal ? { signal } : {}) });
       const url = page.url();
       const previous = options.ref ? undefined : this.snapshots.get(page);
@@ -139,7 +144,7 @@ export class BrowserTools {
 
   click(options: CallOptions & { ref: string; double?: boolean }): Promise<BrowserResult> {
     return this.run('click', options, async (page, timeoutMs) => {
-      const target = this.byRef(page, options.ref);
+      const target = await this.byRef(page, options.ref);
       if (options.double) await target.dblclick({ timeout: timeoutMs });
       else await target.click({ timeout: timeoutMs });
       return { text: `${options.double ? 'Double-clicked' : 'Clicked'} ${options.ref}.`, summary: `click ${options.ref}`, settle: 0 };
@@ -148,7 +153,7 @@ export class BrowserTools {
 
   type(options: CallOptions & { ref: string; text: string; submit?: boolean }): Promise<BrowserResult> {
     return this.run('type', options, async (page, timeoutMs) => {
-      const target = this.byRef(page, options.ref);
+      const target = await this.byRef(page, options.ref);
       await target.fill(options.text, { timeout: timeoutMs });
       if (options.submit) await target.press('Enter', { timeout: timeoutMs });
       return { text: `Typed ${options.text.length} characters into ${options.ref}${options.submit ? ' and pressed Enter' : ''}.`, summary: `type ${options.ref}${options.submit ? ' + submit' : ''}`, settle: 0 };
@@ -157,14 +162,14 @@ export class BrowserTools {
 
   select(options: CallOptions & { ref: string; values: string[] }): Promise<BrowserResult> {
     return this.run('select', options, async (page, timeoutMs) => {
-      const chosen = await this.byRef(page, options.ref).selectOption(options.values, { timeout: timeoutMs });
+      const chosen = await (await this.byRef(page, options.ref)).selectOption(options.values, { timeout: timeoutMs });
       return { text: `Selected ${chosen.map((value) => JSON.stringify(value)).join(', ') || 'nothing'} in ${options.ref}.`, summary: `select ${options.ref}`, settle: 0 };
     });
   }
 
   press(options: CallOptions & { key: string; ref?: string }): Promise<BrowserResult> {
     return this.run('press', options, async (page, timeoutMs) => {
-      if (options.ref) await this.byRef(page, options.ref).press(options.key, { timeout: timeoutMs });
+      if (options.ref) await (await this.byRef(page, options.ref)).press(options.key, { timeout: timeoutMs });
       else await page.keyboard.press(options.key);
       return { text: `Pressed ${options.key}${options.ref ? ` in ${options.ref}` : ''}.`, summary: `press ${options.key}`, settle: 0 };
     });
@@ -173,14 +178,14 @@ export class BrowserTools {
   scroll(options: CallOptions & { ref?: string; direction?: 'up' | 'down'; pages?: number }): Promise<BrowserResult> {
     return this.run('scroll', options, async (page, timeoutMs) => {
       if (options.ref) {
-        await this.byRef(page, options.ref).scrollIntoViewIfNeeded({ timeout: timeoutMs });
+        await (await this.byRef(page, options.ref)).scrollIntoViewIfNeeded({ timeout: timeoutMs });
         return { text: `Scrolled ${options.ref} into view.`, summary: `scroll to ${options.ref}`, settle: 0 };
       }
       const sign = options.direction === 'up' ? -1 : 1;
-      const position = await page.evaluate((by: number) => {
-        window.scrollBy(0, by * window.innerHeight * 0.9);
-        return { y: Math.round(window.scrollY), height: document.documentElement.scrollHeight, viewport: window.innerHeight };
-      }, sign * (options.pages ?? 1));
+      // A string, so no DOM types are needed here; `by` is a number this code computed.
+      const by = sign * (options.pages ?? 1);
+      const script = `(() => { window.scrollBy(0, ${by} * window.innerHeight * 0.9); return { y: Math.round(window.scrollY), height: document.documentElement.scrollHeight, viewport: window.innerHeight }; })()`;
+      const position = scrollPosition.parse(await page.evaluate(script));
       return { text: `Scrolled ${options.direction ?? 'down'}: the viewport now shows y=${position.y}–${position.y + position.viewport} of ${position.height} px.`, summary: `scroll ${options.direction ?? 'down'}`, settle: 0 };
     });
   }
@@ -212,9 +217,14 @@ export class BrowserTools {
     return this.options.navigationTimeoutMs ?? 30_000;
   }
 
-  private byRef(page: Page, ref: string): Locator {
+  /** The element of a ref from the latest snapshot; an unknown ref is an error at once, not a wait. */
+  private async byRef(page: Page, ref: string): Promise<Locator> {
     if (!/^[a-z]*\d+$/i.test(ref)) throw new NexoraError('invalid-argument', `"${ref}" is not a ref: use a value like e12 from the [ref=…] marks of browser_snapshot().`);
-    return page.getByRef(ref);
+    const locator = page.getByRef(ref);
+    if ((await locator.count()) === 0) {
+      throw new NexoraError('invalid-argument', `There is no element ${ref} on the page now (refs come from the latest browser_snapshot(); the page may have changed): take a new snapshot.`);
+    }
+    return locator;
   }
 
   /** The page the tools act on, with the connection's note when it had to (re)connect. */
@@ -276,7 +286,7 @@ export class BrowserTools {
     const { outcome } = result;
     const wait =
       outcome.settle !== undefined
-        ? await settle({ page, watch: watchPage(page), timeoutMs: Math.max(1, timeoutMs - (performance.now() - started)), startedAt: performance.now(), ...(options.signal ? { signal: options.signal } : {}) })
+        ? await settle({ page: this.current ?? page, watch: watchPage(this.current ?? page), timeoutMs: Math.max(1, timeoutMs - (performance.now() - started)), startedAt: performance.now(), ...(options.signal ? { signal: options.signal } : {}) })
         : undefined;
     const opened = this.newTabs.slice(before).filter((tab) => !tab.isClosed());
     const tabsNote = opened.length ? `The page opened ${opened.length} new tab(s): browser_tabs({ action: "list" }) to see them.` : '';

@@ -38,6 +38,7 @@ export class PageWatch {
   readonly console = new BoundedLog();
   readonly network = new BoundedLog();
   private readonly inflight = new Set<Request>();
+  private readonly answered = new WeakSet<Request>();
   private lastActivity = performance.now();
 
   constructor(page: Page) {
@@ -66,6 +67,7 @@ export class PageWatch {
       this.network.push(`${request.method()} ${request.url()} failed: ${reason}`);
     });
     page.on('response', (response) => {
+      this.answered.add(response.request());
       if (response.status() >= 400) this.network.push(`${response.status()} ${response.statusText()} for ${response.request().method()} ${response.url()}`);
     });
     // A navigation abandons the old document's requests without always failing them.
@@ -85,9 +87,9 @@ export class PageWatch {
     return this.inflight.size > 0 ? 0 : now - Math.max(since, this.lastActivity);
   }
 
-  /** True while a document request of the page's main frame is open (a navigation before commit). */
+  /** True while a document request of the page's main frame has no answer yet (a navigation before commit). */
   navigating(page: Page): boolean {
-    for (const request of this.inflight) if (request.isNavigationRequest() && request.frame() === page.mainFrame()) return true;
+    for (const request of this.inflight) if (request.isNavigationRequest() && !this.answered.has(request) && request.frame() === page.mainFrame()) return true;
     return false;
   }
 }

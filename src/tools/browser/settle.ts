@@ -59,31 +59,34 @@ export async function settle(options: SettleOptions): Promise<SettleResult> {
     const navigating = watch.navigating(page);
     if (!navigating && (watch.quietForMs(startedAt, now) >= quietMs || now - startedAt >= 1000)) break;
     if (now >= deadline) {
-      return finish('timeout', `Timed out: ${navigating ? 'the server had not answered the page request' : 'requests were still running'} within ${options.timeoutMs} ms`);
+      return finish('timeout', `Timed out: ${navigating ? 'the server had not answered the page request' : 'requests were still running'} within ${Math.round(options.timeoutMs)} ms`);
     }
     await sleep(Math.min(25, deadline - now));
   }
-  const loaded = await waitUntil(deadline, options.signal, (remaining) => page.waitForLoadState('load', { timeout: remaining }));
+  const loaded = await documentComplete(page, deadline, options.signal);
   if (page.isClosed()) return finish('settled', 'The page closed');
-  if (loaded === 'timeout') return finish('timeout', `Timed out: the page did not finish loading (no load event) within ${options.timeoutMs} ms`);
+  if (loaded === 'timeout') return finish('timeout', `Timed out: the page did not finish loading (no load event) within ${Math.round(options.timeoutMs)} ms`);
   const networkDeadline = Math.min(deadline, performance.now() + (options.networkWaitMs ?? 2000));
   const networkQuiet = await quiet({ watch, since: startedAt, quietMs, limitMs: networkDeadline - performance.now(), signal: options.signal });
   if (!networkQuiet) return finish('network-busy', 'Loaded, but the network was still busy');
   return finish('settled', 'Loaded and the network quiet');
 }
 
-/** Runs `wait`, giving up at the deadline; `timeout` when it did not finish in time. */
-async function waitUntil(deadline: number, signal: AbortSignal | undefined, wait: (remaining: number) => Promise<void>): Promise<'done' | 'timeout'> {
-  const remaining = deadline - performance.now();
-  if (remaining <= 0) return 'timeout';
-  try {
-    await wait(remaining);
-    return performance.now() <= deadline + 50 ? 'done' : 'timeout';
-  } catch (error) {
-    if (signal?.aborted) throw error;
-    if (error instanceof Error && error.name === 'TimeoutError') return 'timeout';
-    // The page closed or navigated away mid-wait: what is current now is what counts.
-    return 'done';
+/**
+ * Polls `document.readyState` until it is "complete". Not Playwright's waitForLoadState: a
+ * page restored from the back-forward cache never fires another load event, and would wait
+ * until the deadline.
+ */
+async function documentComplete(page: Page, deadline: number, signal: AbortSignal | undefined): Promise<'done' | 'timeout'> {
+  for (;;) {
+    if (signal?.aborted) throw abortReason(signal);
+    if (page.isClosed()) return 'done';
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) return 'timeout';
+    // A navigation in progress destroys the context mid-call: that is "not yet", not an error.
+    const state = await Promise.race([page.evaluate('document.readyState').catch(() => 'navigating'), sleep(Math.min(remaining, 1000)).then(() => 'slow')]);
+    if (state === 'complete') return 'done';
+    await sleep(Math.min(50, deadline - performance.now()));
   }
 }
 

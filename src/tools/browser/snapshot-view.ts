@@ -36,7 +36,7 @@ export function viewSnapshot(options: SnapshotViewOptions): SnapshotView {
     const hunks = before.length * lines.length <= maxDiffCells ? diffLines(before, lines) : undefined;
     if (hunks) {
       const changed = hunks.reduce((sum, hunk) => sum + hunk.removed.length + hunk.added.length, 0);
-      if (changed <= Math.max(lines.length, before.length) * maxChangeShare) {
+      if (changed <= Math.max(lines.length, before.length) * maxChangeShare || changed <= 8) {
         const body = hunks
           .map((hunk) => [`@@ at line ${hunk.line + 1}${hunk.context !== undefined ? ` after: ${hunk.context.trim()}` : ''}`, ...hunk.removed.map((line) => `- ${line}`), ...hunk.added.map((line) => `+ ${line}`)].join('\n'))
           .join('\n');
