@@ -72,6 +72,7 @@ export class InputGate {
  */
 export function gatedTools(tools: VisualTools, gate: Pick<InputGate, 'waitForAgent'>): VisualTools {
   return {
+    ...(tools.browser ? { browser: tools.browser } : {}),
     screen: (options) => tools.screen(options),
     execute: (command, options) => tools.execute(command, options),
     keyboard: async (options: KeyboardOptions): Promise<KeyboardResult> => {
