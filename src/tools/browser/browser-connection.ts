@@ -9,7 +9,7 @@ export type BrowserHost = Pick<Workstation, 'ensureBrowser' | 'attach'>;
 
 export interface BrowserConnectionOptions {
   host: BrowserHost;
-  /** Longest wait for Chromium to start and for the DevTools connection. Default 30 s. */
+  /** Longest wait for Chromium to start and for the DevTools connection. Default 60 s (a loaded machine needs it). */
   connectTimeoutMs?: number;
 }
 
@@ -73,7 +73,7 @@ export class BrowserConnection {
   }
 
   private async connect(signal?: AbortSignal): Promise<ConnectedBrowser> {
-    const timeoutMs = this.options.connectTimeoutMs ?? 30_000;
+    const timeoutMs = this.options.connectTimeoutMs ?? 60_000;
     const deadline = AbortSignal.timeout(timeoutMs);
     const bounded = signal ? AbortSignal.any([signal, deadline]) : deadline;
     const endpoint = await this.options.host.ensureBrowser({ timeoutMs, signal: bounded });
