@@ -59,7 +59,10 @@ try {
   const button = /button "Add one" \[ref=(\w+)\]/.exec(snapshot)![1]!;
   rows.push({
     operation: 'click a button (and wait for the page to settle)',
-    ours: await measure(() => browser.click({ ref: button }), { runs }),
+    ours: await measure(async () => {
+      const clicked = await browser.click({ ref: button });
+      if (clicked.isError) throw new Error(`the click failed: ${clicked.text}`);
+    }, { runs }),
     peerName: 'xdotool mousemove + click; full screenshot',
     peer: await measure(async () => {
       await dockerExec('xdotool', 'mousemove', '200', '300', 'click', '1');
