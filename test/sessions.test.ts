@@ -131,18 +131,18 @@ describe('session lifecycle', () => {
     }
   });
 
-  it('starts Chromium on first use and answers /json/version on the published CDP port', async () => {
+  it('starts Chromium on first use, on the workstation loopback only, once', async () => {
     const started = await manager.start({ workspaceDir: world.workspace(), usePool: false });
     try {
-      const cdp = started.workstation.cdp();
-      expect(cdp.host).toBe('127.0.0.1');
       // Not running yet: an idle session does not pay for the browser.
-      await expect(fetch(`${cdp.httpUrl}/json/version`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+      const before = await started.workstation.exec({ cmd: ['sh', '-c', 'pgrep -c chromium || true'], cwd: '/' });
+      expect(before.stdout.trim()).toBe('0');
       const endpoint = await started.workstation.ensureBrowser({ timeoutMs: 60_000 });
-      const response = await fetch(`${endpoint.httpUrl}/json/version`);
-      const version = (await response.json()) as { Browser: string; webSocketDebuggerUrl: string };
-      expect(version.Browser).toMatch(/Chrom/);
-      expect(endpoint.webSocketDebuggerUrl).toMatch(/^ws:\/\//);
+      expect(endpoint.started).toBe(true);
+      const version = await started.workstation.exec({ cmd: ['curl', '-fsS', `http://127.0.0.1:${endpoint.port}/json/version`], cwd: '/' });
+      expect(version.stdout).toMatch(/"Browser": "Chrom/);
+      const again = await started.workstation.ensureBrowser({ timeoutMs: 60_000 });
+      expect(again).toEqual({ port: endpoint.port, started: false });
     } finally {
       await manager.stopContainer(started.session.id);
     }

@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import { describeError, NexoraError } from '../errors.js';
 import type { VisualTools } from '../tools/types.js';
 import type { ApprovalGuard } from './approval.js';
+import { isBrowserTool } from './browser-tool-schemas.js';
+import { runBrowserTool } from './run-browser-tool.js';
 import type { ScreenContext } from './screen-text.js';
 import { frameToolOutput } from './tool-output-frame.js';
 import { executeInput, keyboardInput, mouseInput, screenInput, type ToolName } from './tool-schemas.js';
@@ -110,7 +112,8 @@ export async function runTool(options: {
         };
       }
       default:
-        return { text: `There is no tool "${name}". The tools are screen, keyboard, mouse and execute.`, summary: 'unknown tool', isError: true };
+        if (isBrowserTool(name)) return await runBrowserTool({ browser: tools.browser, name, input, wantImage: options.wantImage, maxOutputChars: options.maxOutputChars, signal });
+        return { text: `There is no tool "${name}". The tools are screen, keyboard, mouse, execute and the browser_* tools.`, summary: 'unknown tool', isError: true };
     }
   } catch (error) {
     if (signal.aborted || NexoraError.is(error, 'aborted')) throw new NexoraError('aborted', 'The run was interrupted.', { cause: error });

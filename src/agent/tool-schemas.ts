@@ -1,5 +1,6 @@
 import { tool, type ToolSet } from 'ai';
 import { z } from 'zod';
+import { browserModelTools } from './browser-tool-schemas.js';
 
 /** The tools' inputs as the model sends them, validated at the boundary. */
 export const screenInput = z.strictObject({
@@ -69,5 +70,6 @@ export function modelTools(): ToolSet {
       description: 'Run a shell command on a side channel (not the visible terminal): stdout, stderr, exit code, duration.',
       inputSchema: executeInput,
     }),
+    ...browserModelTools(),
   };
 }

@@ -1,11 +1,12 @@
 import { RfbClient } from '../rfb/index.js';
 import type { AttachedProcess, Workstation } from '../workstation/workstation.js';
+import { BrowserTools } from './browser/browser-tools.js';
 import { ExecChannel, execServerCommand } from './exec/exec-channel.js';
 import { TmuxControl } from './terminal/tmux-control.js';
 import { WorkstationTools, type WorkstationToolsOptions } from './workstation-tools.js';
 
-/** What the tools need from a workstation: its VNC endpoint and long-lived processes in it. */
-export type ToolHost = Pick<Workstation, 'rfb' | 'attach'>;
+/** What the tools need from a workstation: its VNC endpoint, long-lived processes in it, its browser. */
+export type ToolHost = Pick<Workstation, 'rfb' | 'attach' | 'ensureBrowser'>;
 
 export interface ConnectedTools {
   tools: WorkstationTools;
@@ -80,8 +81,12 @@ export async function connectTools(host: ToolHost, options: ConnectToolsOptions 
     const failure = settled.find((outcome) => outcome.status === 'rejected');
     if (failure) throw failure.reason;
     const rfb = (rfbOutcome as PromiseFulfilledResult<RfbClient>).value;
+    // Nothing of the browser runs until a browser tool is first used.
+    const browser = new BrowserTools({ host });
+    opened.push(browser);
     const tools = new WorkstationTools({
       rfb,
+      browser,
       terminal,
       commands,
       ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),

@@ -1,3 +1,5 @@
+import type { BrowserTools } from './browser/browser-tools.js';
+
 /**
  * What the visual-terminal tools take and return. The tools are library functions over a
  * Workstation; the agent wraps them as model tools with zod schemas.
@@ -174,6 +176,8 @@ export interface ExecuteResult {
 
 /** The operations the model performs on one session's workstation. */
 export interface VisualTools {
+  /** The session's browser tools (Chromium starts on their first use). */
+  readonly browser?: BrowserTools;
   screen(options?: ScreenOptions): Promise<ScreenResult>;
   keyboard(options: KeyboardOptions): Promise<KeyboardResult>;
   mouse(options: MouseOptions): Promise<MouseResult>;

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { NexoraError } from '../errors.js';
 import { keyEventsForInput, type RfbClient } from '../rfb/index.js';
+import type { BrowserTools } from './browser/browser-tools.js';
 import type { ExecChannel } from './exec/exec-channel.js';
 import { encodePng } from './png-encode.js';
 import { diffScreens } from './screen-diff.js';
@@ -39,6 +40,7 @@ export interface WorkstationToolsOptions {
    * are scaled down to fit, and mouse coordinates, given in the screenshot's pixels, scaled back.
    */
   imageSize?: { width: number; height: number };
+  browser?: BrowserTools;
 }
 
 const defaultQuietMs = 500;
@@ -68,6 +70,7 @@ function checkTimeout(name: string, value: number | undefined): void {
  * text) and the command server (execute).
  */
 export class WorkstationTools implements VisualTools {
+  readonly browser: BrowserTools | undefined;
   private readonly rfb: RfbClient;
   private readonly terminal: TmuxControl;
   private readonly commands: ExecChannel;
@@ -82,6 +85,7 @@ export class WorkstationTools implements VisualTools {
 
   constructor(options: WorkstationToolsOptions) {
     this.rfb = options.rfb;
+    this.browser = options.browser;
     this.terminal = options.terminal;
     this.commands = options.commands;
     this.maxOutputBytes = options.maxOutputBytes ?? 64 * 1024;

@@ -74,6 +74,7 @@ export class InputGate {
  */
 export function gatedTools(tools: VisualTools, gate: Pick<InputGate, 'waitForAgent'>): VisualTools {
   return {
+    ...(tools.browser ? { browser: tools.browser } : {}),
     screen: (options) => tools.screen(options),
     execute: async (command, options) => {
       await gate.waitForAgent(options?.signal);

@@ -39,6 +39,7 @@ export class ScreenshotArchive {
 /** The same tools with every PNG that screen() returns kept in `archive`. */
 export function archivingTools(tools: VisualTools, archive: ScreenshotArchive): VisualTools {
   return {
+    ...(tools.browser ? { browser: tools.browser } : {}),
     screen: async (options) => {
       const result = await tools.screen(options);
       // The archive is a record: a full disk must not fail the agent's look at the screen.

@@ -14,14 +14,16 @@ export interface RfbEndpoint {
   password: string;
 }
 
-/** The Chrome DevTools protocol endpoint of a workstation's browser. */
+/**
+ * The Chrome DevTools protocol endpoint of a workstation's browser. It listens on the
+ * workstation's own loopback only and is never published: the host reaches it by a stream
+ * (`attach` of `socat STDIO TCP:127.0.0.1:PORT`) behind a token (src/tools/browser/cdp-proxy.ts).
+ */
 export interface CdpEndpoint {
-  host: string;
+  /** The DevTools port on the workstation's loopback. */
   port: number;
-  /** `http://host:port`, the base for `/json/version` and friends. */
-  httpUrl: string;
-  /** The browser's WebSocket debugger URL, once the browser runs. */
-  webSocketDebuggerUrl?: string;
+  /** True when this call started Chromium; false when it was already running. */
+  started: boolean;
 }
 
 export interface ExecOptions {
@@ -96,9 +98,10 @@ export interface Workstation {
   /** The host directory mounted at `/workspace`. */
   readonly workspaceDir: string;
   rfb(): RfbEndpoint;
-  /** Where the browser's DevTools endpoint is (or will be, before `ensureBrowser`). */
-  cdp(): CdpEndpoint;
-  /** Starts Chromium on first use and resolves once `/json/version` answers. */
+  /**
+   * Starts Chromium when it is not running (first use, or it died) and resolves once its
+   * `/json/version` answers inside the workstation. Cheap when it already runs.
+   */
   ensureBrowser(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CdpEndpoint>;
   exec(options: ExecOptions): Promise<ExecResult>;
   /**

@@ -9,6 +9,7 @@ import { warmPool } from '../../sessions/warm-pool.js';
 import { parseSessionId } from '../../store/index.js';
 import { parseNumericUser } from '../../workstation/docker/workspace-owner.js';
 import { StepPrinter, formatDuration } from '../output.js';
+import { registerSessionDevtools } from './session-devtools.js';
 
 /**
  * Opens the session manager and reconciles first (every command that manages sessions
@@ -85,14 +86,14 @@ export function registerSessionCommand(program: Command): void {
         );
         const { info } = started;
         if (options.json) {
-          process.stdout.write(`${JSON.stringify({ ...info, vnc: `127.0.0.1:${info.vncPort}`, cdp: started.workstation.cdp().httpUrl, fromPool: started.fromPool, durationMs: Math.round(started.durationMs) })}\n`);
+          process.stdout.write(`${JSON.stringify({ ...info, vnc: `127.0.0.1:${info.vncPort}`, devtools: `nexora session devtools ${info.session}`, fromPool: started.fromPool, durationMs: Math.round(started.durationMs) })}\n`);
         } else {
           process.stdout.write(
             [
               `session   ${info.session}`,
               `workspace ${info.workingDir}`,
               `VNC       ${started.workstation.rfb().host}:${info.vncPort} (password: \`nexora session info ${info.session} --show-password\`)`,
-              `CDP       ${started.workstation.cdp().httpUrl} (Chromium starts on first use)`,
+              `DevTools  \`nexora session devtools ${info.session}\` (a token-guarded proxy; Chromium starts on first use)`,
               '',
             ].join('\n'),
           );
@@ -136,7 +137,7 @@ export function registerSessionCommand(program: Command): void {
 
   session
     .command('info <id>')
-    .description('where to connect: the VNC address for a viewer and the CDP endpoint')
+    .description('where to connect: the VNC address for a viewer, and how to reach the browser\'s DevTools')
     .option('--show-password', 'print the VNC password in full')
     .option('--json', 'print JSON')
     .action(async (id: string, raw: unknown) => {
@@ -151,7 +152,7 @@ export function registerSessionCommand(program: Command): void {
         const host = manager.backend.endpointHost;
         if (options.json) {
           process.stdout.write(
-            `${JSON.stringify({ ...session, container: info ?? null, vnc: info ? `${host}:${info.vncPort}` : null, cdp: info ? `http://${host}:${info.cdpPort}` : null, ...(options.showPassword && password ? { vncPassword: password } : {}) })}\n`,
+            `${JSON.stringify({ ...session, container: info ?? null, vnc: info ? `${host}:${info.vncPort}` : null, devtools: info ? `nexora session devtools ${session.id}` : null, ...(options.showPassword && password ? { vncPassword: password } : {}) })}\n`,
           );
           return;
         }
@@ -163,7 +164,7 @@ export function registerSessionCommand(program: Command): void {
             `container  ${info ? `${info.name} (${info.ready ? 'ready' : 'not ready'})` : '-'}`,
             `VNC        ${info ? `vnc://${host}:${info.vncPort}` : '-'}`,
             `password   ${shown}`,
-            `CDP        ${info ? `http://${host}:${info.cdpPort}` : '-'}`,
+            `DevTools   ${info ? `not published; \`nexora session devtools ${session.id}\` serves it on 127.0.0.1:${info.cdpPort} behind a token` : '-'}`,
             '',
           ].join('\n'),
         );
@@ -196,9 +197,11 @@ export function registerSessionCommand(program: Command): void {
       const printer = new StepPrinter();
       await withSessionManager(printer, async ({ manager }) => {
         const resumed = await printer.step(`resuming ${sessionId}`, () => manager.resume(sessionId, { onProgress: (step) => printer.progress(step) }));
-        process.stdout.write(`session ${sessionId} is ready: VNC ${resumed.workstation.rfb().host}:${resumed.info.vncPort}, CDP ${resumed.workstation.cdp().httpUrl}\n`);
+        process.stdout.write(`session ${sessionId} is ready: VNC ${resumed.workstation.rfb().host}:${resumed.info.vncPort}\n`);
       });
     });
+
+  registerSessionDevtools(session, withSessionManager);
 
   session
     .command('gc')

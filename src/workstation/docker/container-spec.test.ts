@@ -35,12 +35,11 @@ describe('buildContainerSpec', () => {
     expect(JSON.stringify(spec)).not.toContain('docker.sock');
   });
 
-  it('publishes VNC and CDP on loopback only, at the allocated ports', () => {
-    const bindings = buildContainerSpec(base).HostConfig!.PortBindings as Record<string, { HostIp: string; HostPort: string }[]>;
-    expect(bindings).toEqual({
-      '5901/tcp': [{ HostIp: '127.0.0.1', HostPort: '5901' }],
-      '9223/tcp': [{ HostIp: '127.0.0.1', HostPort: '9223' }],
-    });
+  it('publishes VNC on loopback only, at the allocated port, and never the DevTools port', () => {
+    const spec = buildContainerSpec(base);
+    const bindings = spec.HostConfig!.PortBindings as Record<string, { HostIp: string; HostPort: string }[]>;
+    expect(bindings).toEqual({ '5901/tcp': [{ HostIp: '127.0.0.1', HostPort: '5901' }] });
+    expect(Object.keys(spec.ExposedPorts!)).toEqual(['5901/tcp']);
   });
 
   it('labels the container for orphan detection, and pool members as such', () => {

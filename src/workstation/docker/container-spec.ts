@@ -27,6 +27,7 @@ export interface ContainerSpecOptions {
   /** The numeric user the workstation runs as (the workspace owner). */
   user: { uid: number; gid: number };
   vncPort: number;
+  /** Reserved for the session's authenticated DevTools proxy on the host; never published. */
   cdpPort: number;
   /** `WIDTHxHEIGHT`, e.g. 1280x800. */
   geometry: string;
@@ -64,7 +65,6 @@ const TMPFS: Record<string, string> = {
 export function buildContainerSpec(options: ContainerSpecOptions): Docker.ContainerCreateOptions {
   const publishAddress = options.publishAddress ?? '127.0.0.1';
   const vnc = `${options.vncPort}/tcp`;
-  const cdp = `${options.cdpPort}/tcp`;
   const labels: Record<string, string> = {
     ...options.labels,
     [LABELS.managed]: '1',
@@ -92,7 +92,9 @@ export function buildContainerSpec(options: ContainerSpecOptions): Docker.Contai
       'HOME=/home/nexora',
     ],
     Labels: labels,
-    ExposedPorts: { [vnc]: {}, [cdp]: {} },
+    // Only VNC is published. The DevTools port stays on the container's loopback: the host
+    // reaches it by a stream over the Engine API (src/tools/browser/cdp-proxy.ts).
+    ExposedPorts: { [vnc]: {} },
     StopTimeout: 2,
     // Docker's health check feeds the health monitor through the event stream; the start
     // script writes READY only once X, the VNC server and tmux answer.
@@ -119,7 +121,6 @@ export function buildContainerSpec(options: ContainerSpecOptions): Docker.Contai
       Mounts: workspaceMounts(options.workspaceDir),
       PortBindings: {
         [vnc]: [{ HostIp: publishAddress, HostPort: String(options.vncPort) }],
-        [cdp]: [{ HostIp: publishAddress, HostPort: String(options.cdpPort) }],
       },
       NetworkMode: options.network,
       RestartPolicy: { Name: 'no' },

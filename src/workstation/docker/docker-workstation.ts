@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
 import type { AttachedProcess, AttachOptions, CdpEndpoint, ExecOptions, ExecResult, RfbEndpoint, Workstation, WorkstationStatus } from '../workstation.js';
@@ -24,8 +23,6 @@ export interface DockerWorkstationOptions {
 /** READY in the status file and the tmux session alive: what Docker's health check runs too. */
 export const HEALTH_SCRIPT = `cat ${STATUS_FILE} && tmux has-session -t main 2>/dev/null`;
 
-const versionSchema = z.object({ Browser: z.string(), webSocketDebuggerUrl: z.string() }).passthrough();
-
 /** A session's workstation in a Docker container. */
 export class DockerWorkstation implements Workstation {
   readonly id: string;
@@ -34,7 +31,7 @@ export class DockerWorkstation implements Workstation {
   readonly workspaceDir: string;
   private readonly docker: Docker;
   private readonly options: DockerWorkstationOptions;
-  private browser: Promise<CdpEndpoint> | undefined;
+  private browserStart: Promise<CdpEndpoint> | undefined;
 
   constructor(options: DockerWorkstationOptions) {
     this.docker = options.docker;
@@ -49,11 +46,6 @@ export class DockerWorkstation implements Workstation {
     return { host: this.options.endpointHost, port: this.options.vncPort, password: this.options.vncPassword };
   }
 
-  cdp(): CdpEndpoint {
-    const { endpointHost: host, cdpPort: port } = this.options;
-    return { host, port, httpUrl: `http://${host}:${port}` };
-  }
-
   exec(options: ExecOptions): Promise<ExecResult> {
     return execInContainer(this.docker, this.id, { user: this.options.user, ...options });
   }
@@ -63,52 +55,34 @@ export class DockerWorkstation implements Workstation {
   }
 
   /**
-   * Chromium costs ≈180 MiB, so it starts on the first browser tool call. Concurrent
-   * callers share one start; a failed start is retried by the next call.
+   * Chromium costs ≈180 MiB (inside the container's memory limit), so it starts on the first
+   * browser tool call, and again after it died. Concurrent callers share one start.
    */
   ensureBrowser(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<CdpEndpoint> {
-    this.browser ??= this.startBrowser(options).catch((error: unknown) => {
-      this.browser = undefined;
-      throw error;
+    this.browserStart ??= this.startBrowser(options).finally(() => {
+      this.browserStart = undefined;
     });
-    return this.browser;
+    return this.browserStart;
   }
 
   private async startBrowser(options: { timeoutMs?: number; signal?: AbortSignal }): Promise<CdpEndpoint> {
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const already = await this.browserVersion(options.signal);
-    if (already) return { ...this.cdp(), webSocketDebuggerUrl: already.webSocketDebuggerUrl };
     const result = await this.exec({
       cmd: ['/opt/nexora/start-chromium.sh'],
       cwd: '/',
+      env: { NEXORA_START_TIMEOUT: String(Math.max(1, Math.floor(timeoutMs / 1000) - 1)) },
       timeoutMs,
+      maxOutputBytes: 64 * 1024,
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    if (result.exitCode !== 0) {
+    const answer = /^(started|running) 127\.0\.0\.1:(\d{1,5})$/m.exec(result.stdout);
+    if (result.exitCode !== 0 || !answer) {
       throw new NexoraError(
         'cdp-failed',
         `Chromium did not start in workstation ${this.name} (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}): ${(result.stderr || result.stdout).trim().slice(-500)}`,
       );
     }
-    const version = await this.browserVersion(options.signal);
-    if (!version) {
-      throw new NexoraError('cdp-failed', `Chromium started in ${this.name} but ${this.cdp().httpUrl}/json/version does not answer.`);
-    }
-    return { ...this.cdp(), webSocketDebuggerUrl: version.webSocketDebuggerUrl };
-  }
-
-  /** The browser's /json/version through the published port, or undefined when it is not up. */
-  async browserVersion(signal?: AbortSignal): Promise<z.infer<typeof versionSchema> | undefined> {
-    try {
-      const timeout = AbortSignal.timeout(2000);
-      const response = await fetch(`${this.cdp().httpUrl}/json/version`, {
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-      if (!response.ok) return undefined;
-      return versionSchema.parse(await response.json());
-    } catch {
-      return undefined;
-    }
+    return { port: Number(answer[2]), started: answer[1] === 'started' };
   }
 
   async status(options: { signal?: AbortSignal } = {}): Promise<WorkstationStatus> {
