@@ -13,6 +13,10 @@ export interface NexoraPaths {
   config: string;
   screenshots: string;
   logs: string;
+  /** The user's own instructions for the agent, in every project (`~/.nexora/AGENTS.md`). */
+  userInstructions: string;
+  /** Workspace copies taken at a session's start, for replays (only when the user opts in). */
+  snapshots: string;
 }
 
 export function nexoraPaths(env: NodeJS.ProcessEnv = process.env): NexoraPaths {
@@ -25,6 +29,8 @@ export function nexoraPaths(env: NodeJS.ProcessEnv = process.env): NexoraPaths {
     config: join(home, 'config.json'),
     screenshots: join(home, 'screenshots'),
     logs: join(home, 'logs'),
+    userInstructions: join(home, 'AGENTS.md'),
+    snapshots: join(home, 'snapshots'),
   };
 }
 

@@ -10,6 +10,8 @@ import { registerSessionCommand } from './session.js';
 import { registerKeysCommand } from './keys.js';
 import { registerViewCommand } from './view.js';
 import { registerExportCommand } from './export.js';
+import { registerReplayCommand } from './replay.js';
+import { registerInitCommand } from './init.js';
 import { registerTuiCommand } from './tui.js';
 
 /** Each command lives in its own file and registers itself here. */
@@ -25,5 +27,7 @@ export function registerCommands(program: Command): void {
   registerKeysCommand(program);
   registerViewCommand(program);
   registerExportCommand(program);
+  registerReplayCommand(program);
+  registerInitCommand(program);
   registerTuiCommand(program);
 }

@@ -1,13 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { startAgentRun, type RunResult } from '../../agent/agent-run.js';
 import type { AgentEvent } from '../../agent/events.js';
-import { sessionTotals, type SessionTotals } from '../../agent/session-totals.js';
+import { instructionsPrompt, loadInstructions } from '../../agent/project-instructions.js';
+import type { SessionTotals } from '../../agent/session-totals.js';
 import { loadConfig } from '../../config/load-config.js';
-import { NexoraError } from '../../errors.js';
+import { describeError, NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import { formatUsd, type Cost } from '../../providers/cost.js';
 import type { LatencyTracker } from '../../providers/latency.js';
@@ -15,12 +16,15 @@ import { ProviderRegistry } from '../../providers/registry.js';
 import { routingStrategies } from '../../providers/router.js';
 import { MasterKeyStore, ProviderKeyStore } from '../../secrets/index.js';
 import { openSessionManager, type OpenedSessionManager } from '../../sessions/open-session-manager.js';
-import { parseSessionId, type Db, type SessionId } from '../../store/index.js';
+import { EventStore, parseSessionId, SessionStore, type Db, type SessionId } from '../../store/index.js';
 import { connectTools } from '../../tools/connect-tools.js';
 import { EventLogGate } from '../../viewer/event-log-gate.js';
 import { formatDuration } from '../output.js';
 import { agentLimits, agentTools, recordInto, redactingEventStore, sessionScreenshotArchive } from './agent-wiring.js';
+import { continueConversation, conversationImages, conversationTotals, findConversation, type ContinuedConversation } from './conversation-wiring.js';
 import { openCliDatabase } from './db.js';
+import { snapshotDir } from './replay.js';
+import { copyWorkspace } from './workspace-copy.js';
 
 const runFlags = z.strictObject({
   task: z.string().trim().min(1, 'the task is empty: say what to do, e.g. nexora run "add a test for parse()"'),
@@ -32,6 +36,9 @@ const runFlags = z.strictObject({
   maxCost: z.coerce.number().positive().finite().optional(),
   json: z.boolean().optional(),
   keep: z.boolean().optional(),
+  continue: z.boolean().optional(),
+  resume: z.string().min(1).optional(),
+  snapshot: z.boolean().optional(),
 });
 export type RunFlags = z.infer<typeof runFlags>;
 
@@ -48,8 +55,10 @@ export interface RunTaskDependencies {
 export interface RunTaskResult extends RunResult {
   sessionId: SessionId;
   sessionStopped: boolean;
-  /** Every run on this session so far, this one included. */
+  /** Every run of this conversation so far (over all its sessions), this one included. */
   sessionTotals: SessionTotals;
+  /** Set when the run carried on an earlier conversation: the session it came from. */
+  continuedFrom?: SessionId;
 }
 
 /** `nexora run "task"`: one agent run on a session's workstation, streamed as it goes. */
@@ -66,6 +75,9 @@ export function registerRunCommand(program: Command): void {
     .option('--max-cost <usd>', 'stop when the run has cost this many US dollars')
     .option('--json', 'print events as JSON lines instead of a readable log')
     .option('--keep', 'keep the session running after the run ends')
+    .option('--continue', 'carry on the last conversation in this workspace (its messages, tool results and totals)')
+    .option('--resume <id>', 'carry on the conversation of session <id>')
+    .option('--snapshot', 'keep a copy of the workspace as it is at the session\'s start, so `nexora session replay` can replay over it')
     .action(async (task: string, options: Record<string, unknown>) => {
       const parsed = runFlags.safeParse({ task, ...options });
       if (!parsed.success) {
@@ -80,14 +92,23 @@ export function registerRunCommand(program: Command): void {
 
 /** Runs the agent on a task from start to summary (the body of `nexora run`). */
 export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies = {}): Promise<RunTaskResult> {
-  const workspace = resolve(flags.workspace);
+  let workspace = resolve(flags.workspace);
   if (!statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) {
     throw new NexoraError('invalid-argument', `Invalid --workspace: ${workspace} is not a directory.`);
   }
-  const { config } = await loadConfig({ workspace });
+  if ([flags.continue === true, flags.resume !== undefined, flags.session !== undefined].filter(Boolean).length > 1) {
+    throw new NexoraError('invalid-argument', 'Use one of --continue, --resume ID and --session ID: --continue and --resume carry on a conversation, --session starts a new one on an active session.');
+  }
   const out = new RunPrinter(flags.json === true, dependencies.stdout ?? process.stdout);
   const db = dependencies.db ?? (await openCliDatabase());
   try {
+    const conversationId = flags.continue || flags.resume !== undefined
+      ? await findConversation({ events: new EventStore(db), sessions: new SessionStore(db), workspace, resume: flags.resume })
+      : undefined;
+    // A resumed conversation works on its own workspace, wherever the command runs.
+    if (flags.resume !== undefined && conversationId) workspace = (await new SessionStore(db).get(conversationId)).workspaceDir ?? workspace;
+    const { config } = await loadConfig({ workspace });
+    const instructions = instructionsPrompt(await loadInstructions({ workspace, userFile: nexoraPaths().userInstructions }));
     const keys = new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(nexoraPaths()) });
     const registry = new ProviderRegistry({ providers: config.providers, models: config.models, keys });
     await loadLatency(registry.latency);
@@ -108,11 +129,31 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
       const manager = opened.manager;
       await manager.reconcile();
       const claimed = flags.session !== undefined;
-      const started = claimed
-        ? await manager.resume(parseSessionId(flags.session ?? ''), { onProgress: (step) => out.note(step) })
-        : await manager.start({ workspaceDir: workspace, model: first.info.ref, provider: first.info.provider, onProgress: (step) => out.note(step) });
+      const limits = agentLimits(config.agent, { maxSteps: flags.maxSteps, maxCostUsd: flags.maxCost });
+      let continued: ContinuedConversation | undefined;
+      if (conversationId) {
+        continued = await continueConversation({
+          manager,
+          events,
+          sessionId: conversationId,
+          workspace,
+          model: first.info.ref,
+          provider: first.info.provider,
+          keepImages: limits.keepImages,
+          onProgress: (step) => out.note(step),
+        });
+      }
+      const started = continued
+        ? continued.started
+        : claimed
+          ? await manager.resume(parseSessionId(flags.session ?? ''), { onProgress: (step) => out.note(step) })
+          : await manager.start({ workspaceDir: workspace, model: first.info.ref, provider: first.info.provider, onProgress: (step) => out.note(step) });
       const sessionId: SessionId = started.session.id;
-      out.note(`session ${sessionId} (${claimed ? 'resumed' : started.fromPool ? 'from the warm pool' : 'cold start'}, ${formatDuration(started.durationMs)}), workspace ${started.session.workspaceDir ?? workspace}`);
+      const how = continued
+        ? `conversation ${conversationId ?? ''} carried on, ${continued.history.length} turns restored, ${continued.sameWorkstation ? 'its workstation resumed' : 'on a new workstation'}`
+        : claimed ? 'resumed' : started.fromPool ? 'from the warm pool' : 'cold start';
+      out.note(`session ${sessionId} (${how}, ${formatDuration(started.durationMs)}), workspace ${started.session.workspaceDir ?? workspace}`);
+      if (flags.snapshot) await takeSnapshot({ events, sessionId, workspace: started.session.workspaceDir ?? workspace, note: (line) => out.note(line) });
       const connected = await connectTools(started.workstation).catch(async (error: unknown) => {
         // A session this run started but cannot use is ended rather than left behind.
         if (!claimed) await manager.stopContainer(sessionId, { reason: 'the tools could not connect' }).catch(() => undefined);
@@ -141,7 +182,10 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
           ),
           candidates,
           retry: config.retry,
-          ...agentLimits(config.agent, { maxSteps: flags.maxSteps, maxCostUsd: flags.maxCost }),
+          ...limits,
+          ...(instructions ? { instructions } : {}),
+          ...(continued ? { history: continued.history, resumeNote: continued.resumeNote } : {}),
+          images: conversationImages(sessionId),
           record: recordInto(events, manager.sessions, sessionId),
           signal: controller.signal,
         });
@@ -158,9 +202,9 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
       const stop = !claimed && !flags.keep && (result.outcome === 'completed' || result.outcome === 'failed');
       if (stop) await manager.stopContainer(sessionId, { reason: `run ${result.outcome}` });
       await saveLatency(registry.latency);
-      const totals = sessionTotals(await events.list(sessionId, { kinds: ['run-end'], limit: 100_000 }));
+      const totals = await conversationTotals(events, sessionId);
       out.summary(result, sessionId, stop, totals);
-      return { ...result, sessionId, sessionStopped: stop, sessionTotals: totals };
+      return { ...result, sessionId, sessionStopped: stop, sessionTotals: totals, ...(conversationId ? { continuedFrom: conversationId } : {}) };
     } finally {
       await opened.close();
     }
@@ -252,6 +296,20 @@ function describeInput(input: unknown): string {
 function describeTokens(cost: Cost): string {
   const k = (n: number): string => (n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : String(n));
   return `${k(cost.inputTokens)} in${cost.cachedInputTokens > 0 ? ` (${k(cost.cachedInputTokens)} cached)` : ''}, ${k(cost.outputTokens)} out`;
+}
+
+/** Keeps a copy of the workspace for replays; a copy that fails only means a replay uses the current one. */
+async function takeSnapshot(options: { events: EventStore; sessionId: SessionId; workspace: string; note: (line: string) => void }): Promise<void> {
+  const dir = snapshotDir(options.sessionId);
+  if (existsSync(dir)) return;
+  mkdirSync(dirname(dir), { recursive: true, mode: 0o700 });
+  try {
+    const copied = await copyWorkspace({ from: options.workspace, to: dir });
+    await options.events.record({ sessionId: options.sessionId, kind: 'workspace-snapshot', payload: { dir, ...copied } });
+    options.note(`workspace copied for replays (${copied.files} files, ${Math.ceil(copied.bytes / 1024)} KiB)`);
+  } catch (error) {
+    options.note(`no workspace copy for replays: ${describeError(error)}`);
+  }
 }
 
 const latencyFile = (): string => join(nexoraPaths().home, 'latency.json');
