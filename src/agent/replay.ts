@@ -27,7 +27,7 @@ export interface ReplayStepResult {
 }
 
 /** Results that say a call did not (fully) run: performing them again proves nothing. */
-const unfinished = /^(Not run:|Interrupted by the user while it ran|Invalid tool call:)/;
+const unfinished = /^(Not run:|Interrupted by the user while it ran|interrupted by the user after|Invalid tool call:)/;
 
 /** The recorded tool calls of a conversation, in order, each with its recorded result. */
 export function replayStepsOf(entries: readonly RecordedEntry[]): ReplayStep[] {

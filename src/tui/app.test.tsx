@@ -122,7 +122,7 @@ describe('TUI state', () => {
     expect(editPrompt('héé', '', { ...keys, backspace: true }).value).toBe('hé');
     expect(editPrompt('x', 'pasted\r\nlines', keys).value).toBe('xpasted\nlines');
     expect(parseSlashCommand('/sessions 2')).toEqual({ name: 'sessions', argument: '2' });
-    expect(parseSlashCommand('/resume ses_x')).toEqual({ name: 'sessions', argument: 'ses_x' });
+    expect(parseSlashCommand('/resume ses_x')).toEqual({ name: 'resume', argument: 'ses_x' });
     expect(parseSlashCommand('/frobnicate')).toEqual({ name: 'unknown', argument: 'frobnicate' });
     expect(parseSlashCommand('fix /etc/hosts')).toBeUndefined();
   });
