@@ -168,14 +168,15 @@ describe('conversations that resume (CLI, real workstation)', () => {
     const elsewhere = newWorkspace('elsewhere');
     const server = await useScript(workspace, {
       name: 'resume-id',
-      turns: [{ expect: { historyIncludes: ['remember the marker', 'Finished again.', 'by id'] }, respond: { text: 'Resumed by id.' } }],
+      // Session 1's conversation: runs 1 and 2 (run 3 went on in a later session, which --resume of session 1 does not include).
+      turns: [{ expect: { historyIncludes: ['remember the marker', 'Done: first-marker-42 seen.', 'by id'] }, respond: { text: 'Resumed by id.' } }],
     });
     const result = await runCli(['run', 'by id', '--resume', firstSession, '--workspace', elsewhere, '--json'], { env, timeoutMs: 500_000 });
     // The conversation's own workspace (and its nexora.json) are used, not the directory given.
     expect(result.stderr).toBe('');
     expect(server.violations).toEqual([]);
     expect(result.code).toBe(0);
-    expect(summaryOf(result.stdout).sessionRuns).toBe(4);
+    expect(summaryOf(result.stdout).sessionRuns).toBe(3);
 
     const none = await runCli(['run', 'x', '--continue', '--workspace', elsewhere], { env, timeoutMs: 60_000 });
     expect(none.code).toBe(1);
