@@ -18,6 +18,10 @@ export interface NexoraPaths {
   viewLaunchers: string;
   /** Each session's picture of its workspace's git metadata at its start. */
   gitBaselines: string;
+  /** The user's own instructions for the agent, in every project (`~/.nexora/AGENTS.md`). */
+  userInstructions: string;
+  /** Workspace copies taken at a session's start, for replays (only when the user opts in). */
+  snapshots: string;
 }
 
 export function nexoraPaths(env: NodeJS.ProcessEnv = process.env): NexoraPaths {
@@ -32,6 +36,8 @@ export function nexoraPaths(env: NodeJS.ProcessEnv = process.env): NexoraPaths {
     logs: join(home, 'logs'),
     viewLaunchers: join(home, 'view'),
     gitBaselines: join(home, 'git-baselines'),
+    userInstructions: join(home, 'AGENTS.md'),
+    snapshots: join(home, 'snapshots'),
   };
 }
 

@@ -6,8 +6,9 @@ import type { ResolvedModel } from '../providers/registry.js';
 import type { RetryPolicy } from '../providers/retry.js';
 import { callWithFallback } from '../providers/with-fallback.js';
 import type { VisualTools } from '../tools/types.js';
-import { Conversation, type ImageMode } from './conversation.js';
 import type { ApprovalGuard } from './approval.js';
+import { Conversation, type ConversationEntry, type ImageMode, type ToolResultEntry } from './conversation.js';
+import { conversationEventKinds, toRecordedEntry, type ConversationImages } from './conversation-record.js';
 import { AgentEventStream } from './event-stream.js';
 import type { AgentEvent, RunOutcome } from './events.js';
 import { callModelOnce, type ModelStepResult } from './model-step.js';
@@ -35,6 +36,14 @@ export interface AgentRunOptions {
   screenImages: 'auto' | 'never';
   /** The project's path inside the workstation. */
   workspace?: string;
+  /** The project's and the user's instructions (instructionsPrompt), added to the system prompt. */
+  instructions?: string;
+  /** An earlier conversation to carry on (restoreEntries), before the task. */
+  history?: ConversationEntry[];
+  /** Said to the model with the task when `history` is given: what changed since (a new workstation…). */
+  resumeNote?: string;
+  /** Where the conversation's screenshots are kept, so a later resume can show them again. */
+  images?: ConversationImages;
   record?: EventRecorder;
   signal?: AbortSignal;
   latency?: LatencyTracker;
@@ -85,11 +94,31 @@ async function runLoop(options: AgentRunOptions, stream: AgentEventStream): Prom
   const vision = candidates[0]?.info.capabilities.vision === true && options.screenImages === 'auto' && options.keepImages > 0;
   const system: SystemModelMessage = {
     role: 'system',
-    content: systemPrompt({ workspace: options.workspace ?? '/workspace', vision }),
+    content: systemPrompt({ workspace: options.workspace ?? '/workspace', vision }) + (options.instructions ? `\n\n${options.instructions}` : ''),
     // Anthropic caches the prompt prefix up to a marked block; the system prompt never changes.
     providerOptions: { anthropic: { cacheControl: { type: 'ephemeral' } } },
   };
-  conversation.addUser(options.task);
+  // Every turn is recorded as it is added, so the conversation can be resumed later.
+  const append = async (entry: ConversationEntry, imageRefs?: Map<string, string>): Promise<void> => {
+    await record({ kind: conversationEventKinds.append, payload: toRecordedEntry(entry, imageRefs) });
+  };
+  const addResults = async (results: ToolResultEntry[]): Promise<boolean> => {
+    const imageRefs = new Map<string, string>();
+    for (const result of results) {
+      // A screenshot that cannot be kept only means a resume will not show it again.
+      const ref = result.png ? await options.images?.save(result.png).catch(() => undefined) : undefined;
+      if (ref) imageRefs.set(result.toolCallId, ref);
+    }
+    // Recorded before adding: adding may drop older screenshots, and the record keeps this one's.
+    await append({ role: 'tool', results: results.map((result) => ({ ...result })) }, imageRefs);
+    return conversation.addToolResults(results);
+  };
+  const closePending = async (text: string): Promise<void> => {
+    const pending = conversation.pendingToolCalls();
+    if (pending.length > 0) await addResults(pending.map((call) => ({ ...call, text, isError: true })));
+  };
+  if (options.history && options.history.length > 0) conversation.restore(options.history);
+  const task = options.history && options.history.length > 0 && options.resumeNote ? `${options.resumeNote}\n\n${options.task}` : options.task;
 
   let cost: Cost = zeroCost;
   let steps = 0;
@@ -112,6 +141,8 @@ async function runLoop(options: AgentRunOptions, stream: AgentEventStream): Prom
   });
 
   try {
+    conversation.addUser(task);
+    await append({ role: 'user', text: task });
     for (;;) {
       if (signal.aborted) return await end('interrupted', 'Interrupted by the user.');
       if (steps >= options.maxSteps) return await end('max-steps', `Stopped after ${steps} steps (--max-steps ${options.maxSteps}) before the task was finished.`);
@@ -162,10 +193,9 @@ async function runLoop(options: AgentRunOptions, stream: AgentEventStream): Prom
       model = candidate.info.ref;
       const stepCost = costOf(reply.usage, candidate.info.prices);
       cost = addCosts(cost, stepCost);
-      conversation.addAssistant(
-        reply.text,
-        reply.toolCalls.map(({ toolCallId, toolName, input }) => ({ toolCallId, toolName, input })),
-      );
+      const calls = reply.toolCalls.map(({ toolCallId, toolName, input }) => ({ toolCallId, toolName, input }));
+      conversation.addAssistant(reply.text, calls);
+      await append({ role: 'assistant', text: reply.text, toolCalls: calls });
       if (reply.text) finalText = reply.text;
       await emit(
         {
@@ -184,7 +214,7 @@ async function runLoop(options: AgentRunOptions, stream: AgentEventStream): Prom
 
       if (reply.toolCalls.length === 0) return await end('completed', 'The model reported the task done.');
       if (options.maxCostUsd !== undefined && cost.usd >= options.maxCostUsd) {
-        closePending(conversation, 'Not run: the run reached its cost budget.');
+        await closePending('Not run: the run reached its cost budget.');
         return await end('budget', `Stopped: spent $${cost.usd.toFixed(4)}, at or over the budget of $${options.maxCostUsd} (--max-cost).`);
       }
 
@@ -225,14 +255,16 @@ async function runLoop(options: AgentRunOptions, stream: AgentEventStream): Prom
       for (const call of reply.toolCalls.slice(results.length)) {
         results.push({ toolCallId: call.toolCallId, toolName: call.toolName, text: 'Not run: interrupted by the user.', isError: true });
       }
-      if (conversation.addToolResults(results)) screens.forgetImage();
+      if (await addResults(results)) screens.forgetImage();
       if (signal.aborted) {
-        closePending(conversation, 'Not run: interrupted by the user.');
+        await closePending('Not run: interrupted by the user.');
         return await end('interrupted', 'Interrupted by the user.');
       }
     }
   } catch (error) {
     if (signal.aborted || NexoraError.is(error, 'aborted')) {
+      // A tool call cut short still gets a result, so a resume shows the model what happened.
+      await closePending('Interrupted by the user while it ran; it may have done part of its work.').catch(() => undefined);
       return await end('interrupted', 'Interrupted by the user.');
     }
     return await end('failed', describeError(error));
@@ -248,13 +280,6 @@ function imageMode(candidate: ResolvedModel, options: AgentRunOptions): ImageMod
 function estimateTokens(conversation: Conversation, maxOutputTokens: number): number {
   const text = JSON.stringify(conversation.render('none')).length;
   return Math.ceil(text / 4) + conversation.imageCount * 1500 + Math.min(maxOutputTokens, 1000);
-}
-
-/** Gives every unanswered tool call a result, so the conversation stays valid for a resume. */
-function closePending(conversation: Conversation, text: string): void {
-  const pending = conversation.pendingToolCalls();
-  if (pending.length === 0) return;
-  conversation.addToolResults(pending.map((call) => ({ ...call, text, isError: true })));
 }
 
 /**

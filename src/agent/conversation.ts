@@ -1,6 +1,6 @@
 import type { ModelMessage, ToolResultPart } from 'ai';
 
-interface ToolResultEntry {
+export interface ToolResultEntry {
   toolCallId: string;
   toolName: string;
   text: string;
@@ -9,7 +9,8 @@ interface ToolResultEntry {
   png?: Buffer;
 }
 
-type Entry =
+/** One turn of the conversation, provider-neutral. */
+export type ConversationEntry =
   | { role: 'user'; text: string }
   | { role: 'assistant'; text: string; toolCalls: { toolCallId: string; toolName: string; input: unknown }[] }
   | { role: 'tool'; results: ToolResultEntry[] };
@@ -24,9 +25,23 @@ export type ImageMode = 'in-tool-result' | 'user-message' | 'none';
  * (and the provider's prompt cache) changes rarely.
  */
 export class Conversation {
-  private readonly entries: Entry[] = [];
+  private readonly entries: ConversationEntry[] = [];
 
   constructor(private readonly options: { keepImages: number; dropChunk: number }) {}
+
+  /**
+   * Puts back a conversation restored from the store, before anything else is added. Its
+   * screenshots must already follow the keep-last rule (restoreEntries does that).
+   */
+  restore(entries: readonly ConversationEntry[]): void {
+    if (this.entries.length > 0) throw new Error('Conversation.restore on a conversation that has entries');
+    this.entries.push(...entries);
+  }
+
+  /** How many turns it has. */
+  get length(): number {
+    return this.entries.length;
+  }
 
   addUser(text: string): void {
     this.entries.push({ role: 'user', text });

@@ -100,7 +100,12 @@ export async function runTool(options: {
         const half = Math.floor(options.maxOutputChars / 2);
         const stdout = truncateHeadTail(result.stdout, result.stderr ? half : options.maxOutputChars).text;
         const stderr = truncateHeadTail(result.stderr, result.stdout ? half : options.maxOutputChars).text;
-        const status = result.timedOut ? `timed out after ${Math.round(result.durationMs)} ms (killed)` : `exit code ${result.exitCode ?? 'none'} after ${Math.round(result.durationMs)} ms`;
+        // A cancelled command comes back as a result: say why it ended (a resumed conversation shows it).
+        const status = signal.aborted
+          ? `interrupted by the user after ${Math.round(result.durationMs)} ms (killed)`
+          : result.timedOut
+            ? `timed out after ${Math.round(result.durationMs)} ms (killed)`
+            : `exit code ${result.exitCode ?? 'none'} after ${Math.round(result.durationMs)} ms`;
         const body =
           !result.stdout && !result.stderr
             ? '(the command printed nothing)'

@@ -82,6 +82,32 @@ export class EventStore {
     );
     return rows.map(toRecord);
   }
+
+  /**
+   * Of the given sessions, the one whose newest event of `kind` is the most recent (e.g. the
+   * last conversation in a workspace), with that event's id.
+   */
+  async latestSessionWith(kind: string, sessionIds: readonly SessionId[]): Promise<{ sessionId: SessionId; eventId: number } | undefined> {
+    if (sessionIds.length === 0) return undefined;
+    const rows = await this.db.query<{ session_id: string; id: number | string }>(
+      `SELECT session_id, max(id) AS id FROM events
+        WHERE kind = $1 AND session_id = ANY($2::text[])
+        GROUP BY session_id ORDER BY max(id) DESC LIMIT 1`,
+      [kind, [...sessionIds]],
+    );
+    const row = rows[0];
+    return row ? { sessionId: row.session_id as SessionId, eventId: Number(row.id) } : undefined;
+  }
+
+  /** Every event of a session (optionally of some kinds), read a page at a time. */
+  async listAll(sessionId: SessionId, options: { kinds?: readonly string[]; afterId?: number } = {}): Promise<EventRecord[]> {
+    const all: EventRecord[] = [];
+    for (;;) {
+      const page = await this.list(sessionId, { ...options, afterId: all.at(-1)?.id ?? options.afterId ?? 0, limit: 1000 });
+      all.push(...page);
+      if (page.length < 1000) return all;
+    }
+  }
 }
 
 function toRecord(row: EventRow): EventRecord {

@@ -123,7 +123,7 @@ describe('TUI state', () => {
     expect(editPrompt('héé', '', { ...keys, backspace: true }).value).toBe('hé');
     expect(editPrompt('x', 'pasted\r\nlines', keys).value).toBe('xpasted\nlines');
     expect(parseSlashCommand('/sessions 2')).toEqual({ name: 'sessions', argument: '2' });
-    expect(parseSlashCommand('/resume ses_x')).toEqual({ name: 'sessions', argument: 'ses_x' });
+    expect(parseSlashCommand('/resume ses_x')).toEqual({ name: 'resume', argument: 'ses_x' });
     expect(parseSlashCommand('/frobnicate')).toEqual({ name: 'unknown', argument: 'frobnicate' });
     expect(parseSlashCommand('fix /etc/hosts')).toBeUndefined();
   });
@@ -197,6 +197,35 @@ describe('TUI app', () => {
     expect(host.sessionId).toBe('ses_otherotherotherother');
     expect(app.lastFrame()).toContain('resumed session ses_otherotherotherother');
     expect(app.lastFrame()).toMatch(/ses_otherotherotherother │ openai\/gpt-x │/);
+  });
+
+  it('lists conversations with /resume and carries one on with its totals', async () => {
+    const host = new ScriptedHost();
+    const resumed: string[] = [];
+    const withConversations = Object.assign(host, {
+      listConversations: () =>
+        Promise.resolve([{ sessionId: 'ses_convconvconvconvconv', status: 'ended', model: 'anthropic/test-model', createdAt: new Date('2026-11-28T10:00:00Z'), task: 'fix the flaky test' }]),
+      resumeConversation: (sessionId: string) => {
+        resumed.push(sessionId);
+        return Promise.resolve({ sessionId: 'ses_newnewnewnewnewnewne', model: 'anthropic/test-model', turns: 7, sameWorkstation: false, totals: { usd: 0.5, inputTokens: 12_000, outputTokens: 300 } });
+      },
+    });
+    const app = mount(withConversations, { columns: 100, rows: 30 });
+    await tick();
+    await type(app, '/resume');
+    await type(app, '\r');
+    await tick(50);
+    expect(app.lastFrame()).toContain('1. ses_convconvconvconvconv ended    2026-11-28 10:00 fix the flaky test');
+    await type(app, '/resume 1');
+    await type(app, '\r');
+    await tick(50);
+    expect(resumed).toEqual(['ses_convconvconvconvconv']);
+    expect(app.lastFrame()).toContain('7 turns restored, on a new workstation');
+    expect(app.lastFrame()).toContain("(the terminal's state was lost)");
+    await type(app, '/cost');
+    await type(app, '\r');
+    await tick(50);
+    expect(app.lastFrame()).toMatch(/session ses_newnewnewnewnewnewne: 12(\.0)?k tokens in .*\$0\.50/);
   });
 
   it('scrolls the transcript with PgUp and PgDn', async () => {

@@ -10,7 +10,7 @@ import { ScreenPane } from './screen-pane.js';
 import { keyHelp, parseSlashCommand, slashCommands } from './slash-commands.js';
 import { StatusLine } from './status-line.js';
 import { createTheme, ThemeContext } from './theme.js';
-import type { TuiHost, TuiSessionSummary } from './tui-host.js';
+import type { TuiConversationSummary, TuiHost, TuiSessionSummary } from './tui-host.js';
 import { initialTuiState, reduceTui, sessionTotals } from './tui-state.js';
 import { TranscriptView } from './transcript-view.js';
 
@@ -37,6 +37,7 @@ export function App(props: AppProps): ReactElement {
   const [now, setNow] = useState(Date.now());
   const controller = useRef<AbortController | undefined>(undefined);
   const sessions = useRef<TuiSessionSummary[]>([]);
+  const conversations = useRef<TuiConversationSummary[]>([]);
   const theme = createTheme(props.color);
 
   useEffect(() => {
@@ -156,6 +157,38 @@ export function App(props: AppProps): ReactElement {
           );
         }
         break;
+      case 'resume': {
+        if (!host.listConversations || !host.resumeConversation) {
+          notice('This host keeps no conversations to resume.', 'error');
+          break;
+        }
+        if (command.argument === '') {
+          attempt(
+            host.listConversations().then((list) => {
+              conversations.current = list;
+              notice(
+                list.length === 0
+                  ? 'No conversations in this project yet.'
+                  : list.map((item, index) => `${String(index + 1).padStart(2)}. ${item.sessionId} ${item.status.padEnd(8)} ${item.createdAt.toISOString().slice(0, 16).replace('T', ' ')} ${item.task.replace(/\s+/g, ' ').slice(0, 60)}`).join('\n') + '\n/resume N carries one on.',
+              );
+            }),
+          );
+          break;
+        }
+        if (state.running) {
+          notice('A task is running: wait for it or press Esc, then resume a conversation.', 'error');
+          break;
+        }
+        const byNumber = /^\d+$/.test(command.argument) ? conversations.current[Number(command.argument) - 1]?.sessionId : undefined;
+        attempt(
+          host.resumeConversation(byNumber ?? command.argument).then((resumed) => {
+            dispatch({ type: 'session', sessionId: resumed.sessionId, ...(resumed.model ? { model: resumed.model } : {}), earlier: resumed.totals });
+            notice(`conversation carried on in session ${resumed.sessionId}: ${resumed.turns} turns restored, ${resumed.sameWorkstation ? 'on its workstation' : "on a new workstation (the terminal's state was lost)"}; your next task continues it`, 'success');
+            refreshScreen();
+          }),
+        );
+        break;
+      }
       case 'screen':
         attempt(host.saveScreenshot().then((path) => notice(`screenshot saved: ${path}`, 'success')));
         break;

@@ -1,7 +1,7 @@
 /** The prompt's slash commands and what each does, for /help. */
 export const slashCommands = [
   ['/model [provider/model]', 'show or change the model for the next task'],
-  ['/sessions [n|id]', 'list sessions; with a number or id, resume that one'],
+  ['/sessions, /resume [n|id]', 'list sessions / conversations; n or id picks one'],
   ['/cost', 'tokens and cost of this session'],
   ['/screen', "save the workstation's display as a PNG and print its path"],
   ['/view', 'open the live web view (watch, take control)'],
@@ -19,7 +19,7 @@ export const keyHelp = [
   ['Ctrl+O', 'expand / collapse tool call details'],
 ] as const;
 
-export type SlashCommand = { name: 'model' | 'sessions' | 'cost' | 'screen' | 'view' | 'help' | 'quit' | 'clear'; argument: string } | { name: 'unknown'; argument: string };
+export type SlashCommand = { name: 'model' | 'sessions' | 'resume' | 'cost' | 'screen' | 'view' | 'help' | 'quit' | 'clear'; argument: string } | { name: 'unknown'; argument: string };
 
 /** Parses `/name args`; undefined when the text is a task, not a command. */
 export function parseSlashCommand(text: string): SlashCommand | undefined {
@@ -27,8 +27,8 @@ export function parseSlashCommand(text: string): SlashCommand | undefined {
   if (!match) return undefined;
   const name = match[1] ?? '';
   const argument = (match[2] ?? '').trim();
-  const known = ['model', 'sessions', 'cost', 'screen', 'view', 'help', 'quit', 'clear'] as const;
-  const alias: Record<string, (typeof known)[number]> = { exit: 'quit', q: 'quit', session: 'sessions', resume: 'sessions', models: 'model' };
+  const known = ['model', 'sessions', 'resume', 'cost', 'screen', 'view', 'help', 'quit', 'clear'] as const;
+  const alias: Record<string, (typeof known)[number]> = { exit: 'quit', q: 'quit', session: 'sessions', continue: 'resume', models: 'model' };
   const resolved = (known as readonly string[]).includes(name) ? (name as (typeof known)[number]) : alias[name];
   return resolved ? { name: resolved, argument } : { name: 'unknown', argument: name };
 }

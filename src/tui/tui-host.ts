@@ -10,6 +10,16 @@ export interface TuiSessionSummary {
   createdAt: Date;
 }
 
+/** A conversation as /resume lists it. */
+export interface TuiConversationSummary {
+  sessionId: string;
+  status: string;
+  model: string;
+  createdAt: Date;
+  /** Its first task, for recognising it. */
+  task: string;
+}
+
 /**
  * What the TUI asks of the program around it (the CLI wires sessions, the agent loop, the
  * web view): the TUI itself only renders and dispatches.
@@ -22,6 +32,10 @@ export interface TuiHost {
   listSessions(): Promise<TuiSessionSummary[]>;
   /** Switches to another active session; returns its model. */
   resumeSession(sessionId: string): Promise<{ sessionId: string; model: string | undefined }>;
+  /** Conversations recorded in this project, newest first (optional: hosts without a store have none). */
+  listConversations?(): Promise<TuiConversationSummary[]>;
+  /** Carries a conversation on: the next task continues it; returns the session and the totals so far. */
+  resumeConversation?(sessionId: string): Promise<{ sessionId: string; model: string | undefined; turns: number; sameWorkstation: boolean; totals: { usd: number; inputTokens: number; outputTokens: number } }>;
   /** Models the TUI can offer for /model. */
   listModels(): Promise<string[]>;
   /** Makes `model` the model of later runs; returns it normalised. */

@@ -72,7 +72,7 @@ export type TuiAction =
   | { type: 'submit'; text: string }
   | { type: 'notice'; text: string; tone?: 'info' | 'error' | 'success' }
   | { type: 'screen'; text: string }
-  | { type: 'session'; sessionId: string | undefined; model?: string }
+  | { type: 'session'; sessionId: string | undefined; model?: string; earlier?: { usd: number; inputTokens: number; outputTokens: number } }
   | { type: 'model'; model: string }
   | { type: 'toggle-expanded' }
   | { type: 'scroll'; by: number }
@@ -91,7 +91,13 @@ export function reduceTui(state: TuiState, action: TuiAction): TuiState {
     case 'screen':
       return { ...state, screenText: action.text };
     case 'session':
-      return { ...initialTuiState({ ...(action.sessionId ? { sessionId: action.sessionId } : {}), ...(action.model ?? state.model ? { model: action.model ?? state.model } : {}) }), entries: state.entries, expanded: state.expanded };
+      return {
+        ...initialTuiState({ ...(action.sessionId ? { sessionId: action.sessionId } : {}), ...(action.model ?? state.model ? { model: action.model ?? state.model } : {}) }),
+        // A resumed conversation's totals carry on.
+        ...(action.earlier ? { earlierCostUsd: action.earlier.usd, earlierInputTokens: action.earlier.inputTokens, earlierOutputTokens: action.earlier.outputTokens } : {}),
+        entries: state.entries,
+        expanded: state.expanded,
+      };
     case 'model':
       return { ...state, model: action.model };
     case 'toggle-expanded':

@@ -94,6 +94,10 @@ export function renderTranscriptMarkdown(options: { session: TranscriptSession; 
         lines.push(`> ${at} the person ${[typed, ...clicks].filter(Boolean).join(', ')}`, '');
         break;
       }
+      case 'conversation-append':
+      case 'conversation-continue':
+        // The conversation's record for resumes: the steps above already tell it.
+        break;
       case 'screen-capture':
         if (options.screenshotsLink && typeof p.file === 'string') lines.push('', `![screen at ${at}](${options.screenshotsLink}/${p.file})`, '');
         break;

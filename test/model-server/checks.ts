@@ -49,6 +49,25 @@ export function checkRequest(options: {
         violations.push(`tool results do not include ${JSON.stringify(needle)}; they were: ${JSON.stringify(resultText.slice(0, 600))}`);
       }
     }
+    if (expect.systemIncludes) {
+      const firstUser = request.messages.find((message) => message.role === 'user');
+      const opening = [...request.messages.filter((message) => message.role === 'system'), ...(firstUser ? [firstUser] : [])]
+        .flatMap((message) => message.parts.map((part) => part.text ?? ''))
+        .join('\n');
+      for (const needle of expect.systemIncludes) {
+        if (!opening.includes(needle)) violations.push(`the system prompt and first message do not include ${JSON.stringify(needle)}`);
+      }
+    }
+    if (expect.historyIncludes) {
+      const everything = request.messages.flatMap((message) => message.parts.map((part) => part.text ?? '')).join('\n');
+      for (const needle of expect.historyIncludes) {
+        if (!everything.includes(needle)) violations.push(`no message includes ${JSON.stringify(needle)}`);
+      }
+    }
+    if (expect.minToolResults !== undefined) {
+      const count = request.messages.flatMap((message) => message.parts.filter((part) => part.kind === 'tool-result')).length;
+      if (count < expect.minToolResults) violations.push(`${count} tool results in the request, at least ${expect.minToolResults} expected`);
+    }
     if (expect.imageAttached !== undefined) {
       const attached = trailing.flatMap((message): NormalizedImage[] =>
         message.parts.flatMap((part) => [...(part.image ? [part.image] : []), ...(part.images ?? [])]),

@@ -23,6 +23,12 @@ const expectSchema = z.strictObject({
   imageAttached: z.boolean().optional(),
   /** The request's model name. */
   model: z.string().optional(),
+  /** Text that must appear in the system prompt or the first user message. */
+  systemIncludes: z.array(z.string()).optional(),
+  /** Text that must appear somewhere in the messages (text, tool calls' arguments, tool results). */
+  historyIncludes: z.array(z.string()).optional(),
+  /** At least this many tool results in the whole request (earlier turns included). */
+  minToolResults: z.number().int().nonnegative().optional(),
 });
 
 const respondSchema = z.strictObject({

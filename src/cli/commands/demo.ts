@@ -8,7 +8,10 @@ import { openSessionManager } from '../../sessions/open-session-manager.js';
 import type { SessionId } from '../../store/index.js';
 import { connectTools } from '../../tools/connect-tools.js';
 import type { ScreenResult, VisualTools } from '../../tools/types.js';
+import { replaySteps } from '../../agent/replay.js';
+import { scriptSteps } from '../../agent/replay-script.js';
 import { StepPrinter, formatDuration } from '../output.js';
+import { printReplayStep, readReplayScript } from './replay.js';
 
 /** The seed's "Typical Workflow Example": the file before and after the edit. */
 export const demoMainGo = `package main
@@ -35,6 +38,7 @@ interface DemoOptions {
   out?: string;
   keep?: boolean;
   quick?: boolean;
+  script?: string;
 }
 
 function showScreen(printer: StepPrinter, screen: ScreenResult, rows = 8): void {
@@ -63,7 +67,13 @@ export function registerDemoCommand(program: Command): void {
     .option('--out <dir>', 'where to save the screenshots (default: ~/.nexora/screenshots/demo-<time>)')
     .option('--quick', 'only the first part: type a greeting, read it back, save a screenshot')
     .option('--keep', 'keep the session running at the end (resume it with `nexora session resume`)')
+    .option('--script <file>', 'perform a scripted run instead (`nexora session replay ID --export script` writes one), reporting where results differ from the recording')
     .action(async (options: DemoOptions) => {
+      if (options.script !== undefined) {
+        const differences = await runScript({ ...options, script: options.script });
+        process.exitCode = differences > 0 ? 1 : 0;
+        return;
+      }
       await runDemo(options);
     });
 }
@@ -112,6 +122,38 @@ async function runDemo(options: DemoOptions): Promise<void> {
     if (!stopped && sessionId && !options.keep) {
       await opened.manager.stopContainer(sessionId, { reason: 'demo failed' }).catch(() => undefined);
     }
+    await opened.close();
+  }
+}
+
+/** `nexora demo --script FILE`: a recorded session's tool calls performed again, step by step. */
+async function runScript(options: DemoOptions & { script: string }): Promise<number> {
+  const script = readReplayScript(resolve(options.script));
+  const printer = new StepPrinter(process.stdout);
+  printer.info(`Nexora scripted run of ${options.script} — ${script.steps.length} steps; no language model is involved.\n`);
+  const workspace = prepareWorkspace(options.workspace);
+  const opened = await printer.step('Open the session store and the Docker engine', () => openSessionManager());
+  try {
+    const started = await printer.step(
+      `Start a workstation for ${workspace}`,
+      () => opened.manager.start({ workspaceDir: workspace, onProgress: (step) => printer.progress(step) }),
+      (value) => `session ${value.session.id}, ${value.fromPool ? 'from the warm pool' : 'cold start'}`,
+    );
+    try {
+      const connected = await printer.step('Connect the tools', () => connectTools(started.workstation));
+      try {
+        const results = await replaySteps({ tools: connected.tools, steps: scriptSteps(script), maxOutputChars: script.maxOutputChars, onStep: (result) => printReplayStep(result, (line) => printer.info(line)) });
+        const different = results.filter((result) => result.outcome === 'different');
+        printer.info(different.length > 0 ? `\n✗ ${different.length} of ${results.length} steps differ from the recording; the first is step ${different[0]?.step.index ?? '?'}.` : `\n✓ ${results.length} steps performed${results.some((result) => result.outcome === 'same') ? ', every recorded result reproduced' : ''}.`);
+        return different.length;
+      } finally {
+        connected.close();
+      }
+    } finally {
+      if (!options.keep) await opened.manager.stopContainer(started.session.id, { reason: 'scripted run finished' }).catch(() => undefined);
+      else printer.info(`Session ${started.session.id} is still running.`);
+    }
+  } finally {
     await opened.close();
   }
 }

@@ -1,15 +1,16 @@
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { nexoraPaths } from '../../paths.js';
 import { EventStore, parseSessionId, SessionStore, type EventRecord } from '../../store/index.js';
+import { renderTranscriptHtml } from '../../viewer/transcript-html.js';
 import { renderTranscriptMarkdown } from '../../viewer/transcript-markdown.js';
 import { openCliDatabase } from './db.js';
 import { parseOptions } from './session.js';
 
 const exportOptions = z.strictObject({
-  format: z.enum(['md', 'json'], { message: 'use md or json' }),
+  format: z.enum(['md', 'json', 'html'], { message: 'use md, json or html' }),
   out: z.string().min(1).optional(),
 });
 
@@ -19,7 +20,7 @@ export function registerExportCommand(program: Command): void {
   session
     .command('export <id>')
     .description('write a session\'s transcript (steps, tool calls, cost, take-overs) with its screenshots alongside')
-    .option('--format <format>', 'md (readable) or json (every event)', 'md')
+    .option('--format <format>', 'md (readable), json (every event) or html (one self-contained page: transcript, screenshots, a scrubber)', 'md')
     .option('--out <dir>', 'the folder to write into (default: ./nexora-<id>)')
     .action(async (id: string, raw: unknown) => {
       const sessionId = parseSessionId(id);
@@ -29,8 +30,8 @@ export function registerExportCommand(program: Command): void {
     });
 }
 
-/** Writes `<outDir>/transcript.{md,json}` and `<outDir>/screenshots/*.png`. */
-export async function exportTranscript(options: { sessionId: string; format: 'md' | 'json'; outDir: string }): Promise<{ file: string; events: number; screenshots: number }> {
+/** Writes `<outDir>/transcript.{md,json}` and `<outDir>/screenshots/*.png`, or `<outDir>/transcript.html` with the screenshots inside. */
+export async function exportTranscript(options: { sessionId: string; format: 'md' | 'json' | 'html'; outDir: string }): Promise<{ file: string; events: number; screenshots: number }> {
   const sessionId = parseSessionId(options.sessionId);
   const db = await openCliDatabase();
   try {
@@ -45,9 +46,15 @@ export async function exportTranscript(options: { sessionId: string; format: 'md
     mkdirSync(options.outDir, { recursive: true });
     const source = join(nexoraPaths().screenshots, sessionId);
     let screenshots = 0;
+    const embedded = new Map<string, Buffer>();
     for (const event of events) {
       const file = event.kind === 'screen-capture' ? (event.payload as { file?: unknown }).file : undefined;
       if (typeof file !== 'string' || !/^[A-Za-z0-9_.-]+\.png$/.test(file) || !existsSync(join(source, file))) continue;
+      if (options.format === 'html') {
+        embedded.set(file, readFileSync(join(source, file)));
+        screenshots++;
+        continue;
+      }
       mkdirSync(join(options.outDir, 'screenshots'), { recursive: true });
       copyFileSync(join(source, file), join(options.outDir, 'screenshots', file));
       screenshots++;
@@ -58,7 +65,9 @@ export async function exportTranscript(options: { sessionId: string; format: 'md
       file,
       options.format === 'json'
         ? `${JSON.stringify({ session: header, events }, null, 2)}\n`
-        : renderTranscriptMarkdown({ session: header, events, screenshotsLink: 'screenshots' }),
+        : options.format === 'html'
+          ? renderTranscriptHtml({ session: header, events, screenshots: embedded })
+          : renderTranscriptMarkdown({ session: header, events, screenshotsLink: 'screenshots' }),
     );
     return { file, events: events.length, screenshots };
   } finally {

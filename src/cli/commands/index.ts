@@ -11,6 +11,8 @@ import { registerSessionCommand } from './session.js';
 import { registerKeysCommand } from './keys.js';
 import { registerViewCommand } from './view.js';
 import { registerExportCommand } from './export.js';
+import { registerReplayCommand } from './replay.js';
+import { registerInitCommand } from './init.js';
 import { registerTuiCommand } from './tui.js';
 import { registerTrustCommand } from './trust.js';
 
@@ -27,6 +29,8 @@ export function registerCommands(program: Command): void {
   registerKeysCommand(program);
   registerViewCommand(program);
   registerExportCommand(program);
+  registerReplayCommand(program);
+  registerInitCommand(program);
   registerTuiCommand(program);
   registerTrustCommand(program);
   registerCompletionCommand(program);

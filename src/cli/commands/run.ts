@@ -1,17 +1,19 @@
 import type { GitChangesReport } from '../../sessions/git-baselines.js';
 import { describeGitChanges } from '../../sessions/git-metadata.js';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { startAgentRun, type RunResult } from '../../agent/agent-run.js';
 import type { AgentEvent } from '../../agent/events.js';
 import type { Approver } from '../../agent/approval.js';
 import { approvalModes } from '../../agent/approval-mode.js';
-import { sessionTotals, type SessionTotals } from '../../agent/session-totals.js';
+import { instructionsPrompt, loadInstructions } from '../../agent/project-instructions.js';
+import type { SessionTotals } from '../../agent/session-totals.js';
 import { loadConfig } from '../../config/load-config.js';
 import { checkWorkspace } from '../../config/workspace-guard.js';
-import { NexoraError } from '../../errors.js';
+import { describeError, NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import { formatUsd, type Cost } from '../../providers/cost.js';
 import type { LatencyTracker } from '../../providers/latency.js';
@@ -19,14 +21,17 @@ import { ProviderRegistry } from '../../providers/registry.js';
 import { routingStrategies } from '../../providers/router.js';
 import { MasterKeyStore, ProviderKeyStore } from '../../secrets/index.js';
 import { openSessionManager, type OpenedSessionManager } from '../../sessions/open-session-manager.js';
-import { parseSessionId, type Db, type SessionId } from '../../store/index.js';
+import { EventStore, parseSessionId, SessionStore, type Db, type SessionId } from '../../store/index.js';
 import { connectTools } from '../../tools/connect-tools.js';
 import { EventLogGate } from '../../viewer/event-log-gate.js';
 import { formatDuration } from '../output.js';
 import { readTask } from '../task-input.js';
 import { terminalApprover } from '../terminal-approver.js';
 import { agentLimits, agentTools, approvalGuard, recordInto, redactingEventStore, sessionScreenshotArchive } from './agent-wiring.js';
+import { continueConversation, conversationImages, conversationTotals, findConversation, type ContinuedConversation } from './conversation-wiring.js';
 import { openCliDatabase } from './db.js';
+import { snapshotDir } from './replay.js';
+import { copyWorkspace } from './workspace-copy.js';
 
 const runFlags = z.strictObject({
   task: z.string().trim().min(1, 'the task is empty: say what to do, e.g. nexora run "add a test for parse()"'),
@@ -39,6 +44,9 @@ const runFlags = z.strictObject({
   json: z.boolean().optional(),
   keep: z.boolean().optional(),
   approve: z.enum(approvalModes).optional(),
+  continue: z.boolean().optional(),
+  resume: z.string().min(1).optional(),
+  snapshot: z.boolean().optional(),
 });
 export type RunFlags = z.infer<typeof runFlags>;
 
@@ -60,8 +68,10 @@ export interface RunTaskDependencies {
 export interface RunTaskResult extends RunResult {
   sessionId: SessionId;
   sessionStopped: boolean;
-  /** Every run on this session so far, this one included. */
+  /** Every run of this conversation so far (over all its sessions), this one included. */
   sessionTotals: SessionTotals;
+  /** Set when the run carried on an earlier conversation: the session it came from. */
+  continuedFrom?: SessionId;
 }
 
 /** `nexora run "task"`: one agent run on a session's workstation, streamed as it goes. */
@@ -79,6 +89,9 @@ export function registerRunCommand(program: Command): void {
     .option('--json', 'print events as JSON lines instead of a readable log')
     .option('--keep', 'keep the session running after the run ends')
     .option('--approve <mode>', `which commands need your yes first: ${approvalModes.join(', ')} (default: agent.approve in the config, else risky)`)
+    .option('--continue', 'carry on the last conversation in this workspace (its messages, tool results and totals)')
+    .option('--resume <id>', 'carry on the conversation of session <id>')
+    .option('--snapshot', 'keep a copy of the workspace as it is at the session\'s start, so `nexora session replay` can replay over it')
     .action(async (task: string | undefined, options: Record<string, unknown>) => {
       const parsed = runFlags.safeParse({ task: await readTask({ argument: task, stdin: process.stdin }), ...options });
       if (!parsed.success) {
@@ -93,12 +106,21 @@ export function registerRunCommand(program: Command): void {
 
 /** Runs the agent on a task from start to summary (the body of `nexora run`). */
 export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies = {}): Promise<RunTaskResult> {
+  if ([flags.continue === true, flags.resume !== undefined, flags.session !== undefined].filter(Boolean).length > 1) {
+    throw new NexoraError('invalid-argument', 'Use one of --continue, --resume ID and --session ID: --continue and --resume carry on a conversation, --session starts a new one on an active session.');
+  }
   // First of all: a workspace that exposes the host is refused before its nexora.json is even read.
-  const workspace = checkWorkspace(flags.workspace);
-  const { config } = await loadConfig({ workspace });
+  let workspace = checkWorkspace(flags.workspace);
   const out = new RunPrinter(flags.json === true, dependencies.stdout ?? process.stdout);
   const db = dependencies.db ?? (await openCliDatabase());
   try {
+    const conversationId = flags.continue || flags.resume !== undefined
+      ? await findConversation({ events: new EventStore(db), sessions: new SessionStore(db), workspace, resume: flags.resume })
+      : undefined;
+    // A resumed conversation works on its own workspace, wherever the command runs.
+    if (flags.resume !== undefined && conversationId) workspace = checkWorkspace((await new SessionStore(db).get(conversationId)).workspaceDir ?? workspace);
+    const { config } = await loadConfig({ workspace });
+    const instructions = instructionsPrompt(await loadInstructions({ workspace, userFile: nexoraPaths().userInstructions }));
     const keys = new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(nexoraPaths()) });
     const registry = new ProviderRegistry({ providers: config.providers, models: config.models, keys });
     await loadLatency(registry.latency);
@@ -119,11 +141,31 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
       const manager = opened.manager;
       await manager.reconcile();
       const claimed = flags.session !== undefined;
-      const started = claimed
-        ? await manager.resume(parseSessionId(flags.session ?? ''), { onProgress: (step) => out.note(step) })
-        : await manager.start({ workspaceDir: workspace, model: first.info.ref, provider: first.info.provider, onProgress: (step) => out.note(step) });
+      const limits = agentLimits(config.agent, { maxSteps: flags.maxSteps, maxCostUsd: flags.maxCost });
+      let continued: ContinuedConversation | undefined;
+      if (conversationId) {
+        continued = await continueConversation({
+          manager,
+          events,
+          sessionId: conversationId,
+          workspace,
+          model: first.info.ref,
+          provider: first.info.provider,
+          keepImages: limits.keepImages,
+          onProgress: (step) => out.note(step),
+        });
+      }
+      const started = continued
+        ? continued.started
+        : claimed
+          ? await manager.resume(parseSessionId(flags.session ?? ''), { onProgress: (step) => out.note(step) })
+          : await manager.start({ workspaceDir: workspace, model: first.info.ref, provider: first.info.provider, onProgress: (step) => out.note(step) });
       const sessionId: SessionId = started.session.id;
-      out.note(`session ${sessionId} (${claimed ? 'resumed' : started.fromPool ? 'from the warm pool' : 'cold start'}, ${formatDuration(started.durationMs)}), workspace ${started.session.workspaceDir ?? workspace}`);
+      const how = continued
+        ? `conversation ${conversationId ?? ''} carried on, ${continued.history.length} turns restored, ${continued.sameWorkstation ? 'its workstation resumed' : 'on a new workstation'}`
+        : claimed ? 'resumed' : started.fromPool ? 'from the warm pool' : 'cold start';
+      out.note(`session ${sessionId} (${how}, ${formatDuration(started.durationMs)}), workspace ${started.session.workspaceDir ?? workspace}`);
+      if (flags.snapshot) await takeSnapshot({ events, sessionId, workspace: started.session.workspaceDir ?? workspace, note: (line) => out.note(line) });
       const connected = await connectTools(started.workstation).catch(async (error: unknown) => {
         // A session this run started but cannot use is ended rather than left behind.
         if (!claimed) await manager.stopContainer(sessionId, { reason: 'the tools could not connect' }).catch(() => undefined);
@@ -152,8 +194,11 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
           ),
           candidates,
           retry: config.retry,
-          ...agentLimits(config.agent, { maxSteps: flags.maxSteps, maxCostUsd: flags.maxCost }),
+          ...limits,
           approval: approvalGuard({ mode: flags.approve ?? config.agent.approve, approver: runApprover(dependencies), events, sessionId }),
+          ...(instructions ? { instructions } : {}),
+          ...(continued ? { history: continued.history, resumeNote: continued.resumeNote } : {}),
+          images: conversationImages(sessionId),
           record: recordInto(events, manager.sessions, sessionId),
           signal: controller.signal,
         });
@@ -174,10 +219,10 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
       const gitChanged = gitReport !== undefined && (gitReport.changes.length > 0 || gitReport.incomplete);
       if (gitChanged) await events.record({ sessionId, kind: 'git-metadata-changed', payload: gitReport }).catch(() => undefined);
       await saveLatency(registry.latency);
-      const totals = sessionTotals(await events.list(sessionId, { kinds: ['run-end'], limit: 100_000 }));
+      const totals = await conversationTotals(events, sessionId);
       out.summary(result, sessionId, stop, totals);
       if (gitChanged) out.gitChanges(gitReport, started.session.workspaceDir ?? workspace);
-      return { ...result, sessionId, sessionStopped: stop, sessionTotals: totals };
+      return { ...result, sessionId, sessionStopped: stop, sessionTotals: totals, ...(conversationId ? { continuedFrom: conversationId } : {}) };
     } finally {
       await opened.close();
     }
@@ -283,6 +328,20 @@ function describeInput(input: unknown): string {
 function describeTokens(cost: Cost): string {
   const k = (n: number): string => (n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : String(n));
   return `${k(cost.inputTokens)} in${cost.cachedInputTokens > 0 ? ` (${k(cost.cachedInputTokens)} cached)` : ''}, ${k(cost.outputTokens)} out`;
+}
+
+/** Keeps a copy of the workspace for replays; a copy that fails only means a replay uses the current one. */
+async function takeSnapshot(options: { events: EventStore; sessionId: SessionId; workspace: string; note: (line: string) => void }): Promise<void> {
+  const dir = snapshotDir(options.sessionId);
+  if (existsSync(dir)) return;
+  mkdirSync(dirname(dir), { recursive: true, mode: 0o700 });
+  try {
+    const copied = await copyWorkspace({ from: options.workspace, to: dir });
+    await options.events.record({ sessionId: options.sessionId, kind: 'workspace-snapshot', payload: { dir, ...copied } });
+    options.note(`workspace copied for replays (${copied.files} files, ${Math.ceil(copied.bytes / 1024)} KiB)`);
+  } catch (error) {
+    options.note(`no workspace copy for replays: ${describeError(error)}`);
+  }
 }
 
 const latencyFile = (): string => join(nexoraPaths().home, 'latency.json');

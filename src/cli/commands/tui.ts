@@ -19,7 +19,12 @@ import { connectTools, type ConnectedTools } from '../../tools/connect-tools.js'
 import { encodePng } from '../../tools/png-encode.js';
 import { App } from '../../tui/app.js';
 import { colorEnabled } from '../../tui/theme.js';
-import type { TuiHost, TuiSessionSummary } from '../../tui/tui-host.js';
+import type { TuiConversationSummary, TuiHost, TuiSessionSummary } from '../../tui/tui-host.js';
+import type { ConversationEntry } from '../../agent/conversation.js';
+import { conversationEventKinds, loadConversation, restoreEntries } from '../../agent/conversation-record.js';
+import { instructionsPrompt, loadInstructions } from '../../agent/project-instructions.js';
+import { sessionTotals } from '../../agent/session-totals.js';
+import { continueConversation, conversationImages, conversationSource } from './conversation-wiring.js';
 import { InputGate } from '../../viewer/input-gate.js';
 import { openInBrowser } from '../../viewer/open-browser.js';
 import type { ScreenshotArchive } from '../../viewer/screenshot-archive.js';
@@ -91,6 +96,8 @@ class CliTuiHost implements TuiHost {
   private readonly gates = new Map<string, InputGate>();
   private viewer: ViewerServer | undefined;
   private readonly registry: ProviderRegistry;
+  /** Set by /resume: the restored turns and the note for the next task. */
+  private pendingConversation: { history: ConversationEntry[]; resumeNote: string } | undefined;
 
   constructor(private readonly options: { db: Db; workspace: string; config: Config; model: string | undefined; openBrowser: boolean; approve: ApprovalMode }) {
     this.model = options.model;
@@ -143,14 +150,24 @@ class CliTuiHost implements TuiHost {
     const connected = this.connected;
     if (!sessionId || !connected || !this.archive) throw new NexoraError('workstation-not-ready', 'No workstation is connected.');
     const events = await redactingEventStore(this.options.db, this.registry, candidates);
+    const limits = agentLimits(config.agent);
+    // Tasks in one session are one conversation: each carries on from the turns before it.
+    const pending = this.pendingConversation;
+    this.pendingConversation = undefined;
+    const history = pending?.history ?? (await restoreEntries((await loadConversation({ sessionId, source: conversationSource(events) })).entries, { keepImages: limits.keepImages, images: conversationImages(sessionId) }));
+    const instructions = instructionsPrompt(await loadInstructions({ workspace: this.options.workspace, userFile: nexoraPaths().userInstructions }));
     const run = startAgentRun({
       sessionId,
       task,
       tools: agentTools(connected.tools, this.gateFor(sessionId), this.archive),
       candidates,
       retry: config.retry,
-      ...agentLimits(config.agent),
+      ...limits,
       approval: approvalGuard({ mode: this.options.approve, approver: options.approver, events, sessionId }),
+      ...(instructions ? { instructions } : {}),
+      ...(history.length > 0 ? { history } : {}),
+      ...(pending ? { resumeNote: pending.resumeNote } : {}),
+      images: conversationImages(sessionId),
       record: recordInto(events, this.sessions.sessions, sessionId),
       signal: options.signal,
     });
@@ -181,6 +198,42 @@ class CliTuiHost implements TuiHost {
     const session = await this.sessions.sessions.get(id);
     if (session.model !== 'none') this.model = session.model;
     return { sessionId: id, model: this.model };
+  }
+
+  async listConversations(): Promise<TuiConversationSummary[]> {
+    const events = this.sessions.events;
+    const found: TuiConversationSummary[] = [];
+    for (const session of await this.sessions.sessions.list({ limit: 200 })) {
+      if (session.workspaceDir !== this.options.workspace || found.length >= 30) continue;
+      const first = (await events.list(session.id, { kinds: [conversationEventKinds.append], limit: 1 }))[0];
+      if (!first) continue;
+      const payload = first.payload as { role?: unknown; text?: unknown };
+      found.push({ sessionId: session.id, status: session.status, model: session.model, createdAt: session.createdAt, task: typeof payload.text === 'string' ? payload.text : '' });
+    }
+    return found;
+  }
+
+  async resumeConversation(id: string): Promise<{ sessionId: string; model: string | undefined; turns: number; sameWorkstation: boolean; totals: { usd: number; inputTokens: number; outputTokens: number } }> {
+    const from = parseSessionId(id);
+    const session = await this.sessions.sessions.get(from);
+    if (session.model !== 'none' && !this.model) this.model = session.model;
+    const continued = await continueConversation({
+      manager: this.sessions,
+      events: this.sessions.events,
+      sessionId: from,
+      ...(this.model ? { model: this.model, provider: this.model.split('/')[0] ?? 'none' } : {}),
+      keepImages: agentLimits(this.options.config.agent).keepImages,
+    });
+    await this.attach(continued.started.session.id, continued.started.workstation);
+    this.pendingConversation = { history: continued.history, resumeNote: continued.resumeNote };
+    const { cost } = sessionTotals(continued.loaded.runEnds);
+    return {
+      sessionId: continued.started.session.id,
+      model: this.model,
+      turns: continued.history.length,
+      sameWorkstation: continued.sameWorkstation,
+      totals: { usd: cost.usd, inputTokens: cost.inputTokens, outputTokens: cost.outputTokens },
+    };
   }
 
   async listModels(): Promise<string[]> {

@@ -65,6 +65,8 @@ function entry(event) {
 }
 
 function appendEvent(event) {
+  // The conversation's own record (for resumes) repeats what the steps already show.
+  if (event.kind === 'conversation-append' || event.kind === 'conversation-continue') return;
   const [className, body] = entry(event);
   const item = document.createElement('li');
   item.dataset.kind = event.kind;

@@ -1,0 +1,185 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { loadConversation } from '../../agent/conversation-record.js';
+import { replaySteps, replayStepsOf, type ReplayStep, type ReplayStepResult } from '../../agent/replay.js';
+import { replayScriptSchema, toReplayScript, type ReplayScript } from '../../agent/replay-script.js';
+import { loadConfig } from '../../config/load-config.js';
+import { describeError, NexoraError } from '../../errors.js';
+import { nexoraPaths } from '../../paths.js';
+import { openSessionManager, type OpenedSessionManager } from '../../sessions/open-session-manager.js';
+import { EventStore, parseSessionId, SessionStore, type Db, type SessionId } from '../../store/index.js';
+import { connectTools } from '../../tools/connect-tools.js';
+import { formatDuration } from '../output.js';
+import { conversationSource } from './conversation-wiring.js';
+import { openCliDatabase } from './db.js';
+import { parseOptions } from './session.js';
+import { copyWorkspace } from './workspace-copy.js';
+
+const replayOptions = z.strictObject({
+  export: z.enum(['script'], { message: 'the only export is "script"' }).optional(),
+  out: z.string().min(1).optional(),
+  keep: z.boolean().optional(),
+});
+
+/** `nexora session replay ID [--export script --out FILE]`, added to the `session` command. */
+export function registerReplayCommand(program: Command): void {
+  const session = program.commands.find((command) => command.name() === 'session') ?? program.command('session');
+  session
+    .command('replay <id>')
+    .description("perform a recorded session's tool calls again on a fresh workstation (no model) and report where the screen or a result differs")
+    .option('--export <form>', 'instead of replaying, write the session as a script that `nexora demo --script FILE` performs ("script")')
+    .option('--out <file>', 'where --export writes (default: ./nexora-<id>.script.json)')
+    .option('--keep', 'keep the replay\'s workstation and workspace copy afterwards')
+    .action(async (id: string, raw: unknown) => {
+      const sessionId = parseSessionId(id);
+      const options = parseOptions(replayOptions, raw);
+      if (options.export === 'script') {
+        const written = await exportReplayScript({ sessionId, file: resolve(options.out ?? `nexora-${sessionId}.script.json`) });
+        process.stdout.write(`Wrote ${written.file} (${written.steps} steps): perform it with \`nexora demo --script ${written.file}\`\n`);
+        return;
+      }
+      const report = await replaySession({ sessionId, keep: options.keep === true });
+      process.exitCode = report.differences > 0 ? 1 : 0;
+    });
+}
+
+/** A session's recorded tool calls (its own runs, not earlier sessions of its conversation). */
+export async function recordedSteps(db: Db, sessionId: SessionId): Promise<ReplayStep[]> {
+  await new SessionStore(db).get(sessionId);
+  const loaded = await loadConversation({ sessionId, source: conversationSource(new EventStore(db)), maxSessions: 1 });
+  const steps = replayStepsOf(loaded.entries);
+  if (steps.length === 0) throw new NexoraError('session-not-found', `Session ${sessionId} has no recorded tool calls to replay (the agent made none, or it ran before tool results were recorded).`);
+  return steps;
+}
+
+export async function exportReplayScript(options: { sessionId: SessionId; file: string; db?: Db }): Promise<{ file: string; steps: number }> {
+  const db = options.db ?? (await openCliDatabase());
+  try {
+    const session = await new SessionStore(db).get(options.sessionId);
+    const workspace = session.workspaceDir && existsSync(session.workspaceDir) ? session.workspaceDir : undefined;
+    const maxOutputChars = workspace ? (await loadConfig({ workspace })).config.agent.maxToolOutputChars : 8000;
+    const script: ReplayScript = toReplayScript(await recordedSteps(db, options.sessionId), { sessionId: options.sessionId, maxOutputChars });
+    writeFileSync(options.file, `${JSON.stringify(script, null, 2)}\n`);
+    return { file: options.file, steps: script.steps.length };
+  } finally {
+    if (!options.db) await db.close();
+  }
+}
+
+/** Reads and validates a script file, saying what is wrong with a bad one. */
+export function readReplayScript(file: string): ReplayScript {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new NexoraError('invalid-argument', `Cannot read the script ${file}: ${describeError(error)}.`);
+  }
+  const parsed = replayScriptSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new NexoraError('invalid-argument', `${file} is not a Nexora script: ${issue?.path.join('.') || 'file'}: ${issue?.message ?? 'invalid'}. Write one with \`nexora session replay ID --export script\`.`);
+  }
+  return parsed.data;
+}
+
+export interface ReplayReport {
+  steps: ReplayStepResult[];
+  differences: number;
+  /** The first step whose result differs, if any. */
+  firstDifferent: ReplayStepResult | undefined;
+  usedSnapshot: boolean;
+}
+
+/** Where a session's workspace copy is kept when the user asked for one (`nexora run --snapshot`). */
+export function snapshotDir(sessionId: SessionId): string {
+  return join(nexoraPaths().snapshots, sessionId);
+}
+
+/**
+ * Replays a session: copies its workspace as it was when the session started (its snapshot)
+ * or, without one, as it is now (with a warning), starts a fresh workstation over the copy,
+ * and performs every recorded tool call, comparing results step by step.
+ */
+export async function replaySession(options: {
+  sessionId: SessionId;
+  keep?: boolean;
+  db?: Db;
+  openManager?: (db: Db) => Promise<OpenedSessionManager>;
+  write?: (line: string) => void;
+}): Promise<ReplayReport> {
+  const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const db = options.db ?? (await openCliDatabase());
+  let copyRoot: string | undefined;
+  try {
+    const session = await new SessionStore(db).get(options.sessionId);
+    const steps = await recordedSteps(db, options.sessionId);
+    const snapshot = snapshotDir(options.sessionId);
+    const usedSnapshot = existsSync(snapshot);
+    const source = usedSnapshot ? snapshot : session.workspaceDir;
+    if (!source || !existsSync(source)) throw new NexoraError('invalid-argument', `Session ${options.sessionId} has no workspace copy and its workspace ${session.workspaceDir ?? '(none)'} is gone: there is nothing to replay over.`);
+    if (!usedSnapshot) {
+      write(`! No copy of the workspace was kept when session ${options.sessionId} started (\`nexora run --snapshot\` keeps one): replaying over a copy of ${source} as it is now, which may have changed since.`);
+    }
+    const { config } = await loadConfig({ workspace: session.workspaceDir && existsSync(session.workspaceDir) ? session.workspaceDir : source });
+    copyRoot = join(nexoraPaths().home, 'replays', `${options.sessionId}-${Date.now().toString(36)}`);
+    mkdirSync(copyRoot, { recursive: true, mode: 0o700 });
+    const workspace = join(copyRoot, 'workspace');
+    const copied = await copyWorkspace({ from: source, to: workspace });
+    write(`· replaying ${steps.length} tool calls of session ${options.sessionId} over ${usedSnapshot ? 'its workspace as it was at the start' : 'the current workspace'} (${copied.files} files), no model involved`);
+    const opened = options.openManager ? await options.openManager(db) : await openSessionManager({ db });
+    try {
+      const started = await opened.manager.start({ workspaceDir: workspace, usePool: false, onProgress: (step) => write(`· ${step}`) });
+      write(`· workstation ${started.session.id} ready in ${formatDuration(started.durationMs)}`);
+      try {
+        const connected = await connectTools(started.workstation);
+        try {
+          const results = await replaySteps({ tools: connected.tools, steps, maxOutputChars: config.agent.maxToolOutputChars, onStep: (result) => printReplayStep(result, write) });
+          const different = results.filter((result) => result.outcome === 'different');
+          const firstDifferent = different[0];
+          write(
+            firstDifferent
+              ? `✗ ${different.length} of ${results.length} steps differ; the first is step ${firstDifferent.step.index} (${firstDifferent.step.toolName})`
+              : `✓ reproduced: ${results.filter((result) => result.outcome === 'same').length} steps gave the recorded results${results.some((result) => result.outcome === 'skipped') ? `, ${results.filter((result) => result.outcome === 'skipped').length} skipped` : ''}`,
+          );
+          return { steps: results, differences: different.length, firstDifferent, usedSnapshot };
+        } finally {
+          connected.close();
+        }
+      } finally {
+        if (!options.keep) await opened.manager.stopContainer(started.session.id, { reason: 'replay finished' }).catch(() => undefined);
+        else write(`· kept: workstation ${started.session.id}, workspace copy ${workspace}`);
+      }
+    } finally {
+      await opened.close();
+    }
+  } finally {
+    if (copyRoot && !options.keep) await rm(copyRoot, { recursive: true, force: true }).catch(() => undefined);
+    if (!options.db) await db.close();
+  }
+}
+
+/** One line per step (and the differing line, when it differs). */
+export function printReplayStep(result: ReplayStepResult, write: (line: string) => void): void {
+  const input = JSON.stringify(result.step.input) ?? '';
+  const call = `step ${result.step.index} ${result.step.toolName} ${input.length > 100 ? `${input.slice(0, 99)}…` : input}`;
+  switch (result.outcome) {
+    case 'same':
+      write(`  ✓ ${call} — same (${formatDuration(result.durationMs)})`);
+      break;
+    case 'performed':
+      write(`  → ${call} (${formatDuration(result.durationMs)})${result.isError ? ' — failed' : ''}`);
+      for (const line of result.actual.split('\n').slice(0, 8)) write(`    │ ${line}`);
+      break;
+    case 'skipped':
+      write(`  · ${call} — skipped: ${result.step.skip ?? ''}`);
+      break;
+    case 'different':
+      write(`  ✗ ${call} — differs at line ${result.difference?.line ?? '?'} of its result`);
+      write(`    recorded: ${result.difference?.expected ?? ''}`);
+      write(`    now:      ${result.difference?.actual ?? ''}`);
+      break;
+  }
+}
