@@ -219,7 +219,7 @@ export class BrowserTools {
 
   /** The element of a ref from the latest snapshot; an unknown ref is an error at once, not a wait. */
   private async byRef(page: Page, ref: string): Promise<Locator> {
-    if (!/^[a-z]*\d+$/i.test(ref)) throw new NexoraError('invalid-argument', `"${ref}" is not a ref: use a value like e12 from the [ref=…] marks of browser_snapshot().`);
+    if (!/^[a-z0-9]{1,20}$/i.test(ref)) throw new NexoraError('invalid-argument', `"${ref}" is not a ref: use a value like e12 from the [ref=…] marks of browser_snapshot().`);
     const locator = page.getByRef(ref);
     if ((await locator.count()) === 0) {
       throw new NexoraError('invalid-argument', `There is no element ${ref} on the page now (refs come from the latest browser_snapshot(); the page may have changed): take a new snapshot.`);
