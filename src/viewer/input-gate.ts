@@ -67,12 +67,14 @@ export class InputGate {
 }
 
 /**
- * The same tools with keyboard, mouse and execute held at `gate` while a person has control.
+ * The same tools with keyboard, mouse, execute and the browser's actions held at `gate` while a
+ * person has control.
  * Commands wait too: a person who took over (perhaps because the agent was doing something
  * wrong) must not have commands run behind their back. The CLI hands these to the agent loop,
  * so the loop itself needs no notion of take-over.
  */
 export function gatedTools(tools: VisualTools, gate: Pick<InputGate, 'waitForAgent'>): VisualTools {
+  tools.browser?.holdActionsAt((signal) => gate.waitForAgent(signal));
   return {
     ...(tools.browser ? { browser: tools.browser } : {}),
     screen: (options) => tools.screen(options),

@@ -37,6 +37,9 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Calls that only read the page: a person's take-over does not hold them. */
+const readOnlyActions = new Set(['snapshot', 'screenshot', 'console', 'network errors', 'tabs list']);
+
 /** What the page says about its scroll position (the page wrote it: validated). */
 const scrollPosition = z.object({ y: z.number(), height: z.number(), viewport: z.number() });
 
@@ -55,6 +58,7 @@ export class BrowserTools {
   private readonly snapshots = new WeakMap<Page, { url: string; text: string }>();
   private readonly watchedContexts = new WeakSet<BrowserContext>();
   private newTabs: Page[] = [];
+  private actionGate: ((signal?: AbortSignal) => Promise<void>) | undefined;
 
   constructor(options: BrowserToolsOptions) {
     this.options = options;
@@ -248,7 +252,17 @@ export class BrowserTools {
     return note ? { page: this.current, note } : { page: this.current };
   }
 
+  /**
+   * Holds every action that changes the page (navigating, clicking, typing…) until `wait`
+   * resolves: while a person has taken control of the display, the agent's browser waits as its
+   * keyboard and mouse do. Reading the page (snapshot, screenshot, console) is not held.
+   */
+  holdActionsAt(wait: (signal?: AbortSignal) => Promise<void>): void {
+    this.actionGate = wait;
+  }
+
   private async run(name: string, options: CallOptions, step: Step): Promise<BrowserResult> {
+    if (!readOnlyActions.has(name)) await this.actionGate?.(options.signal);
     const timeoutMs = options.timeoutMs ?? this.options.actionTimeoutMs ?? 10_000;
     const before = this.newTabs.length;
     const attempt = async (page: Page): Promise<{ outcome: Awaited<ReturnType<Step>> } | { error: unknown }> => {
