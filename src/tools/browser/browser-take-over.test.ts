@@ -30,7 +30,7 @@ describe('browser actions during take-over', () => {
     const unreachable = (): never => {
       throw new Error('not used');
     };
-    gatedTools({ browser, screen: unreachable, keyboard: unreachable, mouse: unreachable, execute: unreachable } as unknown as VisualTools, observedGate);
+    gatedTools({ browser, screen: unreachable, keyboard: unreachable, mouse: unreachable, execute: unreachable }, observedGate);
     expect(gate.take()).toBe(true);
 
     const click = browser.click({ ref: 'e1' }).then(
