@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { InputGate, gatedTools } from '../../viewer/input-gate.js';
-import type { VisualTools } from '../types.js';
 import { BrowserTools } from './browser-tools.js';
 
 /**
