@@ -98,6 +98,9 @@ async function runLoop(options: AgentRunOptions, stream: AgentEventStream): Prom
     // Anthropic caches the prompt prefix up to a marked block; the system prompt never changes.
     providerOptions: { anthropic: { cacheControl: { type: 'ephemeral' } } },
   };
+  // Sent with every request besides the conversation: the system prompt (project instructions
+  // included) and the tool definitions, about 150 tokens each.
+  const fixedTokens = Math.ceil(system.content.length / 4) + Object.keys(tools).length * 150;
   // Every turn is recorded as it is added, so the conversation can be resumed later.
   const append = async (entry: ConversationEntry, imageRefs?: Map<string, string>): Promise<void> => {
     await record({ kind: conversationEventKinds.append, payload: toRecordedEntry(entry, imageRefs) });
@@ -154,12 +157,12 @@ async function runLoop(options: AgentRunOptions, stream: AgentEventStream): Prom
       const contextTokens = candidates[0]?.info.capabilities.contextTokens ?? Number.POSITIVE_INFINITY;
       // One estimate per step serves the compaction check and the rate limiter (retries and
       // fallbacks send the same conversation); it is redone only when compaction shrank it.
-      let estimate = estimateTokens(conversation, options.maxOutputTokens);
+      let estimate = fixedTokens + estimateTokens(conversation, options.maxOutputTokens);
       const estimated = estimate;
       if (estimated > contextTokens * 0.75) {
         const compactedResults = conversation.compactOlderHalf();
         if (compactedResults > 0) {
-          estimate = estimateTokens(conversation, options.maxOutputTokens);
+          estimate = fixedTokens + estimateTokens(conversation, options.maxOutputTokens);
           screens.forgetImage();
           // Recorded for the transcript only: not (yet) part of the AgentEvent union that the TUI consumes.
           await record({ kind: 'context-compact', payload: { step, estimatedTokens: estimated, contextTokens, compactedResults } });
