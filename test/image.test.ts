@@ -85,7 +85,8 @@ describe('a workstation as uid 1000 with a workspace', () => {
   let readyMs: number;
 
   beforeAll(async () => {
-    workstation = await tracker.start({ image: build.tag, user: '1000:1000', workspace: workspace({ uid: 1000, gid: 1000 }) });
+    // NEXORA_VNC_AUTH=none: a bare image without a password (sessions always set one).
+    workstation = await tracker.start({ image: build.tag, user: '1000:1000', workspace: workspace({ uid: 1000, gid: 1000 }), env: ['NEXORA_VNC_AUTH=none'] });
     readyMs = await waitForReady(docker, workstation);
     console.log(`plain workstation READY ${formatDuration(readyMs)} after start; memory at READY ${(await memoryMiB(workstation.container)).toFixed(1)} MiB`);
   });
@@ -136,21 +137,20 @@ describe('a workstation as uid 1000 with a workspace', () => {
     expect(mib).toBeLessThan(120);
   });
 
-  it('start-chromium.sh makes /json/version answer on the published CDP port (127.0.0.1 only)', async () => {
+  it('start-chromium.sh makes /json/version answer on the workstation’s loopback only, never on a published port', async () => {
     const started = performance.now();
     const result = await execIn(docker, workstation.container, ['/opt/nexora/start-chromium.sh']);
     console.log(`start-chromium.sh: ${formatDuration(performance.now() - started)}`);
     expect(result.exitCode, result.stderr).toBe(0);
-    const { hostIp, hostPort } = await publishedPort(workstation.container, '9222/tcp');
-    expect(hostIp).toBe('127.0.0.1');
-    const response = await fetch(`http://127.0.0.1:${hostPort}/json/version`);
-    expect(response.status).toBe(200);
-    const version = (await response.json()) as { Browser?: string; webSocketDebuggerUrl?: string };
+    const port = /started 127\.0\.0\.1:(\d+)/.exec(result.stdout)?.[1];
+    expect(port, result.stdout).toBeDefined();
+    const version = JSON.parse((await devtoolsVersion(workstation.container, Number(port))).trim()) as { Browser?: string };
     expect(version.Browser).toMatch(/Chrome\//);
-    // Chromium names the port the client used, so the URL works from the host as is.
-    expect(version.webSocketDebuggerUrl).toContain(`127.0.0.1:${hostPort}/devtools/browser/`);
+    // The port the fixture publishes leads nowhere: nothing on the container's interface forwards to Chromium.
+    const { hostPort } = await publishedPort(workstation.container, '9222/tcp');
+    await expect(fetch(`http://127.0.0.1:${hostPort}/json/version`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
     const again = await execIn(docker, workstation.container, ['/opt/nexora/start-chromium.sh']);
-    expect(again.stdout).toContain('already answers');
+    expect(again.stdout).toContain(`running 127.0.0.1:${port}`);
     console.log(`memory with Chromium: ${(await memoryMiB(workstation.container)).toFixed(1)} MiB`);
   });
 
@@ -177,7 +177,8 @@ describe('a workstation as uid 1000 with a workspace', () => {
     const elapsed = performance.now() - started;
     console.log(`SIGTERM to exit (Chromium running): ${formatDuration(elapsed)}`);
     expect(exit.StatusCode).toBe(0);
-    expect(elapsed).toBeLessThan(2000);
+    // Graceful (status 0, not a SIGKILL's 137) and prompt, with room for a loaded machine.
+    expect(elapsed).toBeLessThan(5000);
   });
 });
 
@@ -241,10 +242,11 @@ describe('a hardened workstation as a uid missing from /etc/passwd', () => {
   });
 
   it('started Chromium before READY (NEXORA_CHROMIUM=1), within the limits', async () => {
-    const { hostIp, hostPort } = await publishedPort(workstation.container, '9222/tcp');
-    expect(hostIp).toBe('127.0.0.1');
-    const response = await fetch(`http://127.0.0.1:${hostPort}/json/version`);
-    expect(response.status).toBe(200);
+    const result = await execIn(docker, workstation.container, ['/opt/nexora/start-chromium.sh']);
+    const port = /running 127\.0\.0\.1:(\d+)/.exec(result.stdout)?.[1];
+    expect(port, result.stdout).toBeDefined();
+    const version = JSON.parse((await devtoolsVersion(workstation.container, Number(port))).trim()) as { Browser?: string };
+    expect(version.Browser).toMatch(/Chrome\//);
     console.log(`hardened memory with Chromium: ${(await memoryMiB(workstation.container)).toFixed(1)} MiB`);
   });
 
@@ -268,6 +270,15 @@ describe('a hardened workstation as a uid missing from /etc/passwd', () => {
     const elapsed = performance.now() - started;
     console.log(`SIGTERM to exit (hardened): ${formatDuration(elapsed)}`);
     expect(exit.StatusCode).toBe(0);
-    expect(elapsed).toBeLessThan(2000);
+    // Graceful (status 0, not a SIGKILL's 137) and prompt, with room for a loaded machine.
+    expect(elapsed).toBeLessThan(5000);
   });
 });
+
+/** Chromium's /json/version, asked from inside the workstation (it listens on its loopback only). */
+async function devtoolsVersion(container: Docker.Container, port: number): Promise<string> {
+  const script = `import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:${port}/json/version', timeout=10).read().decode())`;
+  const result = await execIn(docker, container, ['python3', '-c', script]);
+  if (result.exitCode !== 0) throw new Error(`/json/version did not answer: ${result.stderr}`);
+  return result.stdout;
+}

@@ -100,16 +100,18 @@ export function registerImageCommand(program: Command): void {
           return;
         }
       }
-      const failures: string[] = [];
+      const failures: NexoraError[] = [];
       for (const target of targets) {
         try {
           await removeImage(docker, target);
           console.log(`removed ${target}`);
         } catch (error) {
           if (!NexoraError.is(error)) throw error;
-          failures.push(error.message);
+          failures.push(error);
         }
       }
-      if (failures.length > 0) throw new NexoraError('invalid-argument', failures.join('\n'));
+      // The first failure's code (an image in use is a conflict, not a usage error) with every message.
+      const [first] = failures;
+      if (first) throw new NexoraError(first.code, failures.map((failure) => failure.message).join('\n'));
     });
 }
