@@ -50,7 +50,16 @@ afterAll(async () => {
     browserProcess.kill('SIGKILL');
     await exited;
   }
-  rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  // Chromium's helper processes outlive the main one for a moment and still write to the profile.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rmSync(profile, { recursive: true, force: true });
+      break;
+    } catch (error) {
+      if (attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 });
 
 describe('CdpProxy', () => {
