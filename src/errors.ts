@@ -8,6 +8,7 @@ export type NexoraErrorCode =
   | 'untrusted-config'
   | 'unsafe-workspace'
   | 'filesystem-failed'
+  | 'already-exists'
   | 'docker-unavailable'
   | 'docker-failed'
   | 'image-missing'

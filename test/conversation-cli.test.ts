@@ -45,7 +45,8 @@ async function useScript(workspace: string, script: ModelScriptInput): Promise<S
   const server = await ScriptedModelServer.start({ script, apiKey: 'conv-key-0123456789' });
   servers.push(server);
   writeFileSync(
-    join(workspace, 'nexora.json'),
+    // Endpoints belong in the user's own config: a workspace nexora.json may not set them untrusted.
+    join(home, 'config.json'),
     JSON.stringify({
       model: 'scripted/m',
       providers: { scripted: { kind: 'anthropic', baseUrl: server.anthropicBaseUrl, apiKeyEnv: 'SCRIPTED_API_KEY' } },

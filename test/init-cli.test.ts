@@ -76,7 +76,8 @@ describe('nexora init', () => {
     servers.push(server);
     const dir = project('model');
     writeFileSync(
-      join(dir, 'nexora.json'),
+      // Endpoints belong in the user's own config: a workspace nexora.json may not set them untrusted.
+      join(home, 'config.json'),
       JSON.stringify({
         model: 'scripted/m',
         providers: { scripted: { kind: 'anthropic', baseUrl: server.anthropicBaseUrl, apiKeyEnv: 'SCRIPTED_API_KEY' } },

@@ -60,7 +60,8 @@ async function recordSession(name: string, extraFlags: string[] = []): Promise<{
   });
   servers.push(server);
   writeFileSync(
-    join(workspace, 'nexora.json'),
+    // Endpoints belong in the user's own config: a workspace nexora.json may not set them untrusted.
+    join(home, 'config.json'),
     JSON.stringify({
       model: 'scripted/m',
       providers: { scripted: { kind: 'anthropic', baseUrl: server.anthropicBaseUrl, apiKeyEnv: 'SCRIPTED_API_KEY' } },
@@ -68,7 +69,7 @@ async function recordSession(name: string, extraFlags: string[] = []): Promise<{
     }),
   );
   chownSync(workspace, 1000, 1000);
-  for (const file of ['notes.txt', 'nexora.json']) chownSync(join(workspace, file), 1000, 1000);
+  chownSync(join(workspace, 'notes.txt'), 1000, 1000);
   const result = await runCli(['run', 'read the notes', '--workspace', workspace, '--json', ...extraFlags], { env, timeoutMs: 500_000 });
   expect(result.stderr).toBe('');
   expect(server.violations).toEqual([]);

@@ -116,8 +116,12 @@ export class WorkstationTools implements VisualTools {
    * The terminal's text for an onlooker (the TUI's pane): read through the same tmux
    * control client, without moving the "changed since the last look" baseline of screen().
    */
-  async terminalText(): Promise<string> {
-    return (await readTerminalView(this.terminal)).rows.join('\n');
+  async terminalText(options: { windowOnly?: boolean } = {}): Promise<string> {
+    const view = await readTerminalView(this.terminal);
+    if (!options.windowOnly) return view.rows.join('\n');
+    // The panes' rows only: without the status line, the bottom of the text is the window's content.
+    const bottom = Math.max(0, ...view.panes.map((pane) => pane.top + pane.height));
+    return view.rows.slice(0, bottom > 0 ? bottom : view.rows.length).join('\n');
   }
 
   /** The foreground program of the terminal's active pane, with when the window last printed. */

@@ -41,7 +41,7 @@ export async function initProject(options: InitOptions, dependencies: { db?: Db;
   const workspace = resolve(options.workspace);
   if (!statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) throw new NexoraError('invalid-argument', `Invalid --workspace: ${workspace} is not a directory.`);
   const file = join(workspace, 'AGENTS.md');
-  if (existsSync(file) && !options.force) throw new NexoraError('invalid-argument', `${file} already exists: edit it, or run \`nexora init --force\` to replace it.`);
+  if (existsSync(file) && !options.force) throw new NexoraError('already-exists', `${file} already exists: edit it, or run \`nexora init --force\` to replace it.`);
   const survey = await surveyProject(workspace);
   let text: string | undefined;
   let how = 'plain template: no model is configured';

@@ -179,7 +179,7 @@ class CliTuiHost implements TuiHost {
 
   async screenText(): Promise<string | undefined> {
     // The session's tmux control client answers in about a millisecond; a docker exec per look would cost tens.
-    return this.connected?.tools.terminalText().catch(() => undefined);
+    return this.connected?.tools.terminalText({ windowOnly: true }).catch(() => undefined);
   }
 
   async listSessions(): Promise<TuiSessionSummary[]> {
