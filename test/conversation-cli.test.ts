@@ -183,7 +183,7 @@ describe('conversations that resume (CLI, real workstation)', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toContain(`There is no conversation to continue in ${elsewhere}`);
     const both = await runCli(['run', 'x', '--continue', '--resume', firstSession, '--workspace', workspace], { env, timeoutMs: 60_000 });
-    expect(both.code).toBe(1);
+    expect(both.code).toBe(2); // a usage error: the flags exclude each other
     expect(both.stderr).toContain('Use one of --continue, --resume ID and --session ID');
     expect(readFileSync(join(workspace, 'AGENTS.md'), 'utf8')).toContain(marker);
   });
