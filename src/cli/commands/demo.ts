@@ -42,10 +42,11 @@ interface DemoOptions {
 }
 
 function showScreen(printer: StepPrinter, screen: ScreenResult, rows = 8): void {
-  const lines = screen.text.replace(/\n+$/, '').split('\n');
-  const shown = screen.changes.firstLook || screen.changes.changedLines.length === 0
-    ? lines.slice(-rows)
-    : screen.changes.changedLines.slice(-rows).map((line) => line.text);
+  // The lines up to the cursor: below it are the window's empty rows and tmux's status line.
+  const end = screen.cursor.row + 1;
+  const lines = screen.text.split('\n').slice(0, end);
+  const changed = screen.changes.changedLines.filter((line) => line.row < end);
+  const shown = screen.changes.firstLook || changed.length === 0 ? lines.slice(-rows) : changed.slice(-rows).map((line) => line.text);
   for (const line of shown) printer.info(`    │ ${line}`);
 }
 
