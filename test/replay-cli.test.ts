@@ -100,7 +100,7 @@ describe('nexora session replay (CLI, real workstations)', () => {
     expect(replay.stderr).toBe('');
     expect(replay.code).toBe(1);
     expect(replay.stdout).toMatch(/✓ step 1 execute \{"command":"echo start"\} — same/);
-    expect(replay.stdout).toMatch(/✗ step 2 execute \{"command":"cat notes.txt"\} — differs at line 4 of its result/);
+    expect(replay.stdout).toMatch(/✗ step 2 execute \{"command":"cat notes.txt"\} — differs at line 5 of its result/);
     expect(replay.stdout).toContain('    recorded: beta');
     expect(replay.stdout).toContain('    now:      gamma');
     expect(replay.stdout).toMatch(/✗ \d of 4 steps differ; the first is step 2 \(execute\)/);
