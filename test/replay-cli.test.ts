@@ -144,7 +144,7 @@ describe('nexora session replay (CLI, real workstations)', () => {
     const broken = join(root, 'broken.json');
     writeFileSync(broken, JSON.stringify({ nexoraScript: 1, steps: [{ tool: 'rm', input: {} }] }));
     const refused = await runCli(['demo', '--script', broken], { env: { ...env, NEXORA_HOME: elsewhere }, timeoutMs: 120_000 });
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2); // an invalid --script file is a usage error
     expect(refused.stderr).toContain('is not a Nexora script: steps.0.tool');
   });
 });
