@@ -31,6 +31,8 @@ describe('many sessions at once', () => {
       const inspect = await world.docker.getContainer(session.info.id).inspect();
       const bindings = Object.values(inspect.NetworkSettings.Ports).flatMap((list) => list ?? []);
       expect(bindings).toHaveLength(2);
+      // The start script waits as long as the host does (150 s), not its own 20 s default.
+      expect(inspect.Config.Env).toContain('NEXORA_START_TIMEOUT=149');
       for (const binding of bindings) expect(binding.HostIp).toBe('127.0.0.1');
       expect(bindings.map((binding) => Number(binding.HostPort)).sort()).toEqual([session.info.vncPort, session.info.cdpPort].sort());
     }

@@ -85,7 +85,10 @@ describe('Docker engine restart', () => {
       expect([info?.vncPort, info?.cdpPort]).toEqual([restarted.info.vncPort, restarted.info.cdpPort]);
       await waitForRfbGreeting({ host: '127.0.0.1', port: restarted.info.vncPort, timeoutMs: 30_000 });
       const workstation = await manager.workstation(id);
-      expect((await workstation.exec({ cmd: 'tmux has-session -t main && echo ok' })).stdout).toBe('ok\n');
+      // The container runs (and Xvnc greets) before its start script has tmux up again.
+      const tmuxUp = async (): Promise<boolean> => (await workstation.exec({ cmd: 'tmux has-session -t main && echo ok' })).stdout === 'ok\n';
+      await waitUntil(tmuxUp, 60_000, 'tmux to be back in the restarted workstation');
+      expect(await tmuxUp()).toBe(true);
       const sessionDied = states.some((state) => state.includes(restarted.info.name) && !state.includes('running'));
       if (sessionDied) {
         // The restart is recorded when its step ends (after the VNC greeting), which can be a

@@ -152,9 +152,18 @@ describe('screen() reports visual differences', () => {
       "DISPLAY=:1 setsid xterm -title corner -geometry 12x2+1100+700 -e sh -c 'while [ ! -e /tmp/corner-go ]; do sleep 0.05; done; printf CHANGED; sleep 60' >/dev/null 2>&1 &",
     );
     await eventually(() => tools.screen({ image: false }), (look) => (look.windows ?? []).some((window) => window.title === 'corner'), 'the corner window');
-    // A baseline once the display has settled (the focus moved, the window drew).
-    await station.connected.rfb.waitForQuiet({ quietMs: 500, timeoutMs: 10_000 });
-    const before = await tools.screen({ image: false });
+    // A baseline once the display has settled (the focus moved, the window and the window
+    // manager's decorations drew): a look that finds no pixel changed since the one before.
+    // A quiet interval alone is not enough on a loaded machine, where drawing can stall.
+    const before = await eventually(
+      async () => {
+        await station.connected.rfb.waitForQuiet({ quietMs: 300, timeoutMs: 10_000 });
+        return tools.screen({ image: false });
+      },
+      (look) => look.visualChanges?.regions.length === 0,
+      'the display to settle after the corner window opened',
+      30_000,
+    );
     const corner = before.windows!.find((window) => window.title === 'corner')!;
     const lastBefore = station.connected.rfb.lastUpdateAt;
     await tools.execute('touch /tmp/corner-go');

@@ -205,6 +205,7 @@ export class SessionManager {
             user,
             vncPort: ports.vncPort,
             cdpPort: ports.cdpPort,
+            startTimeoutMs: this.startTimeoutMs,
             ...(options.startChromium !== undefined ? { startChromium: options.startChromium } : {}),
             ...(options.poolKey ? { poolKey: options.poolKey } : {}),
             ...(options.signal ? { signal: options.signal } : {}),

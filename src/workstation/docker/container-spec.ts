@@ -33,6 +33,8 @@ export interface ContainerSpecOptions {
   geometry: string;
   /** Start Chromium with the container instead of on first use. */
   startChromium: boolean;
+  /** The start script's own deadline for X, the VNC server and tmux (its default: 20 s). */
+  startTimeoutSeconds?: number;
   network: string;
   limits: WorkstationLimits;
   owner: ContainerOwner;
@@ -88,6 +90,7 @@ export function buildContainerSpec(options: ContainerSpecOptions): Docker.Contai
       `NEXORA_VNC_PORT=${options.vncPort}`,
       `NEXORA_CDP_PORT=${options.cdpPort}`,
       `NEXORA_CHROMIUM=${options.startChromium ? '1' : '0'}`,
+      ...(options.startTimeoutSeconds !== undefined ? [`NEXORA_START_TIMEOUT=${options.startTimeoutSeconds}`] : []),
       'DISPLAY=:1',
       'HOME=/home/nexora',
     ],

@@ -50,6 +50,11 @@ export interface CreateWorkstationOptions {
   user: NumericUser;
   vncPort: number;
   cdpPort: number;
+  /**
+   * How long the host waits for READY: the start script gets the same budget (less a
+   * second, so its own verdict arrives first), so a loaded machine is not failed early.
+   */
+  startTimeoutMs?: number;
   startChromium?: boolean;
   poolKey?: string;
   signal?: AbortSignal;
@@ -119,6 +124,7 @@ export class DockerBackend {
       cdpPort: options.cdpPort,
       geometry: this.options.geometry ?? '1280x800',
       startChromium: options.startChromium ?? false,
+      ...(options.startTimeoutMs !== undefined ? { startTimeoutSeconds: Math.max(1, Math.floor(options.startTimeoutMs / 1000) - 1) } : {}),
       network,
       limits: this.limits,
       owner: this.owner,
