@@ -10,7 +10,7 @@ program
   .showHelpAfterError('(run `nexora --help` for usage)')
   .exitOverride();
 
-registerCommands(program);
+await registerCommands(program, process.argv.slice(2));
 
 try {
   await program.parseAsync(process.argv);

@@ -43,6 +43,10 @@ export interface RunTaskDependencies {
   /** Aborting it interrupts the run as Ctrl+C does. */
   signal?: AbortSignal;
   onEvent?: (event: AgentEvent, sessionId: SessionId) => void;
+  /** The environment to read configuration and provider keys from (the server passes its client's). */
+  env?: NodeJS.ProcessEnv;
+  /** Interrupt on this process's Ctrl+C (default true; the server interrupts through `signal`). */
+  handleSigint?: boolean;
 }
 
 export interface RunTaskResult extends RunResult {
@@ -84,12 +88,12 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
   if (!statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) {
     throw new NexoraError('invalid-argument', `Invalid --workspace: ${workspace} is not a directory.`);
   }
-  const { config } = await loadConfig({ workspace });
+  const { config } = await loadConfig({ workspace, ...(dependencies.env ? { env: dependencies.env } : {}) });
   const out = new RunPrinter(flags.json === true, dependencies.stdout ?? process.stdout);
   const db = dependencies.db ?? (await openCliDatabase());
   try {
     const keys = new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(nexoraPaths()) });
-    const registry = new ProviderRegistry({ providers: config.providers, models: config.models, keys });
+    const registry = new ProviderRegistry({ providers: config.providers, models: config.models, keys, ...(dependencies.env ? { env: dependencies.env } : {}) });
     await loadLatency(registry.latency);
     const model = flags.model ?? config.model;
     // Fails here, before any container starts, when no provider is usable.
@@ -126,7 +130,7 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
         out.note('interrupting: finishing the current step cleanly (Ctrl+C again to quit at once)');
         controller.abort();
       };
-      process.on('SIGINT', onInterrupt);
+      if (dependencies.handleSigint !== false) process.on('SIGINT', onInterrupt);
       let result: RunResult;
       try {
         const run = startAgentRun({
