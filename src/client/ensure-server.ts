@@ -14,7 +14,7 @@ export interface ConnectOptions {
   autoStart?: boolean;
   /** Told once when a server is being started. */
   onStart?: (message: string) => void;
-  /** How long to wait for a started server to answer. Default 60 s (a first start creates the store). */
+  /** How long to wait for a started server to answer. Default 300 s (a first start creates the store, slow on a loaded host). */
   startTimeoutMs?: number;
 }
 
@@ -45,7 +45,7 @@ export async function connectToServer(options: ConnectOptions = {}): Promise<Con
   }
   const child = startServerProcess(env);
   options.onStart?.(`starting the Nexora server in the background (pid ${child.pid ?? '?'}, log ${files.log})`);
-  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  const deadline = Date.now() + (options.startTimeoutMs ?? 300_000);
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
   while (Date.now() < deadline) {
@@ -59,7 +59,7 @@ export async function connectToServer(options: ConnectOptions = {}): Promise<Con
     }
   }
   client.close();
-  throw new NexoraError('server-unavailable', `The Nexora server did not answer within ${Math.round((options.startTimeoutMs ?? 60_000) / 1000)} s: see ${files.log}.`);
+  throw new NexoraError('server-unavailable', `The Nexora server did not answer within ${Math.round((options.startTimeoutMs ?? 300_000) / 1000)} s: see ${files.log}.`);
 }
 
 /** Spawns `nexora serve` detached, its early output appended to the log. */

@@ -77,7 +77,9 @@ export function registerRunCommand(program: Command): void {
         const flag = issue?.path[0] === 'task' ? 'task' : `--${String(issue?.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
         throw new NexoraError('invalid-argument', `Invalid ${flag}: ${issue?.message ?? 'invalid value'}.`);
       }
-      const result = await runTask(parsed.data);
+      // The run happens in the server; this process streams it (see run-client.ts).
+      const { runThroughServer } = await import('./run-client.js');
+      const result = await runThroughServer(parsed.data);
       process.exitCode = result.outcome === 'completed' ? 0 : result.outcome === 'interrupted' ? 130 : 1;
     });
 }
