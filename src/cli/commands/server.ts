@@ -116,7 +116,10 @@ async function serve(port: number | undefined): Promise<void> {
   } catch (error) {
     log.error(`could not start: ${describeError(error)}`);
     // 3: another server has this home (a command starting one at the same time lost the race).
-    if (NexoraError.is(error, 'server-running')) process.exitCode = 3;
+    if (NexoraError.is(error, 'server-running')) {
+      process.stderr.write(`nexora: ${error.message}\n`);
+      process.exit(3);
+    }
     throw error;
   }
   const stop = (signal: string): void => void server.close({ reason: signal });
