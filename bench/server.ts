@@ -80,7 +80,7 @@ async function apiRows(client: NexoraClient): Promise<string[]> {
       ['terminal text', () => tools.terminalText(), () => client.get(`/v1/sessions/${id}/terminal`)],
       ['screen() text only', () => tools.screen({ image: false }), () => client.get(`/v1/sessions/${id}/screen?image=0`)],
       ['screen() with PNG', () => tools.screen(), () => client.raw('GET', `/v1/sessions/${id}/screen`, undefined, { headers: { accept: 'image/png' } })],
-      ['keyboard("x"), no wait', () => tools.keyboard({ text: 'x', wait: false }), () => client.post(`/v1/sessions/${id}/keyboard`, { text: 'x', timeoutMs: 0 })],
+      ['keyboard("x"), (almost) no wait', () => tools.keyboard({ text: 'x', wait: false }), () => client.post(`/v1/sessions/${id}/keyboard`, { text: 'x', timeoutMs: 1 })],
     ];
     const rows: string[] = [];
     for (const [label, local, remote] of cases) {
