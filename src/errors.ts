@@ -33,7 +33,12 @@ export type NexoraErrorCode =
   | 'provider-unavailable'
   | 'timeout'
   | 'aborted'
-  | 'unsupported-platform';
+  | 'unsupported-platform'
+  | 'server-running'
+  | 'server-unavailable'
+  | 'server-version-mismatch'
+  | 'unauthorized'
+  | 'not-found';
 
 const marker = Symbol.for('nexora.error');
 

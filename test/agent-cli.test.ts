@@ -18,9 +18,11 @@ mkdirSync(workspace);
 
 const runId = `agentcli-${randomBytes(3).toString('hex')}`;
 const servers: ScriptedModelServer[] = [];
+const homes: NodeJS.ProcessEnv[] = [];
 
 afterAll(async () => {
   await Promise.all(servers.map((server) => server.close()));
+  await Promise.all([bareEnv(), ...homes].map((env) => runCli(['server', 'stop'], { env, timeoutMs: 60_000 }).catch(() => undefined)));
   // The runs' containers carry this run's label (NEXORA_CONTAINER_LABELS): remove them all.
   const docker = createDockerClient();
   const leftovers = await docker.listContainers({ all: true, filters: { label: [`dev.nexora.testrun=${runId}`] } });
@@ -130,6 +132,9 @@ async function runSetUp(script: ModelScriptInput): Promise<{ dir: string; env: N
     }),
   );
   const env = bareEnv({
+    // Its own home (outside the mounted workspace), so that its own server, started below with this
+    // environment's image and labels, runs it.
+    NEXORA_HOME: `${dir}-home`,
     SCRIPTED_API_KEY: 'cli-key-0123456789',
     NEXORA_WORKSTATION_IMAGE: await testImage(createDockerClient()),
     NEXORA_CONTAINER_LABELS: `dev.nexora.test=1,dev.nexora.testrun=${runId}`,
@@ -138,6 +143,10 @@ async function runSetUp(script: ModelScriptInput): Promise<{ dir: string; env: N
   // The file names an endpoint and a key variable: the user trusts it, as they would their own project's.
   const trusted = await runCli(['trust', '--workspace', dir], { env, timeoutMs: 60_000 });
   if (trusted.code !== 0) throw new Error(`nexora trust failed: ${trusted.stderr}`);
+  // The run is a client of the server; started here so the run's own output is all there is.
+  const started = await runCli(['server', 'start'], { env, timeoutMs: 120_000 });
+  if (started.code !== 0) throw new Error(`nexora server start failed: ${started.stderr}`);
+  homes.push(env);
   return { dir, env };
 }
 

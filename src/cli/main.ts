@@ -16,7 +16,7 @@ program
   )
   .exitOverride();
 
-registerCommands(program);
+await registerCommands(program, process.argv.slice(2));
 
 try {
   const args = normalizeArguments(process.argv.slice(2), program, { stdinIsTerminal: process.stdin.isTTY === true });

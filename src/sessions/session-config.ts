@@ -13,6 +13,8 @@ export interface SessionConfig {
   poolSize: number;
   poolIdleTimeoutMs: number;
   startTimeoutMs: number;
+  /** Workstation starts run at once in the server (the rest queue); default from the CPU count. */
+  startConcurrency: number | undefined;
   healthPolicy: HealthPolicy;
   /** Overrides of names and extra labels, for hosts shared by several Nexora setups (and tests). */
   networkName: string | undefined;
@@ -39,6 +41,7 @@ const schema = z.object({
   NEXORA_POOL_SIZE: z.coerce.number().int().min(0).max(100).optional(),
   NEXORA_POOL_IDLE_TIMEOUT: z.coerce.number().int().min(10).optional(),
   NEXORA_START_TIMEOUT: z.coerce.number().int().min(1).max(600).optional(),
+  NEXORA_START_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
   NEXORA_HEALTH_POLICY: z.enum(['restart', 'crash']).optional(),
   NEXORA_NETWORK_NAME: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'expected a Docker network name').optional(),
   NEXORA_CONTAINER_PREFIX: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'expected a Docker name prefix').optional(),
@@ -69,6 +72,7 @@ export function loadSessionConfig(env: NodeJS.ProcessEnv = process.env): Session
     poolSize: value.NEXORA_POOL_SIZE ?? 0,
     poolIdleTimeoutMs: (value.NEXORA_POOL_IDLE_TIMEOUT ?? 1800) * 1000,
     startTimeoutMs: (value.NEXORA_START_TIMEOUT ?? 60) * 1000,
+    startConcurrency: value.NEXORA_START_CONCURRENCY,
     healthPolicy: value.NEXORA_HEALTH_POLICY ?? 'restart',
     networkName: value.NEXORA_NETWORK_NAME,
     containerPrefix: value.NEXORA_CONTAINER_PREFIX,

@@ -104,3 +104,12 @@ export async function poolMembers(db: Queryable, poolKey?: string): Promise<Sess
   );
   return rows.map(toExtras);
 }
+
+/** Pushes back the idle expiry of a pool's members: someone still starts sessions from it. */
+export async function extendPoolMembers(db: Queryable, poolKey: string, idleTimeoutMs: number): Promise<void> {
+  await db.query(
+    `UPDATE sessions SET pool_expires_at = now() + ($2::double precision * interval '1 millisecond')
+      WHERE pool_key = $1 AND status = 'starting'`,
+    [poolKey, idleTimeoutMs],
+  );
+}

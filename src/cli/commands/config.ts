@@ -32,13 +32,15 @@ async function showConfig(options: { workspace: string; json?: boolean }): Promi
   const { config, sources } = await loadConfig({ workspace });
   // Keys in the encrypted store count too; if the store cannot be opened, say so and go on.
   let note: string | undefined;
-  const db = await openCliDatabase().catch((error: unknown) => {
+  // A running server holds the store: ask it (it shows only the last four characters).
+  const fromServer = await serverKeySource();
+  const db = fromServer ? undefined : await openCliDatabase().catch((error: unknown) => {
     note = `the encrypted key store could not be read (${describeError(error)}); the keys shown come from the environment and the config only`;
     return undefined;
   });
   let keys: Record<string, string>;
   try {
-    const keyStore = db ? new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(nexoraPaths()) }) : undefined;
+    const keyStore = fromServer ?? (db ? new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(nexoraPaths()) }) : undefined);
     const registry = new ProviderRegistry({ providers: config.providers, models: config.models, ...(keyStore ? { keys: keyStore } : {}) });
     keys = await describeKeys(registry, [...new Set([...Object.keys(providerPresets), ...Object.keys(config.providers)])]);
   } finally {
@@ -53,6 +55,27 @@ async function showConfig(options: { workspace: string; json?: boolean }): Promi
     for (const [name, status] of Object.entries(keys)) process.stdout.write(`${name.padEnd(12)} ${status}\n`);
   }
   if (note) process.stderr.write(`note: ${note}\n`);
+}
+
+/**
+ * The stored keys as a running server lists them, standing in for the key store: each key is
+ * its last four characters behind a filler, which is all `config show` prints of it.
+ */
+async function serverKeySource(): Promise<{ getApiKey(provider: string): Promise<string | undefined> } | undefined> {
+  const { connectToServer } = await import('../../client/ensure-server.js');
+  const connected = await connectToServer({ autoStart: false }).catch(() => undefined);
+  if (!connected) return undefined;
+  try {
+    const { keys } = await connected.client.get<{ keys: { provider: string; key: string; expired: boolean }[] }>('/v1/keys');
+    return {
+      getApiKey: (provider) => {
+        const found = keys.find((entry) => entry.provider === provider && !entry.expired);
+        return Promise.resolve(found ? `${'•'.repeat(8)}${found.key.slice(-4)}` : undefined);
+      },
+    };
+  } finally {
+    connected.client.close();
+  }
 }
 
 /** Per provider: where its key comes from (masked), or how to add one. */

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { nexoraPaths } from '../../paths.js';
-import { EventStore, parseSessionId, SessionStore, type EventRecord } from '../../store/index.js';
+import { EventStore, parseSessionId, SessionStore, type Db, type EventRecord } from '../../store/index.js';
 import { renderTranscriptHtml } from '../../viewer/transcript-html.js';
 import { renderTranscriptMarkdown } from '../../viewer/transcript-markdown.js';
 import { openCliDatabase } from './db.js';
@@ -31,9 +31,9 @@ export function registerExportCommand(program: Command): void {
 }
 
 /** Writes `<outDir>/transcript.{md,json}` and `<outDir>/screenshots/*.png`, or `<outDir>/transcript.html` with the screenshots inside. */
-export async function exportTranscript(options: { sessionId: string; format: 'md' | 'json' | 'html'; outDir: string }): Promise<{ file: string; events: number; screenshots: number }> {
+export async function exportTranscript(options: { sessionId: string; format: 'md' | 'json' | 'html'; outDir: string; db?: Db }): Promise<{ file: string; events: number; screenshots: number }> {
   const sessionId = parseSessionId(options.sessionId);
-  const db = await openCliDatabase();
+  const db = options.db ?? (await openCliDatabase());
   try {
     const session = await new SessionStore(db).get(sessionId);
     const store = new EventStore(db);
@@ -71,6 +71,6 @@ export async function exportTranscript(options: { sessionId: string; format: 'md
     );
     return { file, events: events.length, screenshots };
   } finally {
-    await db.close();
+    if (!options.db) await db.close();
   }
 }

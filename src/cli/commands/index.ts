@@ -1,37 +1,76 @@
 import type { Command } from 'commander';
-import { registerCompletionCommand } from './completion.js';
-import { registerConfigCommand } from './config.js';
-import { registerDbCommand } from './db.js';
-import { registerDemoCommand } from './demo.js';
-import { registerDoctorCommand } from './doctor.js';
-import { registerImageCommand } from './image.js';
-import { registerPoolCommand } from './pool.js';
-import { registerRunCommand } from './run.js';
-import { registerSessionCommand } from './session.js';
-import { registerKeysCommand } from './keys.js';
-import { registerViewCommand } from './view.js';
-import { registerExportCommand } from './export.js';
-import { registerReplayCommand } from './replay.js';
-import { registerInitCommand } from './init.js';
-import { registerTuiCommand } from './tui.js';
-import { registerTrustCommand } from './trust.js';
 
-/** Each command lives in its own file and registers itself here. */
-export function registerCommands(program: Command): void {
-  registerConfigCommand(program);
-  registerDbCommand(program);
-  registerDemoCommand(program);
-  registerDoctorCommand(program);
-  registerImageCommand(program);
-  registerPoolCommand(program);
-  registerRunCommand(program);
-  registerSessionCommand(program);
-  registerKeysCommand(program);
-  registerViewCommand(program);
-  registerExportCommand(program);
-  registerReplayCommand(program);
-  registerInitCommand(program);
-  registerTuiCommand(program);
-  registerTrustCommand(program);
-  registerCompletionCommand(program);
+type Register = (program: Command) => void;
+
+interface CommandEntry {
+  name: string;
+  aliases?: string[];
+  /** For the top-level help, which lists commands without loading them. */
+  description: string;
+  /** The modules that register this command (a command's subcommands may live in several). */
+  load: () => Promise<Register[]>;
+}
+
+/**
+ * Each command lives in its own file and is loaded only when it runs: `nexora session list`
+ * does not import the agent, Ink or the embedded database, and `--help` imports none.
+ */
+const commands: CommandEntry[] = [
+  { name: 'config', description: 'inspect the configuration (nexora.json in the workspace over ~/.nexora/config.json)', load: async () => [(await import('./config.js')).registerConfigCommand] },
+  { name: 'db', description: 'the session store: embedded PGlite by default, PostgreSQL when DATABASE_URL is set', load: async () => [(await import('./db.js')).registerDbCommand] },
+  { name: 'demo', description: 'a scripted demonstration (no LLM): start a workstation, type into it, read it back, edit a file in vi, run it', load: async () => [(await import('./demo.js')).registerDemoCommand] },
+  { name: 'doctor', description: 'check Node, the Docker engine, the workstation image, the database and the port ranges', load: async () => [(await import('./doctor.js')).registerDoctorCommand] },
+  { name: 'image', description: 'build, list and remove the workstation image', load: async () => [(await import('./image.js')).registerImageCommand] },
+  { name: 'pool', description: 'pre-started workstations that make `session start` nearly instant', load: async () => [(await import('./pool.js')).registerPoolCommand] },
+  { name: 'run', description: 'run the agent on a task in a workstation with your project mounted at /workspace', load: async () => [(await import('./run.js')).registerRunCommand] },
+  {
+    name: 'session',
+    aliases: ['sessions'],
+    description: 'start, list, stop and inspect sessions and their workstations',
+    load: async () => [
+      (await import('./session.js')).registerSessionCommand,
+      (await import('./export.js')).registerExportCommand,
+      (await import('./replay.js')).registerReplayCommand,
+    ],
+  },
+  { name: 'keys', description: 'provider API keys, stored encrypted (AES-256-GCM) with the master key in ~/.nexora/secrets', load: async () => [(await import('./keys.js')).registerKeysCommand] },
+  { name: 'view', description: 'open the live web view: watch a workstation, read its transcript, take control (127.0.0.1 only, token in the URL)', load: async () => [(await import('./view.js')).registerViewCommand] },
+  { name: 'tui', description: 'the interactive terminal UI (what `nexora` with no command opens)', load: async () => [(await import('./tui.js')).registerTuiCommand] },
+  { name: 'init', description: 'write a starter AGENTS.md for this project (through the configured model, or a plain template)', load: async () => [(await import('./init.js')).registerInitCommand] },
+  { name: 'trust', description: "trust the workspace's nexora.json as it is now, so it may set endpoints, credentials and guardrails", load: async () => [(await import('./trust.js')).registerTrustCommand] },
+  { name: 'serve', description: 'run the Nexora server in the foreground: it owns the store, sessions, pool and runs; commands are its clients', load: async () => [(await import('./server.js')).registerServerCommand] },
+  { name: 'server', description: 'manage the Nexora server (commands start it when needed)', load: async () => [(await import('./server.js')).registerServerCommand] },
+  {
+    name: 'completion',
+    description: 'print a shell completion script (bash, zsh or fish)',
+    // Completion is generated from the commands themselves: it needs every one of them.
+    load: async () => [...(await Promise.all(commands.filter((entry) => entry.name !== 'completion').map((entry) => entry.load()))).flat(), (await import('./completion.js')).registerCompletionCommand],
+  },
+];
+
+/**
+ * Registers the commands that `argv` (without node and the script) needs: the named one, or
+ * for the top-level help and version only their names and descriptions.
+ */
+export async function registerCommands(program: Command, argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const first = argv.find((argument) => !argument.startsWith('-'));
+  const topLevelOnly = first === undefined && argv.some((argument) => ['-h', '--help', '-V', '--version'].includes(argument));
+  if (topLevelOnly) {
+    for (const entry of commands) {
+      const stub = program.command(entry.name).description(entry.description);
+      for (const alias of entry.aliases ?? []) stub.alias(alias);
+    }
+    return;
+  }
+  const named = first === undefined ? commands.filter((entry) => entry.name === 'tui') : commands.filter((entry) => entry.name === first || entry.aliases?.includes(first));
+  // An unknown word (or `help`): load everything so commander can list or suggest.
+  const wanted = named.length > 0 ? named : commands;
+  const registered = new Set<Register>();
+  for (const entry of wanted) {
+    for (const register of await entry.load()) {
+      if (registered.has(register)) continue;
+      registered.add(register);
+      register(program);
+    }
+  }
 }

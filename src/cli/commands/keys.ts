@@ -3,9 +3,9 @@ import { loadConfig } from '../../config/load-config.js';
 import { NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import { providerPresets } from '../../providers/provider-kinds.js';
-import { MasterKeyStore, ProviderKeyStore, providerNameSchema, type ProviderKeyInfo } from '../../secrets/index.js';
+import { providerNameSchema, type ProviderKeyInfo, type RotationResult } from '../../secrets/index.js';
 import { closestMatch } from '../suggest.js';
-import { openCliDatabase } from './db.js';
+import { withServer } from './server-client.js';
 
 /** `nexora keys set|list|rm|rotate`: provider API keys, encrypted with the master key. */
 export function registerKeysCommand(program: Command): void {
@@ -97,13 +97,52 @@ export function registerKeysCommand(program: Command): void {
     });
 }
 
-async function withKeyStore(fn: (store: ProviderKeyStore) => Promise<void>): Promise<void> {
-  const db = await openCliDatabase();
-  try {
-    await fn(new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(nexoraPaths()) }));
-  } finally {
-    await db.close();
-  }
+/** The key store as the server offers it: keys go in, only their last four characters come out. */
+interface KeyStoreClient {
+  set(provider: string, apiKey: string, options: { expiresAt: Date | null }): Promise<ProviderKeyInfo>;
+  list(): Promise<ProviderKeyInfo[]>;
+  remove(provider: string): Promise<boolean>;
+  rotate(): Promise<RotationResult>;
+}
+
+type KeyJson = Omit<ProviderKeyInfo, 'createdAt' | 'updatedAt' | 'expiresAt' | 'problem' | 'masked'> & {
+  key: string;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string | null;
+  problem: string | null;
+};
+
+function fromJson(json: KeyJson): ProviderKeyInfo {
+  return {
+    provider: json.provider,
+    masked: json.key,
+    keyId: json.keyId,
+    createdAt: new Date(json.createdAt),
+    updatedAt: new Date(json.updatedAt),
+    expiresAt: json.expiresAt ? new Date(json.expiresAt) : null,
+    expired: json.expired,
+    ...(json.problem ? { problem: json.problem } : {}),
+  };
+}
+
+async function withKeyStore(fn: (store: KeyStoreClient) => Promise<void>): Promise<void> {
+  await withServer((client) =>
+    fn({
+      set: async (provider, apiKey, options) => fromJson(await client.put<KeyJson>(`/v1/keys/${provider}`, { apiKey, expiresAt: options.expiresAt?.toISOString() ?? null })),
+      list: async () => (await client.get<{ keys: KeyJson[] }>('/v1/keys')).keys.map(fromJson),
+      remove: async (provider) => {
+        try {
+          await client.delete(`/v1/keys/${provider}`);
+          return true;
+        } catch (error) {
+          if (NexoraError.is(error, 'secret-not-found')) return false;
+          throw error;
+        }
+      },
+      rotate: () => client.post<RotationResult>('/v1/keys/rotate', {}, { timeoutMs: 120_000 }),
+    }),
+  );
 }
 
 function parseProvider(provider: string): string {

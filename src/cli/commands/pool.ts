@@ -2,25 +2,34 @@ import { resolve } from 'node:path';
 import { checkWorkspace } from '../../config/workspace-guard.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { drainPool, poolStatus, warmPool } from '../../sessions/warm-pool.js';
-import { parseNumericUser } from '../../workstation/docker/workspace-owner.js';
 import { StepPrinter, formatDuration } from '../output.js';
-import { parseOptions, printTable, withSessionManager } from './session.js';
+import { parseOptions, printTable } from '../parse-options.js';
+import { withServer } from './server-client.js';
 
 const warmOptions = z.object({
   workspace: z.string().min(1).optional(),
   size: z.coerce.number().int().min(1).max(100).optional(),
   idleTimeout: z.coerce.number().int().min(10).optional(),
-  user: z.string().optional(),
+  user: z.string().regex(/^\d{1,10}(:\d{1,10})?$/, 'use UID:GID, e.g. 1000:1000').optional(),
   chromium: z.boolean().optional(),
 });
+
+interface PoolMemberJson {
+  sessionId: string;
+  workspaceDir: string;
+  state: string;
+  ready: boolean;
+  vncPort: number | null;
+  cdpPort: number | null;
+  expiresAt: string | null;
+}
 
 export function registerPoolCommand(program: Command): void {
   const pool = program.command('pool').description('pre-started workstations that make `session start` nearly instant');
 
   pool
     .command('warm')
-    .description('start paused workstations for a workspace, up to the pool size')
+    .description('start paused workstations for a workspace, up to the pool size; the server keeps it full while it is used')
     .option('-w, --workspace <dir>', 'the project directory (default: the current directory)')
     .option('-n, --size <count>', 'how many to keep (default: NEXORA_POOL_SIZE, else 1)')
     .option('--idle-timeout <seconds>', 'remove unclaimed ones after this long (default: NEXORA_POOL_IDLE_TIMEOUT, else 1800)')
@@ -30,23 +39,24 @@ export function registerPoolCommand(program: Command): void {
       const options = parseOptions(warmOptions, raw);
       const printer = new StepPrinter();
       const workspaceDir = checkWorkspace(options.workspace ?? process.cwd());
-      const user = options.user ? parseNumericUser(options.user) : undefined;
-      await withSessionManager(printer, async ({ manager, config }) => {
-        const size = options.size ?? (config.poolSize || 1);
-        const added = await printer.step(
-          `warming ${size} workstation(s) for ${workspaceDir}`,
+      await withServer(async (client) => {
+        const warmed = await printer.step(
+          `warming workstation(s) for ${workspaceDir}`,
           () =>
-            warmPool(manager, {
-              workspaceDir,
-              size,
-              idleTimeoutMs: options.idleTimeout !== undefined ? options.idleTimeout * 1000 : config.poolIdleTimeoutMs,
-              ...(user ? { user } : {}),
-              ...(options.chromium ? { startChromium: true } : {}),
-              onProgress: (line) => printer.progress(line),
-            }),
-          (ids) => `${ids.length} added`,
+            client.post<{ added: string[]; size: number }>(
+              '/v1/pool/warm',
+              {
+                workspaceDir,
+                ...(options.size !== undefined ? { size: options.size } : {}),
+                ...(options.idleTimeout !== undefined ? { idleTimeoutMs: options.idleTimeout * 1000 } : {}),
+                ...(options.user ? { user: options.user } : {}),
+                ...(options.chromium ? { startChromium: true } : {}),
+              },
+              { timeoutMs: 600_000 },
+            ),
+          (value) => `${value.added.length} added`,
         );
-        process.stdout.write(`${added.length} added; the pool for ${workspaceDir} holds ${size}\n`);
+        process.stdout.write(`${warmed.added.length} added; the pool for ${workspaceDir} holds ${warmed.size}\n`);
       });
     });
 
@@ -56,9 +66,8 @@ export function registerPoolCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (raw: unknown) => {
       const options = parseOptions(z.object({ json: z.boolean().optional() }), raw);
-      const printer = new StepPrinter();
-      await withSessionManager(printer, async ({ manager }) => {
-        const members = await poolStatus(manager);
+      await withServer(async (client) => {
+        const { members } = await client.get<{ members: PoolMemberJson[] }>('/v1/pool');
         if (options.json) {
           process.stdout.write(`${JSON.stringify(members)}\n`);
           return;
@@ -73,7 +82,7 @@ export function registerPoolCommand(program: Command): void {
             member.sessionId,
             member.ready ? 'ready (paused)' : member.state,
             member.vncPort ? `${member.vncPort}/${member.cdpPort ?? '-'}` : '-',
-            member.expiresAt ? formatDuration(Math.max(member.expiresAt.getTime() - Date.now(), 0)) : '-',
+            member.expiresAt ? formatDuration(Math.max(new Date(member.expiresAt).getTime() - Date.now(), 0)) : '-',
             member.workspaceDir,
           ]),
         );
@@ -82,14 +91,14 @@ export function registerPoolCommand(program: Command): void {
 
   pool
     .command('drain')
-    .description('remove pooled workstations and release their ports')
+    .description('remove pooled workstations and release their ports (the server stops refilling them)')
     .option('-w, --workspace <dir>', 'only this workspace’s pool')
     .action(async (raw: unknown) => {
       const options = parseOptions(z.object({ workspace: z.string().min(1).optional() }), raw);
       const printer = new StepPrinter();
-      await withSessionManager(printer, async ({ manager }) => {
-        const drained = await printer.step('draining the warm pool', () =>
-          drainPool(manager, options.workspace ? { workspaceDir: resolve(options.workspace) } : {}),
+      await withServer(async (client) => {
+        const { drained } = await printer.step('draining the warm pool', () =>
+          client.post<{ drained: string[] }>('/v1/pool/drain', options.workspace ? { workspaceDir: resolve(options.workspace) } : {}, { timeoutMs: 300_000 }),
         );
         process.stdout.write(`removed ${drained.length} pooled workstation(s)\n`);
       });

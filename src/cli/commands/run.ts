@@ -63,6 +63,10 @@ export interface RunTaskDependencies {
    * are terminals; otherwise no one, and commands that need a yes are refused.
    */
   approver?: Approver | null;
+  /** The environment to read configuration and provider keys from (the server passes its client's). */
+  env?: NodeJS.ProcessEnv;
+  /** Interrupt on this process's Ctrl+C (default true; the server interrupts through `signal`). */
+  handleSigint?: boolean;
 }
 
 export interface RunTaskResult extends RunResult {
@@ -99,7 +103,9 @@ export function registerRunCommand(program: Command): void {
         const flag = issue?.path[0] === 'task' ? 'task' : `--${String(issue?.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
         throw new NexoraError('invalid-argument', `Invalid ${flag}: ${issue?.message ?? 'invalid value'}.`);
       }
-      const result = await runTask(parsed.data);
+      // The run happens in the server; this process streams it (see run-client.ts).
+      const { runThroughServer } = await import('./run-client.js');
+      const result = await runThroughServer(parsed.data);
       process.exitCode = result.outcome === 'completed' ? 0 : result.outcome === 'interrupted' ? 130 : 1;
     });
 }
@@ -119,10 +125,10 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
       : undefined;
     // A resumed conversation works on its own workspace, wherever the command runs.
     if (flags.resume !== undefined && conversationId) workspace = checkWorkspace((await new SessionStore(db).get(conversationId)).workspaceDir ?? workspace);
-    const { config } = await loadConfig({ workspace });
+    const { config } = await loadConfig({ workspace, ...(dependencies.env ? { env: dependencies.env } : {}) });
     const instructions = instructionsPrompt(await loadInstructions({ workspace, userFile: nexoraPaths().userInstructions }));
     const keys = new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(nexoraPaths()) });
-    const registry = new ProviderRegistry({ providers: config.providers, models: config.models, keys });
+    const registry = new ProviderRegistry({ providers: config.providers, models: config.models, keys, ...(dependencies.env ? { env: dependencies.env } : {}) });
     await loadLatency(registry.latency);
     const model = flags.model ?? config.model;
     // Fails here, before any container starts, when no provider is usable.
@@ -179,7 +185,7 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
         out.note('interrupting: finishing the current step cleanly (Ctrl+C again to quit at once)');
         controller.abort();
       };
-      process.on('SIGINT', onInterrupt);
+      if (dependencies.handleSigint !== false) process.on('SIGINT', onInterrupt);
       let result: RunResult;
       try {
         const run = startAgentRun({

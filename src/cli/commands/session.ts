@@ -1,33 +1,57 @@
 import { checkWorkspace } from '../../config/workspace-guard.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import type { NexoraClient } from '../../client/nexora-client.js';
 import { NexoraError } from '../../errors.js';
-import { openSessionManager, type OpenedSessionManager } from '../../sessions/open-session-manager.js';
-import type { ReconcileReport } from '../../sessions/reconcile.js';
-import { maskPassword } from '../../sessions/vnc-password.js';
-import { warmPool } from '../../sessions/warm-pool.js';
-import { parseSessionId } from '../../store/index.js';
-import { parseNumericUser } from '../../workstation/docker/workspace-owner.js';
 import { StepPrinter, formatDuration } from '../output.js';
+import { parseOptions, printTable } from '../parse-options.js';
 import { registerSessionDevtools } from './session-devtools.js';
+import { withServer } from './server-client.js';
 
-/**
- * Opens the session manager and reconciles first (every command that manages sessions
- * does), printing what the clean-up changed.
- */
-export async function withSessionManager<T>(printer: StepPrinter, run: (opened: OpenedSessionManager) => Promise<T>): Promise<T> {
-  const opened = await printer.step('opening the session store and Docker', () => openSessionManager());
-  try {
-    const report = await opened.manager.reconcile();
-    const summary = describeReport(report);
-    if (summary) printer.info(`reconciled: ${summary}`);
-    return await run(opened);
-  } finally {
-    await opened.close();
-  }
+export { parseOptions, printTable };
+
+/** A session record as the API returns it (dates as ISO text). */
+interface SessionJson {
+  id: string;
+  status: string;
+  statusReason: string | null;
+  workspaceDir: string | null;
+  vncPort: number | null;
+  cdpPort: number | null;
+  createdAt: string;
+  containerState?: string | null;
 }
 
-export function describeReport(report: ReconcileReport): string {
+interface ContainerInfoJson {
+  id: string;
+  name: string;
+  vncPort: number;
+  cdpPort: number;
+  session: string;
+  ready: boolean;
+  workingDir: string;
+}
+
+export interface StartedJson {
+  session: SessionJson;
+  info: ContainerInfoJson;
+  vnc: string;
+  cdp: string;
+  fromPool: boolean;
+  durationMs: number;
+}
+
+interface ReconcileReportJson {
+  removedContainers: string[];
+  crashedSessions: string[];
+  endedSessions: string[];
+  restartedSessions: string[];
+  releasedPorts: string[];
+  expiredPoolMembers: string[];
+  stoppedSessions: string[];
+}
+
+export function describeReport(report: ReconcileReportJson): string {
   const parts: string[] = [];
   if (report.removedContainers.length) parts.push(`removed ${report.removedContainers.length} orphan container(s)`);
   if (report.crashedSessions.length) parts.push(`marked ${report.crashedSessions.length} session(s) crashed`);
@@ -39,20 +63,60 @@ export function describeReport(report: ReconcileReport): string {
   return parts.join(', ');
 }
 
-function age(from: Date): string {
-  return formatDuration(Date.now() - from.getTime());
+function age(from: string): string {
+  return formatDuration(Date.now() - new Date(from).getTime());
+}
+
+const sessionIdText = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
+
+function sessionIdArgument(value: string): string {
+  if (!sessionIdText.safeParse(value).success) {
+    throw new NexoraError('invalid-argument', `"${value.slice(0, 40)}" is not a session id: \`nexora session list\` shows them.`);
+  }
+  return value;
 }
 
 const startOptions = z.object({
   workspace: z.string().min(1).optional(),
-  user: z.string().optional(),
+  user: z.string().regex(/^\d{1,10}(:\d{1,10})?$/, 'use UID:GID, e.g. 1000:1000').optional(),
   chromium: z.boolean().optional(),
   pool: z.boolean().optional(),
   json: z.boolean().optional(),
 });
 
-function sessionIdArgument(value: string): ReturnType<typeof parseSessionId> {
-  return parseSessionId(value);
+/**
+ * Starts a session through the server, showing its place in the admission queue and each
+ * start step as it happens.
+ */
+export async function startSession(
+  client: NexoraClient,
+  options: { workspaceDir: string; user?: string; startChromium?: boolean; usePool?: boolean; onProgress?: (line: string) => void; signal?: AbortSignal },
+): Promise<StartedJson> {
+  let result: StartedJson | undefined;
+  let failure: NexoraError | undefined;
+  await client.stream(
+    'POST',
+    '/v1/sessions',
+    {
+      workspaceDir: options.workspaceDir,
+      ...(options.user ? { user: options.user } : {}),
+      ...(options.startChromium ? { startChromium: true } : {}),
+      ...(options.usePool === false ? { usePool: false } : {}),
+    },
+    ({ event, data }) => {
+      if (event === 'queued') options.onProgress?.(`queued, ${(data as { ahead: number }).ahead} ahead`);
+      else if (event === 'progress') options.onProgress?.((data as { step: string }).step);
+      else if (event === 'result') result = data as StartedJson;
+      else if (event === 'error') {
+        const body = data as { error: { code: string; message: string } };
+        failure = new NexoraError(body.error.code as NexoraError['code'], body.error.message);
+      }
+    },
+    options.signal ? { signal: options.signal } : {},
+  );
+  if (failure) throw failure;
+  if (!result) throw new NexoraError('server-unavailable', 'The server ended the session start without a result: see `nexora server logs`.');
+  return result;
 }
 
 export function registerSessionCommand(program: Command): void {
@@ -70,14 +134,13 @@ export function registerSessionCommand(program: Command): void {
       const options = parseOptions(startOptions, raw);
       const printer = new StepPrinter();
       const workspaceDir = checkWorkspace(options.workspace ?? process.cwd());
-      const user = options.user ? parseNumericUser(options.user) : undefined;
-      await withSessionManager(printer, async ({ manager, config }) => {
+      await withServer(async (client) => {
         const started = await printer.step(
           'starting the session',
           () =>
-            manager.start({
+            startSession(client, {
               workspaceDir,
-              ...(user ? { user } : {}),
+              ...(options.user ? { user: options.user } : {}),
               ...(options.chromium ? { startChromium: true } : {}),
               usePool: options.pool !== false,
               onProgress: (step) => printer.progress(step),
@@ -86,21 +149,16 @@ export function registerSessionCommand(program: Command): void {
         );
         const { info } = started;
         if (options.json) {
-          process.stdout.write(`${JSON.stringify({ ...info, vnc: `127.0.0.1:${info.vncPort}`, devtools: `nexora session devtools ${info.session}`, fromPool: started.fromPool, durationMs: Math.round(started.durationMs) })}\n`);
+          process.stdout.write(`${JSON.stringify({ ...info, vnc: started.vnc, devtools: `nexora session devtools ${info.session}`, fromPool: started.fromPool, durationMs: started.durationMs })}\n`);
         } else {
           process.stdout.write(
             [
               `session   ${info.session}`,
               `workspace ${info.workingDir}`,
-              `VNC       ${started.workstation.rfb().host}:${info.vncPort} (password: \`nexora session info ${info.session} --show-password\`)`,
+              `VNC       ${started.vnc} (password: \`nexora session info ${info.session} --show-password\`)`,
               `DevTools  \`nexora session devtools ${info.session}\` (a token-guarded proxy; Chromium starts on first use)`,
               '',
             ].join('\n'),
-          );
-        }
-        if (config.poolSize > 0) {
-          await printer.step(`refilling the warm pool to ${config.poolSize}`, () =>
-            warmPool(manager, { workspaceDir, size: config.poolSize, idleTimeoutMs: config.poolIdleTimeoutMs, ...(user ? { user } : {}) }),
           );
         }
       });
@@ -113,23 +171,22 @@ export function registerSessionCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (raw: unknown) => {
       const options = parseOptions(z.object({ all: z.boolean().optional(), json: z.boolean().optional() }), raw);
-      const printer = new StepPrinter();
-      await withSessionManager(printer, async ({ manager }) => {
-        const summaries = await manager.list({ all: options.all === true });
+      await withServer(async (client) => {
+        const { sessions } = await client.get<{ sessions: SessionJson[] }>(`/v1/sessions${options.all ? '?all=1' : ''}`);
         if (options.json) {
-          process.stdout.write(`${JSON.stringify(summaries.map(({ session, container }) => ({ ...session, containerState: container?.state ?? null })))}\n`);
+          process.stdout.write(`${JSON.stringify(sessions)}\n`);
           return;
         }
-        if (summaries.length === 0) {
+        if (sessions.length === 0) {
           process.stdout.write('no sessions (start one with `nexora session start`)\n');
           return;
         }
-        const rows = summaries.map(({ session, container }) => [
-          session.id,
-          session.status + (session.status === 'active' && container && container.state !== 'running' ? ` (${container.state})` : ''),
-          age(session.createdAt),
-          session.vncPort && (session.status === 'active' || session.status === 'starting') ? `${session.vncPort}/${session.cdpPort ?? '-'}` : '-',
-          session.workspaceDir ?? '-',
+        const rows = sessions.map((item) => [
+          item.id,
+          item.status + (item.status === 'active' && item.containerState && item.containerState !== 'running' ? ` (${item.containerState})` : ''),
+          age(item.createdAt),
+          item.vncPort && (item.status === 'active' || item.status === 'starting') ? `${item.vncPort}/${item.cdpPort ?? '-'}` : '-',
+          item.workspaceDir ?? '-',
         ]);
         printTable(['ID', 'STATUS', 'AGE', 'VNC/CDP', 'WORKSPACE'], rows);
       });
@@ -143,28 +200,32 @@ export function registerSessionCommand(program: Command): void {
     .action(async (id: string, raw: unknown) => {
       const options = parseOptions(z.object({ showPassword: z.boolean().optional(), json: z.boolean().optional() }), raw);
       const sessionId = sessionIdArgument(id);
-      const printer = new StepPrinter();
-      await withSessionManager(printer, async ({ manager }) => {
-        const session = await manager.sessions.get(sessionId);
-        const info = await manager.getContainer(sessionId);
-        const password = session.status === 'active' ? await manager.vncPassword(sessionId) : undefined;
-        const shown = password === undefined ? '-' : options.showPassword ? password : `${maskPassword(password)} (--show-password prints it)`;
-        const host = manager.backend.endpointHost;
+      await withServer(async (client) => {
+        const shown = await client.get<{
+          session: SessionJson;
+          container: ContainerInfoJson | null;
+          vnc: string | null;
+          cdp: string | null;
+          vncPasswordMasked: string | null;
+          vncPassword?: string;
+        }>(`/v1/sessions/${sessionId}${options.showPassword ? '?showPassword=1' : ''}`);
+        const { session: record, container: info } = shown;
         if (options.json) {
           process.stdout.write(
-            `${JSON.stringify({ ...session, container: info ?? null, vnc: info ? `${host}:${info.vncPort}` : null, devtools: info ? `nexora session devtools ${session.id}` : null, ...(options.showPassword && password ? { vncPassword: password } : {}) })}\n`,
+            `${JSON.stringify({ ...record, container: info, vnc: shown.vnc, devtools: info ? `nexora session devtools ${record.id}` : null, ...(shown.vncPassword ? { vncPassword: shown.vncPassword } : {}) })}\n`,
           );
           return;
         }
+        const password = shown.vncPassword ?? (shown.vncPasswordMasked ? `${shown.vncPasswordMasked} (--show-password prints it)` : '-');
         process.stdout.write(
           [
-            `session    ${session.id} (${session.status}${session.statusReason ? `: ${session.statusReason}` : ''})`,
-            `created    ${session.createdAt.toISOString()} (${age(session.createdAt)} ago)`,
-            `workspace  ${session.workspaceDir ?? '-'}`,
+            `session    ${record.id} (${record.status}${record.statusReason ? `: ${record.statusReason}` : ''})`,
+            `created    ${record.createdAt} (${age(record.createdAt)} ago)`,
+            `workspace  ${record.workspaceDir ?? '-'}`,
             `container  ${info ? `${info.name} (${info.ready ? 'ready' : 'not ready'})` : '-'}`,
-            `VNC        ${info ? `vnc://${host}:${info.vncPort}` : '-'}`,
-            `password   ${shown}`,
-            `DevTools   ${info ? `not published; \`nexora session devtools ${session.id}\` serves it on 127.0.0.1:${info.cdpPort} behind a token` : '-'}`,
+            `VNC        ${shown.vnc ? `vnc://${shown.vnc}` : '-'}`,
+            `password   ${password}`,
+            `DevTools   ${info ? `not published; \`nexora session devtools ${record.id}\` serves it on 127.0.0.1 behind a token` : '-'}`,
             '',
           ].join('\n'),
         );
@@ -177,7 +238,7 @@ export function registerSessionCommand(program: Command): void {
     .action(async (id: string) => {
       const sessionId = sessionIdArgument(id);
       const printer = new StepPrinter();
-      await withSessionManager(printer, ({ manager }) => printer.step(`stopping ${sessionId}`, () => manager.stopContainer(sessionId)));
+      await withServer((client) => printer.step(`stopping ${sessionId}`, () => client.post(`/v1/sessions/${sessionId}/stop`, {}, { timeoutMs: 120_000 })));
     });
 
   session
@@ -186,22 +247,22 @@ export function registerSessionCommand(program: Command): void {
     .action(async (id: string) => {
       const sessionId = sessionIdArgument(id);
       const printer = new StepPrinter();
-      await withSessionManager(printer, ({ manager }) => printer.step(`removing ${sessionId}`, () => manager.remove(sessionId)));
+      await withServer((client) => printer.step(`removing ${sessionId}`, () => client.delete(`/v1/sessions/${sessionId}`, { timeoutMs: 120_000 })));
     });
 
   session
     .command('resume <id>')
-    .description("reattach to a session, restarting its stopped workstation (same workspace, same ports)")
+    .description('reattach to a session, restarting its stopped workstation (same workspace, same ports)')
     .action(async (id: string) => {
       const sessionId = sessionIdArgument(id);
       const printer = new StepPrinter();
-      await withSessionManager(printer, async ({ manager }) => {
-        const resumed = await printer.step(`resuming ${sessionId}`, () => manager.resume(sessionId, { onProgress: (step) => printer.progress(step) }));
-        process.stdout.write(`session ${sessionId} is ready: VNC ${resumed.workstation.rfb().host}:${resumed.info.vncPort}\n`);
+      await withServer(async (client) => {
+        const resumed = await printer.step(`resuming ${sessionId}`, () => client.post<StartedJson>(`/v1/sessions/${sessionId}/resume`, {}, { timeoutMs: 180_000 }));
+        process.stdout.write(`session ${sessionId} is ready: VNC ${resumed.vnc}\n`);
       });
     });
 
-  registerSessionDevtools(session, withSessionManager);
+  registerSessionDevtools(session);
 
   session
     .command('gc')
@@ -210,31 +271,12 @@ export function registerSessionCommand(program: Command): void {
     .action(async (raw: unknown) => {
       const options = parseOptions(z.object({ restartStopped: z.boolean().optional() }), raw);
       const printer = new StepPrinter();
-      const opened = await printer.step('opening the session store and Docker', () => openSessionManager());
-      try {
+      await withServer(async (client) => {
         const report = await printer.step('reconciling sessions with the Docker engine', () =>
-          opened.manager.reconcile({ onStopped: options.restartStopped ? 'restart' : 'keep' }),
+          client.post<ReconcileReportJson>('/v1/sessions/gc', { restartStopped: options.restartStopped === true }, { timeoutMs: 300_000 }),
         );
         process.stdout.write(`${describeReport(report) || 'nothing to clean up'}\n`);
         for (const name of report.removedContainers) process.stdout.write(`removed ${name}\n`);
-      } finally {
-        await opened.close();
-      }
+      });
     });
-}
-
-/** Validates commander's parsed options; bad input is an 'invalid-argument' error. */
-export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new NexoraError('invalid-argument', `--${String(issue?.path[0] ?? 'option')}: ${issue?.message ?? 'invalid'}. See --help.`);
-  }
-  return parsed.data;
-}
-
-export function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
-  process.stdout.write(`${[line(header), ...rows.map(line)].join('\n')}\n`);
 }

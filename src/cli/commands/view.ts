@@ -1,61 +1,32 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { loadConfig } from '../../config/load-config.js';
 import { nexoraPaths } from '../../paths.js';
-import { openSessionManager } from '../../sessions/open-session-manager.js';
-import { parseSessionId } from '../../store/index.js';
-import { openInBrowser } from '../../viewer/open-browser.js';
-import { sessionViewerBackend } from '../../viewer/session-backend.js';
-import { startViewerServer } from '../../viewer/viewer-server.js';
-import { openCliDatabase } from './db.js';
-import { parseOptions } from './session.js';
+import { parseOptions } from '../parse-options.js';
+import { withServer } from './server-client.js';
 
 const viewOptions = z.strictObject({
-  port: z.coerce.number().int().min(0).max(65535).optional(),
   open: z.boolean().optional(),
 });
 
-/** `nexora view [SESSION]`: the live web view of a session's workstation and transcript. */
+const sessionIdText = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'is not a session id: `nexora session list` shows them');
+
+/** `nexora view [SESSION]`: the live web view, served by the Nexora server. */
 export function registerViewCommand(program: Command): void {
   program
     .command('view [session]')
     .description('open the live web view: watch a workstation, read its transcript, take control (127.0.0.1 only, token in the URL)')
-    .option('--port <port>', 'the local port to listen on (default: any free port)')
     .option('--no-open', 'print the address instead of opening a browser')
     .action(async (session: string | undefined, raw: unknown) => {
       const options = parseOptions(viewOptions, raw);
-      const sessionId = session !== undefined ? parseSessionId(session) : undefined;
-      const db = await openCliDatabase();
-      const opened = await openSessionManager({ db }).catch(async (error: unknown) => {
-        await db.close();
-        throw error;
+      const sessionId = session !== undefined ? parseOptions(z.object({ session: sessionIdText }), { session }).session : undefined;
+      await withServer(async (client) => {
+        if (sessionId !== undefined) await client.get(`/v1/sessions/${sessionId}`);
+        const { url } = await client.get<{ url: string }>(`/v1/view${sessionId !== undefined ? `?session=${sessionId}` : ''}`, { timeoutMs: 120_000 });
+        process.stdout.write(`Web view: ${url}\n(keep this address private: it carries the access token. The Nexora server serves it until \`nexora server stop\`.)\n`);
+        if (options.open !== false) {
+          const { openInBrowser } = await import('../../viewer/open-browser.js');
+          if (!(await openInBrowser({ url, launcherDir: nexoraPaths().viewLaunchers }))) process.stdout.write('Could not open a browser here: open the address above yourself.\n');
+        }
       });
-      try {
-        const manager = opened.manager;
-        if (sessionId !== undefined) await manager.sessions.get(sessionId);
-        // The user's own config only: whether typed text is stored is not a workspace's choice.
-        const { config } = await loadConfig();
-        const server = await startViewerServer({
-          backend: sessionViewerBackend(manager, { screenshotsRoot: nexoraPaths().screenshots }),
-          recordTypedText: config.viewer.recordTypedText,
-          ...(options.port !== undefined ? { port: options.port } : {}),
-        });
-        const url = sessionId !== undefined ? server.sessionUrl(sessionId) : server.url;
-        process.stdout.write(`Web view: ${url}\n(keep this address private: it carries the access token. Ctrl+C stops the server.)\n`);
-        if (options.open !== false && !(await openInBrowser({ url, launcherDir: nexoraPaths().viewLaunchers }))) process.stdout.write('Could not open a browser here: open the address above yourself.\n');
-        await new Promise<void>((resolve) => {
-          const stop = (): void => {
-            process.off('SIGINT', stop);
-            process.off('SIGTERM', stop);
-            resolve();
-          };
-          process.on('SIGINT', stop);
-          process.on('SIGTERM', stop);
-        });
-        await server.close();
-      } finally {
-        await opened.close();
-        await db.close();
-      }
     });
 }

@@ -1,0 +1,129 @@
+/**
+ * The server and its clients against the peer methods, in the same run:
+ *   npm run build && npx tsx bench/server.ts
+ * CLI commands (wall time, peak memory) against `docker ps -a`; tool calls through the API
+ * against the same calls in-process (needs the workstation image). Writes its section of
+ * BENCHMARKS.md.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { NexoraClient } from '../src/client/nexora-client.js';
+import { serverFiles } from '../src/client/server-files.js';
+import { createDockerClient } from '../src/workstation/docker/docker-client.js';
+import { cliPath } from '../test/fixtures/run-cli.js';
+import { testImage } from '../test/fixtures/session-env.js';
+import { startToolsWorkstation } from '../test/fixtures/tools-workstation.js';
+import { writeSection } from './lib/report.js';
+import { measure, ms, summarise, type Sample } from './lib/stats.js';
+
+const run = promisify(execFile);
+const runs = Number(process.env.BENCH_RUNS ?? 10);
+const root = mkdtempSync(join(tmpdir(), 'nexora-bench-server-'));
+const runId = `bench-srv-${randomBytes(3).toString('hex')}`;
+const workspace = join(root, 'ws');
+mkdirSync(workspace);
+chownSync(workspace, 1000, 1000);
+const docker = createDockerClient();
+const image = await testImage(docker).catch(() => undefined);
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  NEXORA_HOME: join(root, 'home'),
+  DATABASE_URL: '',
+  NEXORA_CONTAINER_PREFIX: `nexora-${runId}`,
+  NEXORA_CONTAINER_LABELS: `dev.nexora.test=1,dev.nexora.testrun=${runId}`,
+  NEXORA_NETWORK_NAME: `nexora-net-${runId}`,
+  ...(image ? { NEXORA_WORKSTATION_IMAGE: image } : {}),
+};
+
+/** Wall time and peak RSS of one process, from GNU time. */
+async function timed(command: string, args: string[]): Promise<{ ms: number; kib: number }> {
+  const { stderr } = await run('/usr/bin/time', ['-f', '%e %M', command, ...args], { env, maxBuffer: 16 * 1024 * 1024 });
+  const [seconds, kib] = stderr.trim().split('\n').pop()?.split(' ').map(Number) ?? [];
+  return { ms: (seconds ?? Number.NaN) * 1000, kib: kib ?? Number.NaN };
+}
+
+async function cliRows(): Promise<string[]> {
+  const cases: [string, string, string[]][] = [
+    ['`docker ps -a` (peer)', 'docker', ['ps', '-a']],
+    ['`nexora --version`', process.execPath, [cliPath, '--version']],
+    ['`nexora --help`', process.execPath, [cliPath, '--help']],
+    ['`nexora session list` (server running)', process.execPath, [cliPath, 'session', 'list']],
+    ['`nexora keys list` (server running)', process.execPath, [cliPath, 'keys', 'list']],
+    ['`node -e 0` (floor)', process.execPath, ['-e', '0']],
+  ];
+  const rows: string[] = [];
+  let peer: Sample | undefined;
+  for (const [label, command, args] of cases) {
+    const samples: { ms: number; kib: number }[] = [];
+    for (let index = 0; index < runs; index++) samples.push(await timed(command, args));
+    const wall = summarise(samples.map((sample) => sample.ms));
+    const memory = Math.max(...samples.map((sample) => sample.kib)) / 1024;
+    peer ??= wall;
+    rows.push(`| ${label} | ${ms(wall.p50)} | ${ms(wall.p95)} | ${(wall.p50 / peer.p50).toFixed(1)}× | ${memory.toFixed(0)} MiB |`);
+  }
+  return rows;
+}
+
+async function apiRows(client: NexoraClient): Promise<string[]> {
+  const station = await startToolsWorkstation('bench-srv-tools');
+  try {
+    const started = await client.post<{ session: { id: string } }>('/v1/sessions', { workspaceDir: workspace, usePool: false }, { timeoutMs: 300_000 });
+    const id = started.session.id;
+    const { tools } = station.connected;
+    await client.post(`/v1/sessions/${id}/execute`, { command: 'true' }, { timeoutMs: 60_000 });
+    const cases: [string, () => Promise<unknown>, () => Promise<unknown>][] = [
+      ['execute("true")', () => tools.execute('true'), () => client.post(`/v1/sessions/${id}/execute`, { command: 'true' })],
+      ['terminal text', () => tools.terminalText(), () => client.get(`/v1/sessions/${id}/terminal`)],
+      ['screen() text only', () => tools.screen({ image: false }), () => client.get(`/v1/sessions/${id}/screen?image=0`)],
+      ['screen() with PNG', () => tools.screen(), () => client.raw('GET', `/v1/sessions/${id}/screen`, undefined, { headers: { accept: 'image/png' } })],
+      ['keyboard("x"), (almost) no wait', () => tools.keyboard({ text: 'x', wait: false }), () => client.post(`/v1/sessions/${id}/keyboard`, { text: 'x', timeoutMs: 1 })],
+    ];
+    const rows: string[] = [];
+    for (const [label, local, remote] of cases) {
+      const inProcess = await measure(local, { runs: runs * 4 });
+      const throughApi = await measure(remote, { runs: runs * 4 });
+      rows.push(`| ${label} | ${ms(inProcess.p50)} | ${ms(throughApi.p50)} | ${ms(throughApi.p50 - inProcess.p50)} | ${ms(throughApi.p95)} |`);
+    }
+    await client.post(`/v1/sessions/${id}/stop`, {}, { timeoutMs: 120_000 });
+    return rows;
+  } finally {
+    await station.dispose();
+  }
+}
+
+const start = await run(process.execPath, [cliPath, 'server', 'start'], { env });
+process.stderr.write(start.stdout);
+const client = new NexoraClient({ socketPath: serverFiles({ home: join(root, 'home'), logs: join(root, 'home', 'logs') }).socket });
+try {
+  const cli = await cliRows();
+  const api = image ? await apiRows(client) : ['| (no workstation image: build it with `nexora image build`) | | | | |'];
+  const body = [
+    `CLI commands as clients of a running server, ${runs} runs each (peak RSS is the largest of the runs). Ratio: p50 against \`docker ps -a\`.`,
+    '',
+    '| command | p50 | p95 | vs docker ps -a | peak memory |',
+    '| --- | --- | --- | --- | --- |',
+    ...cli,
+    '',
+    `Tool calls on one session: in-process (our library over its own channels, another workstation of the same image) against the API (HTTP over the Unix socket, keep-alive, the server's shared channels); ${runs * 4} calls each. Target: ≤ 2 ms p50 overhead.`,
+    '',
+    '| call | in-process p50 | API p50 | overhead p50 | API p95 |',
+    '| --- | --- | --- | --- | --- |',
+    ...api,
+    '',
+    'Not measured yet: the burst of 100 starts against manual batches (test/server-sessions.test.ts runs the 30-start burst).',
+  ].join('\n');
+  writeSection('server', 'The server and its clients', 'npx tsx bench/server.ts', body);
+  process.stdout.write(`${body}\n`);
+} finally {
+  client.close();
+  await run(process.execPath, [cliPath, 'server', 'stop'], { env }).catch(() => undefined);
+  for (const container of await docker.listContainers({ all: true, filters: { label: [`dev.nexora.testrun=${runId}`] } })) {
+    await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
+  }
+  await docker.getNetwork(`nexora-net-${runId}`).remove().catch(() => undefined);
+  rmSync(root, { recursive: true, force: true });
+}

@@ -1,0 +1,18 @@
+import type { z } from 'zod';
+import { NexoraError } from '../errors.js';
+
+/** Validates commander's parsed options; bad input is an 'invalid-argument' error. */
+export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new NexoraError('invalid-argument', `--${String(issue?.path[0] ?? 'option')}: ${issue?.message ?? 'invalid'}. See --help.`);
+  }
+  return parsed.data;
+}
+
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  process.stdout.write(`${[line(header), ...rows.map(line)].join('\n')}\n`);
+}

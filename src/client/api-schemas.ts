@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/**
+ * The server API's request bodies and query strings. The server validates every input with
+ * these; the OpenAPI document is generated from them. Only zod here: clients import this file
+ * and must stay light.
+ */
+
+const sessionIdText = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'expected a session id such as ses_…');
+const absolutePath = z.string().min(1).refine((value) => value.startsWith('/'), 'must be an absolute path');
+const numericUser = z.string().regex(/^\d{1,10}(:\d{1,10})?$/, 'expected uid:gid, e.g. 1000:1000');
+
+export const startSessionBody = z.strictObject({
+  workspaceDir: absolutePath.describe('The project directory to mount at /workspace.'),
+  user: numericUser.optional().describe('Run the workstation as this uid:gid (default: the workspace owner).'),
+  startChromium: z.boolean().optional(),
+  usePool: z.boolean().optional().describe('Claim a warm-pool workstation when one is ready (default true).'),
+});
+
+export const listSessionsQuery = z.strictObject({
+  all: z.enum(['0', '1']).optional().describe('1 includes sessions that are over.'),
+});
+
+export const sessionIdParams = z.strictObject({ id: sessionIdText });
+
+export const sessionInfoQuery = z.strictObject({
+  showPassword: z.enum(['0', '1']).optional(),
+});
+
+export const stopSessionBody = z.strictObject({ reason: z.string().max(200).optional() });
+
+export const gcBody = z.strictObject({ restartStopped: z.boolean().optional() });
+
+export const exportBody = z.strictObject({
+  format: z.enum(['md', 'json'], { message: 'use md or json' }),
+  outDir: absolutePath,
+});
+
+export const screenQuery = z.strictObject({
+  image: z.enum(['0', '1']).optional().describe('1 (default) encodes a PNG of the display.'),
+  ocr: z.enum(['0', '1']).optional(),
+});
+
+export const eventsQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+export const controlBody = z.strictObject({ action: z.enum(['take', 'hand-back']) });
+
+export const runBody = z.strictObject({
+  task: z.string().trim().min(1, 'the task is empty: say what to do'),
+  model: z.string().regex(/^[a-z0-9][a-z0-9._-]*\/.+$/, 'write provider/model, e.g. anthropic/claude-sonnet-4-5').optional(),
+  strategy: z.string().min(1).optional(),
+  workspace: absolutePath,
+  session: sessionIdText.optional(),
+  maxSteps: z.number().int().min(1).max(10_000).optional(),
+  maxCost: z.number().positive().finite().optional(),
+  json: z.boolean().optional(),
+  keep: z.boolean().optional(),
+  /** The client's environment: provider keys named by `apiKeyEnv` are read from it, not the server's. */
+  env: z.record(z.string(), z.string()).optional(),
+});
+
+export const runIdParams = z.strictObject({ id: z.string().regex(/^run_[A-Za-z0-9]{6,40}$/, 'expected a run id such as run_…') });
+
+export const poolWarmBody = z.strictObject({
+  workspaceDir: absolutePath,
+  size: z.number().int().min(1).max(100).optional().describe('Default: NEXORA_POOL_SIZE of the server, else 1.'),
+  idleTimeoutMs: z.number().int().min(10_000).optional(),
+  user: numericUser.optional(),
+  startChromium: z.boolean().optional(),
+});
+
+export const poolDrainBody = z.strictObject({ workspaceDir: absolutePath.optional() });
+
+export const providerParams = z.strictObject({ provider: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a provider name such as openai') });
+
+export const setKeyBody = z.strictObject({
+  apiKey: z.string().min(1, 'the key is empty').max(4096),
+  expiresAt: z.iso.datetime().nullable().optional(),
+});
+
+export const viewQuery = z.strictObject({ session: sessionIdText.optional() });
+
+export const stopServerBody = z.strictObject({
+  stopSessions: z.boolean().optional().describe('Also end every active session (default: they keep running).'),
+});
+
+/** The error body of every failed request. */
+export const errorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    /** For validation errors: the field at fault, dotted. */
+    field: z.string().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBody>;
+
+export const healthBody = z.object({
+  ok: z.boolean(),
+  version: z.string(),
+  build: z.string(),
+  pid: z.number(),
+  home: z.string(),
+  store: z.object({ kind: z.string(), location: z.string() }),
+  startedAt: z.string(),
+  admission: z.object({ limit: z.number(), running: z.number(), waiting: z.number() }),
+  tcp: z.object({ port: z.number() }).nullable(),
+});
+export type HealthBody = z.infer<typeof healthBody>;

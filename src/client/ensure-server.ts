@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { NexoraError } from '../errors.js';
+import { nexoraPaths } from '../paths.js';
+import type { HealthBody } from './api-schemas.js';
+import { NexoraClient } from './nexora-client.js';
+import { serverFiles } from './server-files.js';
+import { buildId } from './version.js';
+
+export interface ConnectOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Start a server in the background when none answers (default true). */
+  autoStart?: boolean;
+  /** Told once when a server is being started. */
+  onStart?: (message: string) => void;
+  /** How long to wait for a started server to answer. Default 300 s (a first start creates the store, slow on a loaded host). */
+  startTimeoutMs?: number;
+}
+
+export interface ConnectedServer {
+  client: NexoraClient;
+  health: HealthBody;
+  /** True when this call started the server. */
+  started: boolean;
+}
+
+/** The bin script, which runs `nexora serve` in a child process. */
+const cliPath = fileURLToPath(new URL('../../bin/nexora.js', import.meta.url));
+
+/**
+ * Connects to the home's server, starting one in the background when none answers. Several
+ * commands doing this at once start one server: the others' `serve` refuse (the lock), and
+ * every command waits for the one that won.
+ */
+export async function connectToServer(options: ConnectOptions = {}): Promise<ConnectedServer> {
+  const env = options.env ?? process.env;
+  const files = serverFiles(nexoraPaths(env));
+  const client = new NexoraClient({ socketPath: files.socket });
+  const first = await probe(client);
+  if (first) return { client, health: checkBuild(first), started: false };
+  if (options.autoStart === false) {
+    client.close();
+    throw new NexoraError('server-unavailable', 'No Nexora server runs for this home: start one with `nexora server start` (or run any session command, which starts it).');
+  }
+  const child = startServerProcess(env);
+  options.onStart?.(`starting the Nexora server in the background (pid ${child.pid ?? '?'}, log ${files.log})`);
+  const deadline = Date.now() + (options.startTimeoutMs ?? 300_000);
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const health = await probe(client);
+    if (health) return { client, health: checkBuild(health), started: true };
+    // Exit code 3: another command's server won the race; keep waiting for it.
+    if (exited !== undefined && exited !== 3 && exited !== 0) {
+      client.close();
+      throw new NexoraError('server-unavailable', `The Nexora server did not start (exit code ${exited}): ${lastLogLines(files.log)}\nThe whole log: ${files.log}`);
+    }
+  }
+  client.close();
+  throw new NexoraError('server-unavailable', `The Nexora server did not answer within ${Math.round((options.startTimeoutMs ?? 300_000) / 1000)} s: see ${files.log}.`);
+}
+
+/** Spawns `nexora serve` detached, its early output appended to the log. */
+export function startServerProcess(env: NodeJS.ProcessEnv): ReturnType<typeof spawn> {
+  const files = serverFiles(nexoraPaths(env));
+  mkdirSync(nexoraPaths(env).logs, { recursive: true });
+  const log = openSync(files.log, 'a', 0o600);
+  try {
+    const child = spawn(process.execPath, [cliPath, 'serve'], { env, detached: true, stdio: ['ignore', log, log] });
+    child.unref();
+    return child;
+  } finally {
+    closeSync(log);
+  }
+}
+
+async function probe(client: NexoraClient): Promise<HealthBody | undefined> {
+  try {
+    return await client.get<HealthBody>('/v1/health', { timeoutMs: 5000 });
+  } catch (error) {
+    if (NexoraError.is(error, 'server-unavailable')) return undefined;
+    throw error;
+  }
+}
+
+function checkBuild(health: HealthBody): HealthBody {
+  const mine = buildId();
+  if (health.build !== mine) {
+    throw new NexoraError(
+      'server-version-mismatch',
+      `The running Nexora server (pid ${health.pid}) is build ${health.build}; this command is build ${mine}. Restart it: \`nexora server stop\`, then run the command again (it starts a new server).`,
+    );
+  }
+  return health;
+}
+
+function lastLogLines(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-5).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

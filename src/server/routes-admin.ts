@@ -1,0 +1,149 @@
+import { resolve } from 'node:path';
+import { poolDrainBody, poolWarmBody, providerParams, setKeyBody, stopServerBody, viewQuery } from '../client/api-schemas.js';
+import { NexoraError } from '../errors.js';
+import type { ProviderKeyInfo } from '../secrets/index.js';
+import { drainPool, poolStatus } from '../sessions/warm-pool.js';
+import { parseNumericUser } from '../workstation/docker/workspace-owner.js';
+import { route, type ApiRoute } from './api-route.js';
+import type { NexoraServer } from './nexora-server.js';
+
+/** A stored key as the API shows it: never the key itself, only its last four characters. */
+function keyJson(info: ProviderKeyInfo): Record<string, unknown> {
+  return {
+    provider: info.provider,
+    key: info.masked,
+    keyId: info.keyId,
+    createdAt: info.createdAt.toISOString(),
+    updatedAt: info.updatedAt.toISOString(),
+    expiresAt: info.expiresAt?.toISOString() ?? null,
+    expired: info.expired,
+    problem: info.problem ?? null,
+  };
+}
+
+/** Health, version, the pool, keys, the web view and stopping the server. */
+export function adminRoutes(server: NexoraServer): ApiRoute[] {
+  return [
+    route({
+      method: 'GET',
+      path: '/v1/health',
+      summary: 'The server: version, pid, store, admission queue, and whether Docker answered.',
+      handler: () => ({
+        json: {
+          ok: true,
+          version: server.version,
+          build: server.build,
+          pid: process.pid,
+          home: server.paths.home,
+          store: { kind: server.db.kind, location: server.db.location },
+          startedAt: server.startedAt.toISOString(),
+          admission: server.admission.stats,
+          tcp: server.tcpPort !== undefined ? { port: server.tcpPort } : null,
+        },
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/version',
+      summary: "The server's version and build.",
+      handler: () => ({ json: { version: server.version, build: server.build } }),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/server/stop',
+      summary: 'Shut the server down (sessions keep running unless stopSessions is true).',
+      body: stopServerBody,
+      handler: ({ body, response }) => {
+        // After the answer is out, so the client hears that the stop began.
+        response.once('finish', () => void server.close({ stopSessions: body.stopSessions === true, reason: 'asked over the API' }));
+        return { json: { stopping: true, pid: process.pid } };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/pool',
+      summary: 'The warm-pool members and the pools the server keeps full.',
+      handler: async () => {
+        const runtime = await server.sessions();
+        return { json: { members: await poolStatus(runtime.manager), kept: runtime.pool.kept } };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/pool/warm',
+      summary: "Keep a workspace's pool at a size (the server refills it as sessions are claimed); answers when it is full.",
+      body: poolWarmBody,
+      handler: async ({ body }) => {
+        const workspaceDir = server.workspace(body.workspaceDir);
+        const runtime = await server.sessions();
+        const size = body.size ?? (runtime.config.poolSize || 1);
+        const added = await runtime.pool.demand({
+          workspaceDir,
+          size,
+          idleTimeoutMs: body.idleTimeoutMs ?? runtime.config.poolIdleTimeoutMs,
+          ...(body.user ? { user: parseNumericUser(body.user) } : {}),
+          ...(body.startChromium ? { startChromium: true } : {}),
+        });
+        return { json: { added, size, workspaceDir } };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/pool/drain',
+      summary: 'Remove pooled workstations (of one workspace, or all) and stop keeping those pools.',
+      body: poolDrainBody,
+      handler: async ({ body }) => {
+        const runtime = await server.sessions();
+        runtime.pool.forget(body.workspaceDir ? { workspaceDir: body.workspaceDir } : {});
+        const drained = await drainPool(runtime.manager, body.workspaceDir ? { workspaceDir: body.workspaceDir } : {});
+        return { json: { drained } };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/keys',
+      summary: 'Stored provider keys: provider, last four characters, dates (never the key).',
+      handler: async () => ({ json: { keys: (await server.keys.list()).map(keyJson) } }),
+    }),
+    route({
+      method: 'PUT',
+      path: '/v1/keys/:provider',
+      summary: "Store a provider's API key, encrypted with the master key.",
+      params: providerParams,
+      body: setKeyBody,
+      handler: async ({ params, body }) => {
+        const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
+        if (expiresAt && expiresAt.getTime() <= Date.now()) throw Object.assign(new NexoraError('invalid-argument', `Invalid field "expiresAt": ${expiresAt.toISOString()} is in the past.`), { field: 'expiresAt' });
+        return { json: keyJson(await server.keys.set(params.provider, body.apiKey, { expiresAt })) };
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/v1/keys/:provider',
+      summary: "Delete a provider's stored key.",
+      params: providerParams,
+      handler: async ({ params }) => {
+        if (!(await server.keys.remove(params.provider))) {
+          throw new NexoraError('secret-not-found', `No key is stored for ${params.provider}: \`nexora keys list\` shows the stored ones.`);
+        }
+        return { json: { removed: params.provider } };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/keys/rotate',
+      summary: 'Re-encrypt every stored key and VNC password under a new master key.',
+      handler: async () => ({ json: await server.keys.rotate() }),
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/view',
+      summary: "The web view's address (served by this server on 127.0.0.1, token in the address).",
+      query: viewQuery,
+      handler: async ({ query }) => {
+        const viewer = await server.webView();
+        return { json: { url: query.session ? viewer.sessionUrl(query.session) : viewer.url } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,81 @@
+import { Writable } from 'node:stream';
+import { runBody, runIdParams } from '../client/api-schemas.js';
+import { describeError, NexoraError } from '../errors.js';
+import { routingStrategies } from '../providers/router.js';
+import { errorPayload } from './api-http.js';
+import { route, type ApiRoute } from './api-route.js';
+import { openEventStream } from './event-stream.js';
+import type { NexoraServer } from './nexora-server.js';
+
+/** Agent runs in the server: started by a client, streamed back to it, interruptible. */
+export function runRoutes(server: NexoraServer): ApiRoute[] {
+  return [
+    route({
+      method: 'POST',
+      path: '/v1/runs',
+      summary: "Run the agent on a task. Server-sent events: run (its id), output (the run's log or JSON lines), end (the outcome) or error.",
+      body: runBody,
+      streams: true,
+      handler: async ({ body, response, signal }) => {
+        const strategy = body.strategy;
+        if (strategy !== undefined && !(routingStrategies as readonly string[]).includes(strategy)) {
+          throw Object.assign(new NexoraError('invalid-argument', `Invalid field "strategy": use one of ${routingStrategies.join(', ')}.`), { field: 'strategy' });
+        }
+        const { runTask } = await import('../cli/commands/run.js');
+        const runtime = await server.sessions();
+        const stream = openEventStream(response);
+        const id = server.runs.newId();
+        const controller = new AbortController();
+        // The client went away (killed, or a second Ctrl+C): the run stops at its next step.
+        signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+        stream.send('run', { id });
+        const stdout = new Writable({
+          write(chunk: Buffer | string, _encoding, done) {
+            stream.send('output', { text: chunk.toString() });
+            done();
+          },
+        });
+        const { env, ...flags } = body;
+        server.log.info(`run ${id} started${flags.session ? ` on ${flags.session}` : ''}`);
+        const done = runTask(
+          { ...flags, strategy: strategy as (typeof routingStrategies)[number] | undefined },
+          {
+            db: server.db,
+            openManager: () => Promise.resolve({ manager: runtime.manager, config: runtime.config, close: () => Promise.resolve() }),
+            stdout,
+            signal: controller.signal,
+            handleSigint: false,
+            ...(env ? { env } : {}),
+          },
+        );
+        server.runs.add({ id, sessionId: flags.session, task: flags.task, startedAt: new Date(), controller, done });
+        try {
+          const result = await done;
+          server.log.info(`run ${id} on ${result.sessionId}: ${result.outcome}`);
+          stream.send('end', { outcome: result.outcome, reason: result.reason, sessionId: result.sessionId, sessionStopped: result.sessionStopped, steps: result.steps });
+        } catch (error) {
+          server.log.info(`run ${id} failed: ${describeError(error)}`);
+          stream.send('error', errorPayload(error));
+        }
+        stream.end();
+        return 'written' as const;
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/runs',
+      summary: 'The agent runs in progress.',
+      handler: () => ({ json: { runs: server.runs.list() } }),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/runs/:id/interrupt',
+      summary: 'Interrupt a run: it finishes its current step cleanly and keeps its session.',
+      params: runIdParams,
+      handler: ({ params }) => {
+        server.runs.interrupt(params.id);
+        return { json: { interrupted: params.id } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,103 @@
+import { executeInput, keyboardInput, mouseInput } from '../agent/tool-schemas.js';
+import { controlBody, eventsQuery, screenQuery, sessionIdParams } from '../client/api-schemas.js';
+import { parseSessionId } from '../store/index.js';
+import { route, type ApiRoute } from './api-route.js';
+import type { NexoraServer } from './nexora-server.js';
+
+/**
+ * A session's tools through the API, over the session's shared channels: the same inputs
+ * (and zod schemas) the model's tool calls have.
+ */
+export function toolRoutes(server: NexoraServer): ApiRoute[] {
+  const tools = async (id: string) => (await server.channels.get(parseSessionId(id))).tools;
+  return [
+    route({
+      method: 'GET',
+      path: '/v1/sessions/:id/screen',
+      summary: 'The display: terminal text, size, cursor, what changed, and a PNG (base64 in JSON, or the bytes with Accept: image/png).',
+      params: sessionIdParams,
+      query: screenQuery,
+      produces: 'application/json',
+      handler: async ({ params, query, request, signal }) => {
+        const screen = await (await tools(params.id)).screen({ image: query.image !== '0', ocr: query.ocr === '1', signal });
+        if ((request.headers.accept ?? '').includes('image/png') && screen.png) return { contentType: 'image/png', bytes: screen.png };
+        const { png, ...rest } = screen;
+        return { json: { ...rest, png: png ? png.toString('base64') : null } };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/sessions/:id/terminal',
+      summary: "The exact text of the terminal's tmux pane.",
+      params: sessionIdParams,
+      handler: async ({ params }) => ({ json: { text: await (await tools(params.id)).terminalText() } }),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/sessions/:id/keyboard',
+      summary: 'Type text and press keys, then wait until the screen settles (or a pattern appears).',
+      params: sessionIdParams,
+      body: keyboardInput,
+      handler: async ({ params, body, signal }) => {
+        const result = await (await tools(params.id)).keyboard({
+          ...(body.text !== undefined ? { text: body.text } : {}),
+          ...(body.keys !== undefined ? { keys: body.keys } : {}),
+          wait: body.waitFor !== undefined ? { pattern: body.waitFor, timeoutMs: body.timeoutMs } : { timeoutMs: body.timeoutMs },
+          signal,
+        });
+        return { json: result };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/sessions/:id/mouse',
+      summary: 'Move, click, drag or scroll the mouse (pixel coordinates).',
+      params: sessionIdParams,
+      body: mouseInput,
+      handler: async ({ params, body, signal }) => ({ json: await (await tools(params.id)).mouse({ ...body, signal }) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/sessions/:id/execute',
+      summary: 'Run a command on the side channel: stdout, stderr, exit code, duration.',
+      params: sessionIdParams,
+      body: executeInput,
+      handler: async ({ params, body, signal }) => {
+        const result = await (await tools(params.id)).execute(body.command, {
+          ...(body.cwd !== undefined ? { cwd: body.cwd } : {}),
+          timeoutMs: body.timeoutMs ?? 60_000,
+          signal,
+        });
+        return { json: result };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/sessions/:id/events',
+      summary: "A session's recorded events (its transcript), oldest first, after an id.",
+      params: sessionIdParams,
+      query: eventsQuery,
+      handler: async ({ params, query }) => {
+        const runtime = await server.sessions();
+        const events = await runtime.manager.events.list(parseSessionId(params.id), { afterId: query.after ?? 0, limit: query.limit ?? 500 });
+        return { json: { events } };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/sessions/:id/control',
+      summary: "Take control of the display from the agent, or hand it back (the agent's keyboard and mouse wait meanwhile).",
+      params: sessionIdParams,
+      body: controlBody,
+      handler: async ({ params, body }) => {
+        const runtime = await server.sessions();
+        const sessionId = parseSessionId(params.id);
+        await runtime.manager.sessions.get(sessionId);
+        // Runs follow these events (EventLogGate), as they follow the web view's.
+        if (body.action === 'take') await runtime.manager.events.record({ sessionId, kind: 'control-take', payload: { by: 'person' } });
+        else await runtime.manager.events.record({ sessionId, kind: 'control-return', payload: { to: 'agent' } });
+        return { json: { holder: body.action === 'take' ? 'person' : 'agent' } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,23 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** The server's log: one timestamped line per entry, in a file in the Nexora home. */
+export interface ServerLog {
+  info(line: string): void;
+  error(line: string): void;
+}
+
+export function fileLog(options: { file: string; echo?: NodeJS.WritableStream }): ServerLog {
+  mkdirSync(dirname(options.file), { recursive: true });
+  const write = (level: string, line: string): void => {
+    const text = `${new Date().toISOString()} ${level} ${line.replace(/\n/g, '\n    ')}\n`;
+    try {
+      // Synchronous: a crash right after still leaves its reason in the file.
+      appendFileSync(options.file, text, { mode: 0o600 });
+    } catch {
+      // A full disk must not take the server down with it.
+    }
+    options.echo?.write(text);
+  };
+  return { info: (line) => write('info ', line), error: (line) => write('error', line) };
+}

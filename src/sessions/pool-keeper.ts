@@ -1,0 +1,183 @@
+import { resolve } from 'node:path';
+import { describeError } from '../errors.js';
+import type { SessionId } from '../store/index.js';
+import { workspaceOwner, type NumericUser } from '../workstation/docker/workspace-owner.js';
+import type { AdmissionQueue } from './admission-queue.js';
+import { extendPoolMembers, poolMembers } from './session-extras.js';
+import type { SessionManager } from './session-manager.js';
+import { poolKey, warmPool } from './warm-pool.js';
+
+export interface PoolTargetSpec {
+  workspaceDir: string;
+  user?: NumericUser;
+  startChromium?: boolean;
+  size: number;
+  idleTimeoutMs: number;
+}
+
+interface Target {
+  key: string;
+  workspaceDir: string;
+  user: NumericUser;
+  startChromium: boolean;
+  size: number;
+  idleTimeoutMs: number;
+  lastDemandAt: number;
+}
+
+export interface PoolKeeperOptions {
+  manager: SessionManager;
+  /** Pool starts wait their turn with session starts. */
+  admission: AdmissionQueue;
+  /** How often to look at every pool without being asked. Default 2 s. */
+  intervalMs?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * Keeps each warm pool at its size while it is in use, and retires it when nobody has asked
+ * for it within its idle timeout. Runs in the server, so the pool refills between commands.
+ */
+export class PoolKeeper {
+  private readonly manager: SessionManager;
+  private readonly admission: AdmissionQueue;
+  private readonly intervalMs: number;
+  private readonly log: (line: string) => void;
+  private readonly targets = new Map<string, Target>();
+  private readonly filling = new Map<string, Promise<SessionId[]>>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(options: PoolKeeperOptions) {
+    this.manager = options.manager;
+    this.admission = options.admission;
+    this.intervalMs = options.intervalMs ?? 2000;
+    this.log = options.log ?? (() => undefined);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.timer ??= setInterval(() => void this.tick(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.ticking?.catch(() => undefined);
+  }
+
+  /**
+   * Someone wants sessions for this workspace: keep its pool at `size` from now on. Resolves
+   * with the members added when the pool is full (a refill also starts in the background).
+   */
+  async demand(spec: PoolTargetSpec): Promise<SessionId[]> {
+    const target = await this.targetFor(spec);
+    this.targets.set(target.key, target);
+    await extendPoolMembers(this.manager.db, target.key, spec.idleTimeoutMs);
+    return this.fill(target);
+  }
+
+  /** A session was claimed from a pool: a kept pool stays in use and refills. */
+  async claimed(spec: Omit<PoolTargetSpec, 'size' | 'idleTimeoutMs'>): Promise<void> {
+    const probe = await this.targetFor({ ...spec, size: 0, idleTimeoutMs: 0 });
+    const target = this.targets.get(probe.key);
+    if (!target) return;
+    target.lastDemandAt = Date.now();
+    await extendPoolMembers(this.manager.db, target.key, target.idleTimeoutMs);
+    void this.fill(target).catch((error: unknown) => this.log(`warm pool for ${target.workspaceDir}: ${describeError(error)}`));
+  }
+
+  /** Stops keeping the pools of one workspace (or all): `pool drain` must not be undone by a refill. */
+  forget(options: { workspaceDir?: string } = {}): void {
+    const workspaceDir = options.workspaceDir ? resolve(options.workspaceDir) : undefined;
+    for (const target of [...this.targets.values()]) if (!workspaceDir || target.workspaceDir === workspaceDir) this.targets.delete(target.key);
+  }
+
+  private async targetFor(spec: PoolTargetSpec): Promise<Target> {
+    const workspaceDir = resolve(spec.workspaceDir);
+    const user = spec.user ?? (await workspaceOwner(workspaceDir));
+    const startChromium = spec.startChromium ?? false;
+    const key = poolKey({ image: this.manager.backend.image, workspaceDir, user, startChromium });
+    return { key, workspaceDir, user, startChromium, size: spec.size, idleTimeoutMs: spec.idleTimeoutMs, lastDemandAt: Date.now() };
+  }
+
+  /** Fills (or retires) every pool now; resolves when this round is done. */
+  tick(): Promise<void> {
+    if (this.ticking) {
+      this.again = true;
+      return this.ticking;
+    }
+    this.ticking = this.round().finally(() => {
+      this.ticking = undefined;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        void this.tick();
+      }
+    });
+    return this.ticking;
+  }
+
+  /** The pools being kept, for status output. */
+  get kept(): { workspaceDir: string; size: number; idleTimeoutMs: number }[] {
+    return [...this.targets.values()].map(({ workspaceDir, size, idleTimeoutMs }) => ({ workspaceDir, size, idleTimeoutMs }));
+  }
+
+  private async round(): Promise<void> {
+    for (const target of [...this.targets.values()]) {
+      if (this.stopped) return;
+      try {
+        if (Date.now() - target.lastDemandAt > target.idleTimeoutMs) {
+          await this.retire(target);
+          continue;
+        }
+        await this.fill(target);
+      } catch (error) {
+        this.log(`warm pool for ${target.workspaceDir}: ${describeError(error)}`);
+      }
+    }
+  }
+
+  /** One fill per pool at a time (two would both count the same members and overfill). */
+  private fill(target: Target): Promise<SessionId[]> {
+    let pending = this.filling.get(target.key);
+    if (!pending) {
+      pending = this.fillOnce(target).finally(() => this.filling.delete(target.key));
+      this.filling.set(target.key, pending);
+    }
+    return pending;
+  }
+
+  /** Adds members one at a time, each through the admission queue like any start. */
+  private async fillOnce(target: Target): Promise<SessionId[]> {
+    const all: SessionId[] = [];
+    for (;;) {
+      const have = (await poolMembers(this.manager.db, target.key)).length;
+      if (have >= target.size || this.stopped || !this.targets.has(target.key)) return all;
+      const added = await this.admission.run(() =>
+        warmPool(this.manager, {
+          workspaceDir: target.workspaceDir,
+          user: target.user,
+          startChromium: target.startChromium,
+          size: have + 1,
+          idleTimeoutMs: target.idleTimeoutMs,
+        }),
+      );
+      this.log(`warm pool for ${target.workspaceDir}: added ${added.join(', ') || 'none'} (${have + added.length}/${target.size})`);
+      all.push(...added);
+      if (added.length === 0) return all;
+    }
+  }
+
+  private async retire(target: Target): Promise<void> {
+    this.targets.delete(target.key);
+    const members = await poolMembers(this.manager.db, target.key);
+    for (const member of members) {
+      await this.manager.stopContainer(member.id, { reason: 'warm-pool member idle' }).catch(() => undefined);
+    }
+    this.log(`warm pool for ${target.workspaceDir}: idle for ${Math.round(target.idleTimeoutMs / 1000)} s, retired ${members.length} member(s)`);
+  }
+}
