@@ -148,6 +148,9 @@ describe('keyboard() settles on the program', () => {
 
 describe('screen() reports visual differences', () => {
   it('a window that changes in one corner yields one small box, and a crop of that size', async () => {
+    // tmux renames the window after its foreground program every 5 s (status-interval): after
+    // the earlier tests' sleep the status line would still change on its own.
+    await eventually(() => tools.screen({ image: false }), (look) => /^\[main\] 0:bash\*/m.test(look.text), 'tmux naming the window after the shell again', 30_000);
     await tools.execute(
       "DISPLAY=:1 setsid xterm -title corner -geometry 12x2+1100+700 -e sh -c 'while [ ! -e /tmp/corner-go ]; do sleep 0.05; done; printf CHANGED; sleep 60' >/dev/null 2>&1 &",
     );
