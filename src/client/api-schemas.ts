@@ -58,11 +58,26 @@ export const runBody = z.strictObject({
   maxCost: z.number().positive().finite().optional(),
   json: z.boolean().optional(),
   keep: z.boolean().optional(),
+  approve: z.enum(['never', 'risky', 'always']).optional().describe('Which commands need a yes first (default: agent.approve in the config, else risky).'),
+  continue: z.boolean().optional().describe('Carry on the last conversation in this workspace.'),
+  resume: sessionIdText.optional().describe('Carry on the conversation of this session.'),
+  snapshot: z.boolean().optional().describe("Keep a copy of the workspace as it is at the session's start, for replay."),
+  interactive: z.boolean().optional().describe('The client answers approval questions (approval events, answered at /v1/runs/{id}/approvals/{approval}); otherwise commands that need a yes are refused.'),
+  events: z.boolean().optional().describe("Also stream the agent's typed events (event: agent)."),
   /** The client's environment: provider keys named by `apiKeyEnv` are read from it, not the server's. */
   env: z.record(z.string(), z.string()).optional(),
 });
 
-export const runIdParams = z.strictObject({ id: z.string().regex(/^run_[A-Za-z0-9]{6,40}$/, 'expected a run id such as run_…') });
+const runIdText = z.string().regex(/^run_[A-Za-z0-9]{6,40}$/, 'expected a run id such as run_…');
+
+export const runIdParams = z.strictObject({ id: runIdText });
+
+export const approvalParams = z.strictObject({ id: runIdText, approval: z.string().regex(/^apr_\d{1,9}$/, 'expected an approval id such as apr_1') });
+
+export const approvalAnswerBody = z.strictObject({
+  approved: z.boolean(),
+  reason: z.string().max(500).optional().describe('Why not, for the model (when approved is false).'),
+});
 
 export const poolWarmBody = z.strictObject({
   workspaceDir: absolutePath,

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
-import { runBody, runIdParams } from '../client/api-schemas.js';
+import type { Approver } from '../agent/approval.js';
+import { approvalAnswerBody, approvalParams, runBody, runIdParams } from '../client/api-schemas.js';
 import { describeError, NexoraError } from '../errors.js';
 import { routingStrategies } from '../providers/router.js';
 import { errorPayload } from './api-http.js';
@@ -13,7 +14,8 @@ export function runRoutes(server: NexoraServer): ApiRoute[] {
     route({
       method: 'POST',
       path: '/v1/runs',
-      summary: "Run the agent on a task. Server-sent events: run (its id), output (the run's log or JSON lines), end (the outcome) or error.",
+      summary:
+        "Run the agent on a task. Server-sent events: run (its id), output (the run's log or JSON lines), agent (typed events, when asked), approval (a command waiting for a yes, when interactive), end (the outcome) or error.",
       body: runBody,
       streams: true,
       handler: async ({ body, response, signal }) => {
@@ -35,11 +37,22 @@ export function runRoutes(server: NexoraServer): ApiRoute[] {
             done();
           },
         });
-        const { env, ...flags } = body;
+        const { env, interactive, events, ...flags } = body;
         server.log.info(`run ${id} started${flags.session ? ` on ${flags.session}` : ''}`);
+        // The server has no terminal: its client answers approval questions, or no one does
+        // and commands that need a yes are refused.
+        const approver: Approver | null = interactive
+          ? (request, { signal: asked }) =>
+              server.runs.ask(id, request, {
+                signal: AbortSignal.any([asked, controller.signal]),
+                announce: (approval) => stream.send('approval', { id: approval, ...request }),
+              })
+          : null;
         const done = runTask(
           { ...flags, strategy: strategy as (typeof routingStrategies)[number] | undefined },
           {
+            approver,
+            ...(events ? { onEvent: (event: unknown, sessionId: string) => stream.send('agent', { sessionId, event }) } : {}),
             db: server.db,
             openManager: () => Promise.resolve({ manager: runtime.manager, config: runtime.config, close: () => Promise.resolve() }),
             stdout,
@@ -66,6 +79,17 @@ export function runRoutes(server: NexoraServer): ApiRoute[] {
       path: '/v1/runs',
       summary: 'The agent runs in progress.',
       handler: () => ({ json: { runs: server.runs.list() } }),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/runs/:id/approvals/:approval',
+      summary: 'Answer a command waiting for a yes in a run (announced by its approval event).',
+      params: approvalParams,
+      body: approvalAnswerBody,
+      handler: ({ params, body }) => {
+        server.runs.answer(params.id, params.approval, body.approved ? { approved: true } : { approved: false, reason: body.reason ?? 'the person answered no' });
+        return { json: { answered: params.approval, approved: body.approved } };
+      },
     }),
     route({
       method: 'POST',

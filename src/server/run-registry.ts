@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ApprovalDecision, ApprovalRequest } from '../agent/approval.js';
 import { NexoraError } from '../errors.js';
 
 export interface ActiveRun {
@@ -10,9 +11,20 @@ export interface ActiveRun {
   done: Promise<unknown>;
 }
 
-/** The agent runs in progress, so that another request can interrupt them. */
+interface PendingApproval {
+  runId: string;
+  request: ApprovalRequest;
+  resolve: (decision: ApprovalDecision) => void;
+}
+
+/**
+ * The agent runs in progress, so that another request can interrupt them, and the approval
+ * questions they wait on, so that the client that started a run (or another) can answer.
+ */
 export class RunRegistry {
   private readonly runs = new Map<string, ActiveRun>();
+  private readonly approvals = new Map<string, PendingApproval>();
+  private nextApproval = 1;
 
   newId(): string {
     return `run_${randomBytes(9).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x')}`;
@@ -23,14 +35,50 @@ export class RunRegistry {
     void run.done.finally(() => this.runs.delete(run.id)).catch(() => undefined);
   }
 
-  list(): { id: string; sessionId: string | undefined; task: string; startedAt: string }[] {
-    return [...this.runs.values()].map((run) => ({ id: run.id, sessionId: run.sessionId, task: run.task, startedAt: run.startedAt.toISOString() }));
+  list(): { id: string; sessionId: string | undefined; task: string; startedAt: string; waitingFor: { approval: string; command: string }[] }[] {
+    return [...this.runs.values()].map((run) => ({
+      id: run.id,
+      sessionId: run.sessionId,
+      task: run.task,
+      startedAt: run.startedAt.toISOString(),
+      waitingFor: [...this.approvals.entries()].filter(([, pending]) => pending.runId === run.id).map(([approval, pending]) => ({ approval, command: pending.request.command })),
+    }));
   }
 
   interrupt(id: string): void {
     const run = this.runs.get(id);
     if (!run) throw new NexoraError('not-found', `There is no run ${id} in progress (it may have finished).`);
     run.controller.abort(new NexoraError('aborted', 'Interrupted on request.'));
+  }
+
+  /**
+   * Puts an approval question to the run's client: `announce` tells it the question's id; the
+   * answer comes through `answer`. Refused when the signal aborts (the run was interrupted or
+   * its client went away) — never left hanging.
+   */
+  ask(runId: string, request: ApprovalRequest, options: { signal: AbortSignal; announce: (approvalId: string) => void }): Promise<ApprovalDecision> {
+    if (options.signal.aborted) return Promise.resolve({ approved: false, reason: 'the run was interrupted' });
+    const approvalId = `apr_${this.nextApproval++}`;
+    return new Promise((resolve) => {
+      const onAbort = (): void => settle({ approved: false, reason: 'no one answered: the run was interrupted or its client left' });
+      const settle = (decision: ApprovalDecision): void => {
+        if (!this.approvals.delete(approvalId)) return;
+        options.signal.removeEventListener('abort', onAbort);
+        resolve(decision);
+      };
+      this.approvals.set(approvalId, { runId, request, resolve: settle });
+      options.signal.addEventListener('abort', onAbort, { once: true });
+      options.announce(approvalId);
+    });
+  }
+
+  /** Answers a pending approval question of a run. */
+  answer(runId: string, approvalId: string, decision: ApprovalDecision): void {
+    const pending = this.approvals.get(approvalId);
+    if (!pending || pending.runId !== runId) {
+      throw new NexoraError('not-found', `Run ${runId} has no open question ${approvalId} (it was answered, or the run ended).`);
+    }
+    pending.resolve(decision);
   }
 
   async interruptAll(): Promise<void> {

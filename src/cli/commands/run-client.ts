@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import type { NexoraClient } from '../../client/nexora-client.js';
+import type { ApprovalRequest } from '../../agent/approval.js';
 import { NexoraError } from '../../errors.js';
+import { terminalApprover } from '../terminal-approver.js';
 import { withServer } from './server-client.js';
 
 export interface RunRequest {
@@ -13,6 +15,10 @@ export interface RunRequest {
   maxCost?: number | undefined;
   json?: boolean | undefined;
   keep?: boolean | undefined;
+  approve?: 'never' | 'risky' | 'always' | undefined;
+  continue?: boolean | undefined;
+  resume?: string | undefined;
+  snapshot?: boolean | undefined;
 }
 
 /**
@@ -38,10 +44,20 @@ async function streamRun(client: NexoraClient, request: RunRequest, stdout: Node
   process.on('SIGINT', onInterrupt);
   // The client's environment goes along: provider keys named in the config are read from it.
   const env = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-  const body = Object.fromEntries(Object.entries({ ...request, workspace: resolve(request.workspace), env }).filter(([, value]) => value !== undefined));
+  // With a person at this terminal, the server's approval questions are asked here.
+  const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+  const ask = interactive ? terminalApprover({ input: process.stdin, output: process.stderr }) : undefined;
+  const asking = new AbortController();
+  const body = Object.fromEntries(Object.entries({ ...request, workspace: resolve(request.workspace), env, ...(interactive ? { interactive: true } : {}) }).filter(([, value]) => value !== undefined));
   try {
     await client.stream('POST', '/v1/runs', body, ({ event, data }) => {
-      if (event === 'run') runId = (data as { id: string }).id;
+      if (event === 'approval' && ask && runId) {
+        const { id, ...question } = data as ApprovalRequest & { id: string };
+        const run = runId;
+        void ask(question, { signal: asking.signal })
+          .then((decision) => client.post(`/v1/runs/${run}/approvals/${id}`, decision.approved ? { approved: true } : { approved: false, reason: decision.reason }))
+          .catch(() => undefined);
+      } else if (event === 'run') runId = (data as { id: string }).id;
       else if (event === 'output') stdout.write((data as { text: string }).text);
       else if (event === 'end') outcome = (data as { outcome: string }).outcome;
       else if (event === 'error') {
@@ -50,6 +66,7 @@ async function streamRun(client: NexoraClient, request: RunRequest, stdout: Node
       }
     });
   } finally {
+    asking.abort();
     process.off('SIGINT', onInterrupt);
   }
   if (failure) throw failure;

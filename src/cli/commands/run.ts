@@ -103,6 +103,8 @@ export function registerRunCommand(program: Command): void {
         const flag = issue?.path[0] === 'task' ? 'task' : `--${String(issue?.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
         throw new NexoraError('invalid-argument', `Invalid ${flag}: ${issue?.message ?? 'invalid value'}.`);
       }
+      // Checked here too, so a usage error does not wait for the server.
+      checkExclusiveFlags(parsed.data);
       // The run happens in the server; this process streams it (see run-client.ts).
       const { runThroughServer } = await import('./run-client.js');
       const result = await runThroughServer(parsed.data);
@@ -112,9 +114,7 @@ export function registerRunCommand(program: Command): void {
 
 /** Runs the agent on a task from start to summary (the body of `nexora run`). */
 export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies = {}): Promise<RunTaskResult> {
-  if ([flags.continue === true, flags.resume !== undefined, flags.session !== undefined].filter(Boolean).length > 1) {
-    throw new NexoraError('invalid-argument', 'Use one of --continue, --resume ID and --session ID: --continue and --resume carry on a conversation, --session starts a new one on an active session.');
-  }
+  checkExclusiveFlags(flags);
   // First of all: a workspace that exposes the host is refused before its nexora.json is even read.
   let workspace = checkWorkspace(flags.workspace);
   const out = new RunPrinter(flags.json === true, dependencies.stdout ?? process.stdout);
@@ -234,6 +234,12 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
     }
   } finally {
     if (!dependencies.db) await db.close();
+  }
+}
+
+function checkExclusiveFlags(flags: Pick<RunFlags, 'continue' | 'resume' | 'session'>): void {
+  if ([flags.continue === true, flags.resume !== undefined, flags.session !== undefined].filter(Boolean).length > 1) {
+    throw new NexoraError('invalid-argument', 'Use one of --continue, --resume ID and --session ID: --continue and --resume carry on a conversation, --session starts a new one on an active session.');
   }
 }
 
