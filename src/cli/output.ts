@@ -5,13 +5,13 @@ import { performance } from 'node:perf_hooks';
  * time, and a spinner on a terminal while a step runs.
  */
 export class StepPrinter {
-  private readonly stream: NodeJS.WriteStream;
+  private readonly stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   private readonly interactive: boolean;
   private readonly started = performance.now();
   private spinner: NodeJS.Timeout | undefined;
   private current: { label: string; started: number } | undefined;
 
-  constructor(stream: NodeJS.WriteStream = process.stderr) {
+  constructor(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number } = process.stderr) {
     this.stream = stream;
     this.interactive = Boolean(stream.isTTY) && !process.env.CI;
   }

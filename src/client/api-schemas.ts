@@ -32,7 +32,7 @@ export const stopSessionBody = z.strictObject({ reason: z.string().max(200).opti
 export const gcBody = z.strictObject({ restartStopped: z.boolean().optional() });
 
 export const exportBody = z.strictObject({
-  format: z.enum(['md', 'json'], { message: 'use md or json' }),
+  format: z.enum(['md', 'json', 'html'], { message: 'use md, json or html' }),
   outDir: absolutePath,
 });
 
@@ -125,3 +125,35 @@ export const healthBody = z.object({
   tcp: z.object({ port: z.number() }).nullable(),
 });
 export type HealthBody = z.infer<typeof healthBody>;
+
+/**
+ * Commands that run in the server because they need its store and workstations, with their
+ * output streamed back: `nexora demo`, `session replay`, `init`.
+ */
+export const jobKinds = ['demo', 'replay', 'replay-export', 'init'] as const;
+export type JobKind = (typeof jobKinds)[number];
+
+export const jobBodies = {
+  demo: z.strictObject({
+    workspace: absolutePath.optional(),
+    out: absolutePath.optional(),
+    keep: z.boolean().optional(),
+    quick: z.boolean().optional(),
+    script: absolutePath.optional(),
+  }),
+  replay: z.strictObject({ sessionId: sessionIdText, keep: z.boolean().optional() }),
+  'replay-export': z.strictObject({ sessionId: sessionIdText, file: absolutePath }),
+  init: z.strictObject({
+    workspace: absolutePath,
+    force: z.boolean().optional(),
+    template: z.boolean().optional(),
+    model: z.string().regex(/^[a-z0-9][a-z0-9._-]*\/.+$/, 'write provider/model, e.g. anthropic/claude-sonnet-4-5').optional(),
+  }),
+} satisfies Record<JobKind, z.ZodType>;
+
+export const jobBody = z.strictObject({
+  kind: z.enum(jobKinds),
+  options: z.record(z.string(), z.unknown()).describe("The command's options (validated per kind)."),
+  /** The client's environment: the configuration and provider keys it names are read from it. */
+  env: z.record(z.string(), z.string()).optional(),
+});

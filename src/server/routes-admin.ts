@@ -1,7 +1,7 @@
-import { resolve } from 'node:path';
 import { poolDrainBody, poolWarmBody, providerParams, setKeyBody, stopServerBody, viewQuery } from '../client/api-schemas.js';
 import { NexoraError } from '../errors.js';
 import type { ProviderKeyInfo } from '../secrets/index.js';
+import { loadMigrations, migrateDatabase, migrationStatus } from '../store/index.js';
 import { drainPool, poolStatus } from '../sessions/warm-pool.js';
 import { parseNumericUser } from '../workstation/docker/workspace-owner.js';
 import { route, type ApiRoute } from './api-route.js';
@@ -66,6 +66,21 @@ export function adminRoutes(server: NexoraServer): ApiRoute[] {
       handler: async () => {
         const runtime = await server.sessions();
         return { json: { members: await poolStatus(runtime.manager), kept: runtime.pool.kept } };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/store',
+      summary: 'The store the server holds: its engine, location, and which schema migrations are applied or pending.',
+      handler: async () => ({ json: await storeStatus(server) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/store/migrate',
+      summary: 'Apply pending schema migrations (the server applies them when it opens the store, so usually none).',
+      handler: async () => {
+        const applied = await migrateDatabase(server.db);
+        return { json: { ...(await storeStatus(server)), appliedNow: applied.map((migration) => ({ version: migration.version, name: migration.name })) } };
       },
     }),
     route({
@@ -146,4 +161,14 @@ export function adminRoutes(server: NexoraServer): ApiRoute[] {
       },
     }),
   ];
+}
+
+async function storeStatus(server: NexoraServer): Promise<Record<string, unknown>> {
+  const status = await migrationStatus(server.db, loadMigrations());
+  return {
+    engine: server.db.kind,
+    location: server.db.location,
+    applied: status.applied.map((migration) => ({ version: migration.version, name: migration.name, appliedAt: migration.appliedAt.toISOString() })),
+    pending: status.pending.map((migration) => ({ version: migration.version, name: migration.name })),
+  };
 }

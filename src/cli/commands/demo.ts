@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
-import { openSessionManager } from '../../sessions/open-session-manager.js';
+import type { OpenedSessionManager } from '../../sessions/open-session-manager.js';
 import type { SessionId } from '../../store/index.js';
 import { connectTools } from '../../tools/connect-tools.js';
 import type { ScreenResult, VisualTools } from '../../tools/types.js';
@@ -33,12 +33,18 @@ export const demoMainGoEdited = demoMainGo.replace(
   '    if input == "" {\n        return "error: empty input"\n    }\n    return fmt.Sprintf',
 );
 
-interface DemoOptions {
+export interface DemoOptions {
   workspace?: string;
   out?: string;
   keep?: boolean;
   quick?: boolean;
   script?: string;
+}
+
+/** What a demo runs with: in the server, its session manager and the client's output stream. */
+export interface DemoContext {
+  stdout: NodeJS.WritableStream;
+  openManager: () => Promise<OpenedSessionManager>;
 }
 
 function showScreen(printer: StepPrinter, screen: ScreenResult, rows = 8): void {
@@ -70,17 +76,28 @@ export function registerDemoCommand(program: Command): void {
     .option('--keep', 'keep the session running at the end (resume it with `nexora session resume`)')
     .option('--script <file>', 'perform a scripted run instead (`nexora session replay ID --export script` writes one), reporting where results differ from the recording')
     .action(async (options: DemoOptions) => {
-      if (options.script !== undefined) {
-        const differences = await runScript({ ...options, script: options.script });
-        process.exitCode = differences > 0 ? 1 : 0;
-        return;
-      }
-      await runDemo(options);
+      // The demo runs in the server (which owns the store and the workstations); its log streams back.
+      const { jobThroughServer } = await import('./job-client.js');
+      const request = {
+        ...options,
+        ...(options.workspace !== undefined ? { workspace: resolve(options.workspace) } : {}),
+        ...(options.out !== undefined ? { out: resolve(options.out) } : {}),
+        ...(options.script !== undefined ? { script: resolve(options.script) } : {}),
+      };
+      if (request.script !== undefined) readReplayScript(request.script);
+      process.exitCode = (await jobThroughServer('demo', request)).exitCode;
     });
 }
 
-async function runDemo(options: DemoOptions): Promise<void> {
-  const printer = new StepPrinter(process.stdout);
+/** The body of `nexora demo` (the seed's workflow, or a script): its exit status. */
+export async function demoJob(options: DemoOptions, context: DemoContext): Promise<number> {
+  if (options.script !== undefined) return (await runScript({ ...options, script: options.script }, context)) > 0 ? 1 : 0;
+  await runDemo(options, context);
+  return 0;
+}
+
+async function runDemo(options: DemoOptions, context: DemoContext): Promise<void> {
+  const printer = new StepPrinter(context.stdout);
   printer.info('Nexora demo — a scripted demonstration of the visual terminal tools; no language model is involved.\n');
   const workspace = prepareWorkspace(options.workspace);
   const outDir = resolve(options.out ?? join(nexoraPaths().screenshots, `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`));
@@ -93,7 +110,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     return path;
   };
 
-  const opened = await printer.step('Open the session store and the Docker engine', () => openSessionManager());
+  const opened = await printer.step('Open the session store and the Docker engine', () => context.openManager());
   let stopped = false;
   let sessionId: SessionId | undefined;
   try {
@@ -128,12 +145,12 @@ async function runDemo(options: DemoOptions): Promise<void> {
 }
 
 /** `nexora demo --script FILE`: a recorded session's tool calls performed again, step by step. */
-async function runScript(options: DemoOptions & { script: string }): Promise<number> {
+async function runScript(options: DemoOptions & { script: string }, context: DemoContext): Promise<number> {
   const script = readReplayScript(resolve(options.script));
-  const printer = new StepPrinter(process.stdout);
+  const printer = new StepPrinter(context.stdout);
   printer.info(`Nexora scripted run of ${options.script} — ${script.steps.length} steps; no language model is involved.\n`);
   const workspace = prepareWorkspace(options.workspace);
-  const opened = await printer.step('Open the session store and the Docker engine', () => openSessionManager());
+  const opened = await printer.step('Open the session store and the Docker engine', () => context.openManager());
   try {
     const started = await printer.step(
       `Start a workstation for ${workspace}`,

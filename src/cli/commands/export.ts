@@ -25,7 +25,12 @@ export function registerExportCommand(program: Command): void {
     .action(async (id: string, raw: unknown) => {
       const sessionId = parseSessionId(id);
       const options = parseOptions(exportOptions, raw);
-      const written = await exportTranscript({ sessionId, format: options.format, outDir: resolve(options.out ?? `nexora-${sessionId}`) });
+      // The server owns the store: it writes the transcript where this command was asked to.
+      const { withServer } = await import('./server-client.js');
+      const outDir = resolve(options.out ?? `nexora-${sessionId}`);
+      const written = await withServer((client) =>
+        client.post<{ file: string; events: number; screenshots: number }>(`/v1/sessions/${sessionId}/export`, { format: options.format, outDir }, { timeoutMs: 300_000 }),
+      );
       process.stdout.write(`Wrote ${written.file} (${written.events} events, ${written.screenshots} screenshots)\n`);
     });
 }

@@ -31,13 +31,17 @@ export function registerInitCommand(program: Command): void {
     .option('--model <provider/model>', 'the model that writes it (default: "model" in nexora.json)')
     .option('--force', 'replace an existing AGENTS.md')
     .action(async (raw: unknown) => {
-      const written = await initProject(parseOptions(initOptions, raw));
+      const options = parseOptions(initOptions, raw);
+      // Asking the model needs the stored keys: the server, which owns the store, writes the file.
+      const { jobThroughServer } = await import('./job-client.js');
+      const { result } = await jobThroughServer('init', { ...options, workspace: resolve(options.workspace) });
+      const written = result as { file: string; how: string };
       process.stdout.write(`Wrote ${written.file} (${written.how}). Read it, fix what is wrong, and commit it: the agent reads it at the start of every task.\n`);
     });
 }
 
 /** Writes `<workspace>/AGENTS.md`, by the model when one is usable, else from the plain template. */
-export async function initProject(options: InitOptions, dependencies: { db?: Db; signal?: AbortSignal } = {}): Promise<{ file: string; how: string }> {
+export async function initProject(options: InitOptions, dependencies: { db?: Db; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}): Promise<{ file: string; how: string }> {
   const workspace = resolve(options.workspace);
   if (!statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) throw new NexoraError('invalid-argument', `Invalid --workspace: ${workspace} is not a directory.`);
   const file = join(workspace, 'AGENTS.md');
@@ -47,11 +51,11 @@ export async function initProject(options: InitOptions, dependencies: { db?: Db;
   let how = 'plain template: no model is configured';
   if (options.template) how = 'plain template';
   else {
-    const { config } = await loadConfig({ workspace });
+    const { config } = await loadConfig({ workspace, ...(dependencies.env ? { env: dependencies.env } : {}) });
     const db = dependencies.db ?? (await openCliDatabase());
     try {
       const keys = new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(nexoraPaths()) });
-      const registry = new ProviderRegistry({ providers: config.providers, models: config.models, keys });
+      const registry = new ProviderRegistry({ providers: config.providers, models: config.models, keys, ...(dependencies.env ? { env: dependencies.env } : {}) });
       const model = options.model ?? config.model;
       const candidates = await registry
         .candidates({ strategy: options.model ? 'explicit' : config.routing.strategy, ...(model !== undefined ? { model } : {}), fallbacks: [], needs: { tools: false, vision: false } })

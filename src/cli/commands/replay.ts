@@ -36,13 +36,15 @@ export function registerReplayCommand(program: Command): void {
     .action(async (id: string, raw: unknown) => {
       const sessionId = parseSessionId(id);
       const options = parseOptions(replayOptions, raw);
+      // Both run in the server, which owns the store and the workstations.
+      const { jobThroughServer } = await import('./job-client.js');
       if (options.export === 'script') {
-        const written = await exportReplayScript({ sessionId, file: resolve(options.out ?? `nexora-${sessionId}.script.json`) });
+        const { result } = await jobThroughServer('replay-export', { sessionId, file: resolve(options.out ?? `nexora-${sessionId}.script.json`) });
+        const written = result as { file: string; steps: number };
         process.stdout.write(`Wrote ${written.file} (${written.steps} steps): perform it with \`nexora demo --script ${written.file}\`\n`);
         return;
       }
-      const report = await replaySession({ sessionId, keep: options.keep === true });
-      process.exitCode = report.differences > 0 ? 1 : 0;
+      process.exitCode = (await jobThroughServer('replay', { sessionId, keep: options.keep === true })).exitCode;
     });
 }
 

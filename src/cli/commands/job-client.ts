@@ -1,0 +1,27 @@
+import type { JobKind } from '../../client/api-schemas.js';
+import { NexoraError } from '../../errors.js';
+import { withServer } from './server-client.js';
+
+/**
+ * Runs a command body in the server (it owns the store and the workstations) and streams its
+ * output here. Ctrl+C closes the request, which aborts the job in the server.
+ */
+export async function jobThroughServer(kind: JobKind, options: Record<string, unknown>, stdout: NodeJS.WritableStream = process.stdout): Promise<{ exitCode: number; result: unknown }> {
+  return withServer(async (client) => {
+    let outcome: { exitCode: number; result?: unknown } | undefined;
+    let failure: NexoraError | undefined;
+    const env = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+    const body = { kind, options: Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)), env };
+    await client.stream('POST', '/v1/jobs', body, ({ event, data }) => {
+      if (event === 'output') stdout.write((data as { text: string }).text);
+      else if (event === 'end') outcome = data as { exitCode: number; result?: unknown };
+      else if (event === 'error') {
+        const error = (data as { error: { code: string; message: string } }).error;
+        failure = new NexoraError(error.code as NexoraError['code'], error.message);
+      }
+    });
+    if (failure) throw failure;
+    if (!outcome) throw new NexoraError('server-unavailable', `The server ended \`${kind}\` without an outcome: see \`nexora server logs\`.`);
+    return { exitCode: outcome.exitCode, result: outcome.result };
+  });
+}
