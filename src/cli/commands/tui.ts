@@ -13,7 +13,7 @@ import { NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import { ProviderRegistry } from '../../providers/registry.js';
 import { MasterKeyStore, ProviderKeyStore } from '../../secrets/index.js';
-import { openSessionManager } from '../../sessions/open-session-manager.js';
+import type { OpenedSessionManager } from '../../sessions/open-session-manager.js';
 import { parseSessionId, type Db, type SessionId } from '../../store/index.js';
 import { connectTools, type ConnectedTools } from '../../tools/connect-tools.js';
 import { encodePng } from '../../tools/png-encode.js';
@@ -32,7 +32,8 @@ import { agentLimits, agentTools, approvalGuard, recordInto, redactingEventStore
 import { sessionViewerBackend } from '../../viewer/session-backend.js';
 import { startViewerServer, type ViewerServer } from '../../viewer/viewer-server.js';
 import type { DockerWorkstation } from '../../workstation/docker/docker-workstation.js';
-import { openCliDatabase } from './db.js';
+import type { NexoraServer } from '../../server/nexora-server.js';
+import { hostServerForTui } from './tui-server.js';
 import { parseOptions } from './session.js';
 
 const tuiOptions = z.strictObject({
@@ -66,8 +67,8 @@ export function registerTuiCommand(program: Command): void {
 async function runTui(options: TuiOptions): Promise<void> {
   const workspace = checkWorkspace(options.workspace);
   const { config } = await loadConfig({ workspace });
-  const db = await openCliDatabase();
-  const host = new CliTuiHost({ db, workspace, config, model: options.model ?? config.model, openBrowser: options.open !== false, approve: options.approve ?? config.agent.approve });
+  const server = await hostServerForTui({ onNote: (line) => process.stderr.write(`nexora: ${line}\n`) });
+  const host = new CliTuiHost({ server, db: server.db, workspace, config, model: options.model ?? config.model, openBrowser: options.open !== false, approve: options.approve ?? config.agent.approve });
   try {
     await host.open(options.session !== undefined ? parseSessionId(options.session) : undefined);
     const app = render(createElement(App, { host, color: colorEnabled(), ...(host.sessionId ? { sessionId: host.sessionId } : {}), ...(host.model ? { model: host.model } : {}) }), {
@@ -90,7 +91,7 @@ class CliTuiHost implements TuiHost {
   model: string | undefined;
   /** Set when the person quit and kept the session for a resume. */
   keptSessionId: SessionId | undefined;
-  private manager: Awaited<ReturnType<typeof openSessionManager>> | undefined;
+  private manager: OpenedSessionManager | undefined;
   private connected: ConnectedTools | undefined;
   private archive: ScreenshotArchive | undefined;
   private readonly gates = new Map<string, InputGate>();
@@ -99,19 +100,19 @@ class CliTuiHost implements TuiHost {
   /** Set by /resume: the restored turns and the note for the next task. */
   private pendingConversation: { history: ConversationEntry[]; resumeNote: string } | undefined;
 
-  constructor(private readonly options: { db: Db; workspace: string; config: Config; model: string | undefined; openBrowser: boolean; approve: ApprovalMode }) {
+  constructor(private readonly options: { server: NexoraServer; db: Db; workspace: string; config: Config; model: string | undefined; openBrowser: boolean; approve: ApprovalMode }) {
     this.model = options.model;
     const keys = new ProviderKeyStore({ db: options.db, masterKeys: new MasterKeyStore(nexoraPaths()) });
     this.registry = new ProviderRegistry({ providers: options.config.providers, models: options.config.models, keys });
   }
 
   async open(sessionId: SessionId | undefined): Promise<void> {
-    this.manager = await openSessionManager({ db: this.options.db });
-    await this.manager.manager.reconcile();
+    // The server's runtime: reconciled as it opened, with its health monitor and warm pool.
+    this.manager = await this.options.server.sessions();
     if (sessionId !== undefined) await this.attach(sessionId);
   }
 
-  private get sessions(): Awaited<ReturnType<typeof openSessionManager>>['manager'] {
+  private get sessions(): OpenedSessionManager['manager'] {
     if (!this.manager) throw new NexoraError('invalid-argument', 'The session store is not open.');
     return this.manager.manager;
   }
@@ -284,7 +285,7 @@ class CliTuiHost implements TuiHost {
   async close(): Promise<void> {
     this.connected?.close();
     await this.viewer?.close();
-    await this.manager?.close();
-    await this.options.db.close();
+    // Sessions keep running; the store, channels and API close with the server.
+    await this.options.server.close({ reason: 'the TUI ended' });
   }
 }
