@@ -132,7 +132,8 @@ describe('expected failures without a stack trace', { timeout: 900_000 }, () => 
   it('a wrong database password in DATABASE_URL', async () => {
     const url = new URL(testServerUrl);
     url.password = 'not-the-password';
-    const result = await cli(['keys', 'list'], { env: bareEnv({ DATABASE_URL: url.toString() }) });
+    // A home of its own: a server already running for another store would be named instead.
+    const result = await cli(['keys', 'list'], { env: bareEnv({ DATABASE_URL: url.toString(), NEXORA_HOME: join(root, 'wrong-password-home') }) });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/PostgreSQL at postgres:\/\/\S+:\*\*\*@\S+ refused the connection: password authentication failed/);
     expect(result.stderr).not.toContain('not-the-password');

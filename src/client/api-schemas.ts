@@ -119,7 +119,7 @@ export const healthBody = z.object({
   build: z.string(),
   pid: z.number(),
   home: z.string(),
-  store: z.object({ kind: z.string(), location: z.string() }),
+  store: z.object({ kind: z.string(), location: z.string(), fingerprint: z.string().optional() }),
   startedAt: z.string(),
   admission: z.object({ limit: z.number(), running: z.number(), waiting: z.number() }),
   tcp: z.object({ port: z.number() }).nullable(),

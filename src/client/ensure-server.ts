@@ -5,7 +5,7 @@ import { NexoraError } from '../errors.js';
 import { nexoraPaths } from '../paths.js';
 import type { HealthBody } from './api-schemas.js';
 import { NexoraClient } from './nexora-client.js';
-import { serverFiles } from './server-files.js';
+import { serverFiles, storeFingerprint } from './server-files.js';
 import { buildId } from './version.js';
 
 export interface ConnectOptions {
@@ -25,8 +25,15 @@ export interface ConnectedServer {
   started: boolean;
 }
 
-/** The bin script, which runs `nexora serve` in a child process. */
-const cliPath = fileURLToPath(new URL('../../bin/nexora.js', import.meta.url));
+/**
+ * How to run `nexora serve` as this build: the bin script (which runs dist/), or, when this
+ * module runs from source (a .ts file under a loader such as tsx), the source CLI under the
+ * same loader — a server from another build would be refused as a mismatch.
+ */
+const fromSource = import.meta.url.endsWith('.ts');
+const serveCommand: string[] = fromSource
+  ? [...process.execArgv, fileURLToPath(new URL('../cli/main.ts', import.meta.url)), 'serve']
+  : [fileURLToPath(new URL('../../bin/nexora.js', import.meta.url)), 'serve'];
 
 /**
  * Connects to the home's server, starting one in the background when none answers. Several
@@ -38,7 +45,7 @@ export async function connectToServer(options: ConnectOptions = {}): Promise<Con
   const files = serverFiles(nexoraPaths(env));
   const client = new NexoraClient({ socketPath: files.socket });
   const first = await probe(client);
-  if (first) return { client, health: checkBuild(first), started: false };
+  if (first) return { client, health: checkServer(first, env), started: false };
   if (options.autoStart === false) {
     client.close();
     throw new NexoraError('server-unavailable', 'No Nexora server runs for this home: start one with `nexora server start` (or run any session command, which starts it).');
@@ -51,7 +58,7 @@ export async function connectToServer(options: ConnectOptions = {}): Promise<Con
   while (Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const health = await probe(client);
-    if (health) return { client, health: checkBuild(health), started: true };
+    if (health) return { client, health: checkServer(health, env), started: true };
     // Exit code 3: another command's server won the race; keep waiting for it.
     if (exited !== undefined && exited !== 3 && exited !== 0) {
       client.close();
@@ -68,7 +75,7 @@ export function startServerProcess(env: NodeJS.ProcessEnv): ReturnType<typeof sp
   mkdirSync(nexoraPaths(env).logs, { recursive: true });
   const log = openSync(files.log, 'a', 0o600);
   try {
-    const child = spawn(process.execPath, [cliPath, 'serve'], { env, detached: true, stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, serveCommand, { env, detached: true, stdio: ['ignore', log, log] });
     child.unref();
     return child;
   } finally {
@@ -85,7 +92,14 @@ async function probe(client: NexoraClient): Promise<HealthBody | undefined> {
   }
 }
 
-function checkBuild(health: HealthBody): HealthBody {
+function checkServer(health: HealthBody, env: NodeJS.ProcessEnv): HealthBody {
+  const wanted = storeFingerprint(env, nexoraPaths(env));
+  if (health.store.fingerprint !== undefined && health.store.fingerprint !== wanted) {
+    throw new NexoraError(
+      'server-running',
+      `The running Nexora server (pid ${health.pid}) uses another store (${health.store.kind} at ${health.store.location}) than this command's environment names (DATABASE_URL ${env.DATABASE_URL ? 'set' : 'unset'}). Stop it with \`nexora server stop\` and run the command again, or use the same DATABASE_URL.`,
+    );
+  }
   const mine = buildId();
   if (health.build !== mine) {
     throw new NexoraError(

@@ -29,3 +29,13 @@ export function serverFiles(paths: Pick<NexoraPaths, 'home' | 'logs'>): ServerFi
     token: join(paths.home, 'server.token'),
   };
 }
+
+/**
+ * Which store an environment names (DATABASE_URL, password included, or the home's embedded
+ * database), as a short hash: a client compares it with the running server's, so a command
+ * never works on another store than the one its environment asks for.
+ */
+export function storeFingerprint(env: NodeJS.ProcessEnv, paths: Pick<NexoraPaths, 'database'>): string {
+  const url = env.DATABASE_URL && env.DATABASE_URL.length > 0 ? env.DATABASE_URL : undefined;
+  return createHash('sha256').update(url ? `postgres:${url}` : `pglite:${paths.database}`).digest('hex').slice(0, 16);
+}

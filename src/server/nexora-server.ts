@@ -20,7 +20,7 @@ import { bearerAuth, createApiHandler } from './api-http.js';
 import { apiRoutes } from './api-routes.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { RunRegistry } from './run-registry.js';
-import { serverFiles, type ServerFiles } from '../client/server-files.js';
+import { serverFiles, storeFingerprint, type ServerFiles } from '../client/server-files.js';
 import type { ServerLog } from './server-log.js';
 import { ToolChannels } from './tool-channels.js';
 
@@ -59,6 +59,8 @@ export class NexoraServer {
   readonly startedAt = new Date();
   readonly version = NEXORA_VERSION;
   readonly build = buildId();
+  /** Which store this server holds (compared by clients with their own environment's). */
+  readonly storeFingerprint: string;
   tcpPort: number | undefined;
   private readonly env: NodeJS.ProcessEnv;
   private readonly options: NexoraServerOptions;
@@ -80,6 +82,7 @@ export class NexoraServer {
     this.env = options.env ?? process.env;
     this.paths = nexoraPaths(this.env);
     this.files = serverFiles(this.paths);
+    this.storeFingerprint = storeFingerprint(this.env, this.paths);
     this.log = options.log;
     this.lock = lock;
     this.db = db;

@@ -35,7 +35,7 @@ export function adminRoutes(server: NexoraServer): ApiRoute[] {
           build: server.build,
           pid: process.pid,
           home: server.paths.home,
-          store: { kind: server.db.kind, location: server.db.location },
+          store: { kind: server.db.kind, location: server.db.location, fingerprint: server.storeFingerprint },
           startedAt: server.startedAt.toISOString(),
           admission: server.admission.stats,
           tcp: server.tcpPort !== undefined ? { port: server.tcpPort } : null,

@@ -6,7 +6,8 @@ import type { NexoraClient } from '../../client/nexora-client.js';
  * when none answers (and saying so, once, on stderr).
  */
 export async function withServer<T>(run: (client: NexoraClient) => Promise<T>): Promise<T> {
-  const { client } = await connectToServer({ onStart: (line) => process.stderr.write(`nexora: ${line}\n`) });
+  // Said to a person at a terminal; scripts and pipes get only the command's own output.
+  const { client } = await connectToServer(process.stderr.isTTY ? { onStart: (line) => process.stderr.write(`nexora: ${line}\n`) } : {});
   try {
     return await run(client);
   } finally {
