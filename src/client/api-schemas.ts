@@ -157,3 +157,17 @@ export const jobBody = z.strictObject({
   /** The client's environment: the configuration and provider keys it names are read from it. */
   env: z.record(z.string(), z.string()).optional(),
 });
+
+export const conversationsQuery = z.strictObject({ workspace: absolutePath.describe('The workspace whose conversations to list.') });
+
+export const continueConversationBody = z.strictObject({
+  model: z.string().regex(/^[a-z0-9][a-z0-9._-]*\/.+$/, 'write provider/model, e.g. anthropic/claude-sonnet-4-5').optional(),
+});
+
+export const modelsBody = z.strictObject({
+  workspace: absolutePath.optional().describe("Whose nexora.json to read with the user's config."),
+  model: z.string().max(200).optional().describe('Also resolve this provider/model (an unknown one is an error).'),
+  env: z.record(z.string(), z.string()).optional(),
+});
+
+export const terminalQuery = z.strictObject({ windowOnly: z.enum(['0', '1']).optional().describe("1: the active window's panes only, without tmux's status line.") });

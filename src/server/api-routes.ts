@@ -2,6 +2,7 @@ import { route, type ApiRoute } from './api-route.js';
 import type { NexoraServer } from './nexora-server.js';
 import { openApiDocument } from './openapi.js';
 import { adminRoutes } from './routes-admin.js';
+import { conversationRoutes } from './routes-conversations.js';
 import { jobRoutes } from './routes-jobs.js';
 import { runRoutes } from './routes-runs.js';
 import { sessionRoutes } from './routes-sessions.js';
@@ -9,7 +10,7 @@ import { toolRoutes } from './routes-tools.js';
 
 /** Every route of the API, the OpenAPI document's included. */
 export function apiRoutes(server: NexoraServer): ApiRoute[] {
-  const routes = [...adminRoutes(server), ...sessionRoutes(server), ...toolRoutes(server), ...runRoutes(server), ...jobRoutes(server)];
+  const routes = [...adminRoutes(server), ...sessionRoutes(server), ...toolRoutes(server), ...runRoutes(server), ...jobRoutes(server), ...conversationRoutes(server)];
   let document: unknown;
   routes.push(
     route({

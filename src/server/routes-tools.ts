@@ -1,5 +1,5 @@
 import { executeInput, keyboardInput, mouseInput } from '../agent/tool-schemas.js';
-import { controlBody, eventsQuery, screenQuery, sessionIdParams } from '../client/api-schemas.js';
+import { controlBody, eventsQuery, screenQuery, sessionIdParams, terminalQuery } from '../client/api-schemas.js';
 import { parseSessionId } from '../store/index.js';
 import { route, type ApiRoute } from './api-route.js';
 import type { NexoraServer } from './nexora-server.js';
@@ -28,9 +28,10 @@ export function toolRoutes(server: NexoraServer): ApiRoute[] {
     route({
       method: 'GET',
       path: '/v1/sessions/:id/terminal',
-      summary: "The exact text of the terminal's tmux pane.",
+      summary: "The exact text of the terminal: the whole tmux window with its status line, or (windowOnly=1) the active window's panes only.",
       params: sessionIdParams,
-      handler: async ({ params }) => ({ json: { text: await (await tools(params.id)).terminalText() } }),
+      query: terminalQuery,
+      handler: async ({ params, query }) => ({ json: { text: await (await tools(params.id)).terminalText({ windowOnly: query.windowOnly === '1' }) } }),
     }),
     route({
       method: 'POST',

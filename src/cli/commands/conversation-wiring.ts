@@ -143,3 +143,27 @@ const sameNote =
 function lostNote(why: string): string {
   return `[Nexora: this conversation continues from an earlier run, but ${why}: the terminal's state was lost (programs that were running, open editors, shell history and what the screen showed are gone). The files in /workspace are as they are now. Look at the screen before relying on what you saw earlier.]`;
 }
+
+/** A conversation as the TUI's /resume lists it. */
+export interface ConversationSummary {
+  sessionId: SessionId;
+  status: string;
+  model: string;
+  createdAt: Date;
+  /** Its first task, for recognising it. */
+  task: string;
+}
+
+/** The conversations recorded in a workspace, newest first (at most `limit`). */
+export async function listConversations(options: { sessions: SessionStore; events: EventStore; workspace: string; limit?: number }): Promise<ConversationSummary[]> {
+  const found: ConversationSummary[] = [];
+  const limit = options.limit ?? 30;
+  for (const session of await options.sessions.list({ limit: 200 })) {
+    if (session.workspaceDir !== options.workspace || found.length >= limit) continue;
+    const first = (await options.events.list(session.id, { kinds: [conversationEventKinds.append], limit: 1 }))[0];
+    if (!first) continue;
+    const payload = first.payload as { role?: unknown; text?: unknown };
+    found.push({ sessionId: session.id, status: session.status, model: session.model, createdAt: session.createdAt, task: typeof payload.text === 'string' ? payload.text : '' });
+  }
+  return found;
+}
