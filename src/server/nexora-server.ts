@@ -142,7 +142,12 @@ export class NexoraServer {
       const { loadConfig } = await import('../config/load-config.js');
       // The user's own config only: whether typed text is stored is not a workspace's choice.
       const { config } = await loadConfig({ env: this.env });
-      return startViewerServer({ backend: sessionViewerBackend(runtime.manager, { screenshotsRoot: this.paths.screenshots }), recordTypedText: config.viewer.recordTypedText });
+      // Questions of runs whose client asks the person can be answered in the page too: first answer wins.
+      const approvals = {
+        pending: (sessionId: string) => this.runs.pendingFor(sessionId).map(({ runId: _runId, ...question }) => question),
+        answer: (sessionId: string, approvalId: string, decision: { approved: true } | { approved: false; reason: string }) => this.runs.answerForSession(sessionId, approvalId, decision),
+      };
+      return startViewerServer({ backend: sessionViewerBackend(runtime.manager, { screenshotsRoot: this.paths.screenshots, approvals }), recordTypedText: config.viewer.recordTypedText });
     })().catch((error: unknown) => {
       this.viewer = undefined;
       throw error;

@@ -52,7 +52,10 @@ export function runRoutes(server: NexoraServer): ApiRoute[] {
           { ...flags, strategy: strategy as (typeof routingStrategies)[number] | undefined },
           {
             approver,
-            ...(events ? { onEvent: (event: unknown, sessionId: string) => stream.send('agent', { sessionId, event }) } : {}),
+            onEvent: (event: { type: string }, sessionId: string) => {
+              if (event.type === 'run-start') server.runs.setSession(id, sessionId);
+              if (events) stream.send('agent', { sessionId, event });
+            },
             db: server.db,
             openManager: () => Promise.resolve({ manager: runtime.manager, config: runtime.config, close: () => Promise.resolve() }),
             stdout,

@@ -72,6 +72,27 @@ export class RunRegistry {
     });
   }
 
+  /** Records which session a run works in (known once it has started). */
+  setSession(runId: string, sessionId: string): void {
+    const run = this.runs.get(runId);
+    if (run) run.sessionId = sessionId;
+  }
+
+  /** The questions waiting in runs on one session (what the web view shows). */
+  pendingFor(sessionId: string): { id: string; runId: string; tool: string; command: string; reasons: string[] }[] {
+    return [...this.approvals.entries()]
+      .filter(([, pending]) => this.runs.get(pending.runId)?.sessionId === sessionId)
+      .map(([id, pending]) => ({ id, runId: pending.runId, tool: pending.request.tool, command: pending.request.command, reasons: pending.request.reasons }));
+  }
+
+  /** Answers a question by its id alone, if it belongs to a run on that session; false when it is not open. */
+  answerForSession(sessionId: string, approvalId: string, decision: ApprovalDecision): boolean {
+    const pending = this.approvals.get(approvalId);
+    if (!pending || this.runs.get(pending.runId)?.sessionId !== sessionId) return false;
+    pending.resolve(decision);
+    return true;
+  }
+
   /** Answers a pending approval question of a run. */
   answer(runId: string, approvalId: string, decision: ApprovalDecision): void {
     const pending = this.approvals.get(approvalId);

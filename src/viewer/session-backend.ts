@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { SessionManager } from '../sessions/session-manager.js';
 import { parseSessionId } from '../store/index.js';
-import type { ViewerBackend } from './viewer-server.js';
+import type { ViewerApprovals, ViewerBackend } from './viewer-server.js';
 
 /** The web view's backend over a SessionManager: its sessions, their VNC endpoints and events. */
-export function sessionViewerBackend(manager: SessionManager, options: { screenshotsRoot?: string } = {}): ViewerBackend {
+export function sessionViewerBackend(manager: SessionManager, options: { screenshotsRoot?: string; approvals?: ViewerApprovals } = {}): ViewerBackend {
   return {
     listSessions: async () =>
       (await manager.list({ all: true })).map(({ session }) => ({
@@ -19,6 +19,7 @@ export function sessionViewerBackend(manager: SessionManager, options: { screens
     recordEvent: async (sessionId, kind, payload) => {
       await manager.events.record({ sessionId: parseSessionId(sessionId), kind, payload });
     },
+    ...(options.approvals ? { approvals: options.approvals } : {}),
     ...(options.screenshotsRoot !== undefined ? { screenshotsDir: (sessionId: string) => join(options.screenshotsRoot ?? '', parseSessionId(sessionId)) } : {}),
   };
 }

@@ -32,6 +32,22 @@ export interface ViewerBackend {
   recordEvent(sessionId: string, kind: string, payload: unknown): Promise<void>;
   /** Where the session's saved screenshots are (served by file name). */
   screenshotsDir?(sessionId: string): string;
+  /** Commands of the session's runs waiting for a person's yes, when runs here can ask (the server's). */
+  approvals?: ViewerApprovals;
+}
+
+/** A command waiting for a yes, as the page shows it. */
+export interface PendingApprovalView {
+  id: string;
+  tool: string;
+  command: string;
+  reasons: string[];
+}
+
+export interface ViewerApprovals {
+  pending(sessionId: string): PendingApprovalView[];
+  /** False when the question is no longer open (answered elsewhere, or its run ended). */
+  answer(sessionId: string, approvalId: string, decision: { approved: true } | { approved: false; reason: string }): boolean;
 }
 
 export interface ViewerServerOptions {
@@ -58,6 +74,7 @@ export interface ViewerServer {
 
 const sessionIdPattern = /^[A-Za-z0-9_-]{1,128}$/;
 const controlBody = z.strictObject({ action: z.enum(['take', 'hand-back']) });
+const approvalAnswer = z.strictObject({ id: z.string().regex(/^apr_\d{1,9}$/), approved: z.boolean() });
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -148,7 +165,7 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
     if (path === 'app.js' || path === 'boot.js' || path === 'style.css') return sendFile(response, join(staticDir, path));
     if (path.startsWith('novnc/')) return sendFile(response, safeJoin(novnc, path.slice('novnc/'.length)));
     if (path === 'api/sessions') return sendJson(response, 200, { sessions: await backend.listSessions() });
-    const sessionRoute = /^api\/sessions\/([^/]+)\/(events|live|control|screenshots\/[^/]+)$/.exec(path);
+    const sessionRoute = /^api\/sessions\/([^/]+)\/(events|live|control|approvals|screenshots\/[^/]+)$/.exec(path);
     if (!sessionRoute?.[1] || !sessionIdPattern.test(sessionRoute[1])) return sendText(response, 404, 'Not found.');
     const sessionId = sessionRoute[1];
     const route = sessionRoute[2] ?? '';
@@ -157,6 +174,17 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       return sendJson(response, 200, { events: await backend.listEvents(sessionId, { afterId, limit: 500 }) });
     }
     if (route === 'live') return streamEvents(request, response, sessionId, z.coerce.number().int().min(0).catch(0).parse(query.get('after') ?? 0));
+    if (route === 'approvals') {
+      const approvals = backend.approvals;
+      if (!approvals) return sendJson(response, 200, { approvals: [] });
+      if (request.method === 'POST') {
+        const parsed = approvalAnswer.safeParse(await readJson(request));
+        if (!parsed.success) return sendJson(response, 400, { error: 'send {"id":"apr_…","approved":true|false}' });
+        const answered = approvals.answer(sessionId, parsed.data.id, parsed.data.approved ? { approved: true } : { approved: false, reason: 'the person refused it in the web view' });
+        if (!answered) return sendJson(response, 409, { error: 'that question is no longer open (answered elsewhere, or its run ended)' });
+      }
+      return sendJson(response, 200, { approvals: approvals.pending(sessionId) });
+    }
     if (route === 'control') {
       const gate = gateFor(sessionId);
       if (request.method === 'POST') {
@@ -183,11 +211,19 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
     const gate = gateFor(sessionId);
     const sendHolder = (): void => void response.write(`event: control\ndata: ${JSON.stringify({ holder: gate.holder })}\n\n`);
     sendHolder();
+    let approvalsShown = '[]';
+    const sendApprovals = (): void => {
+      const now = JSON.stringify(backend.approvals?.pending(sessionId) ?? []);
+      if (now === approvalsShown) return;
+      approvalsShown = now;
+      response.write(`event: approvals\ndata: ${now}\n\n`);
+    };
     const unsubscribe = gate.subscribe(sendHolder);
     const poll = async (): Promise<void> => {
       if (busy) return;
       busy = true;
       try {
+        sendApprovals();
         const events = await backend.listEvents(sessionId, { afterId: lastId, limit: 500 });
         for (const event of events) {
           lastId = event.id;

@@ -9,6 +9,7 @@ const costLine = document.getElementById('cost');
 const controlButton = document.getElementById('control');
 const transcript = document.getElementById('transcript');
 const screen = document.getElementById('screen');
+const approvalsPanel = document.getElementById('approvals');
 
 let rfb;
 let live;
@@ -96,6 +97,51 @@ function setHolder(next) {
   if (holder === 'person') rfb?.focus();
 }
 
+// Commands the agent waits to run until a person says yes (runs started from a terminal that
+// asks): answerable here too; the first answer, here or there, wins. Text only, never markup.
+function showApprovals(questions) {
+  approvalsPanel.replaceChildren();
+  approvalsPanel.hidden = questions.length === 0;
+  for (const question of questions) {
+    const box = document.createElement('div');
+    box.className = 'question';
+    const what = document.createElement('div');
+    what.textContent = question.tool === 'execute' ? 'The agent wants to run:' : 'The agent wants to type and submit:';
+    const command = document.createElement('code');
+    command.textContent = question.command;
+    const why = document.createElement('div');
+    why.textContent = `because it ${question.reasons.join('; ')}.`;
+    const allow = document.createElement('button');
+    allow.type = 'button';
+    allow.textContent = 'Allow';
+    allow.dataset.approval = question.id;
+    allow.dataset.answer = 'allow';
+    const refuse = document.createElement('button');
+    refuse.type = 'button';
+    refuse.textContent = 'Refuse';
+    refuse.dataset.approval = question.id;
+    refuse.dataset.answer = 'refuse';
+    const answer = async (approved) => {
+      allow.disabled = true;
+      refuse.disabled = true;
+      try {
+        const result = await api(`api/sessions/${encodeURIComponent(sessionId)}/approvals`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ id: question.id, approved }),
+        });
+        showApprovals(result.approvals);
+      } catch (error) {
+        why.textContent = `Could not answer: ${error.message} (it may have been answered in the terminal).`;
+      }
+    };
+    allow.addEventListener('click', () => answer(true));
+    refuse.addEventListener('click', () => answer(false));
+    box.append(what, command, why, allow, refuse);
+    approvalsPanel.append(box);
+  }
+}
+
 function connect(id) {
   rfb?.disconnect();
   live?.close();
@@ -117,6 +163,8 @@ function connect(id) {
   live = new EventSource(new URL(`api/sessions/${encodeURIComponent(id)}/live`, base));
   live.addEventListener('transcript', (message) => appendEvent(JSON.parse(message.data)));
   live.addEventListener('control', (message) => setHolder(JSON.parse(message.data).holder));
+  live.addEventListener('approvals', (message) => showApprovals(JSON.parse(message.data)));
+  showApprovals([]);
   window.nexoraViewer = { get rfb() { return rfb; }, get holder() { return holder; }, sessionId: id };
 }
 
