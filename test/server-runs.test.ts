@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../src/agent/events.js';
 import { NexoraClient } from '../src/client/nexora-client.js';
@@ -39,6 +40,9 @@ beforeAll(async () => {
         // The second run (no one to ask): refused without a question.
         { respond: { toolCalls: [{ name: 'execute', input: { command: 'touch /workspace/refused.txt' } }] } },
         { expect: { toolResultIncludes: ['Not run:'] }, respond: { text: 'It was refused.' } },
+        // The third run: answered by a person in the web view.
+        { respond: { toolCalls: [{ name: 'execute', input: { command: "echo '<b>bold</b>' > /workspace/page.txt" } }] } },
+        { expect: { toolResultIncludes: ['exit 0'] }, respond: { text: 'Written after the yes from the page.' } },
       ],
     },
   });
@@ -154,5 +158,52 @@ describe('a run in the server', () => {
     );
     expect(ended.outcome).toBe('completed');
     expect(existsSync(join(workspace, 'refused.txt'))).toBe(false);
+  });
+
+  it('lets a person answer the question in the web view, showing the command as text', async () => {
+    let runIdSeen = '';
+    let sessionId = '';
+    let question: { id: string } | undefined;
+    let outcome: string | undefined;
+    const browser = await chromium.launch({ executablePath: process.env.NEXORA_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+    try {
+      const page = await browser.newPage();
+      let opened: Promise<unknown> | undefined;
+      // Interactive, but this client never answers: the person does, in the page.
+      await client.stream(
+        'POST',
+        '/v1/runs',
+        { task: 'write a file with markup in it', workspace, approve: 'always', interactive: true, keep: true, env: { SCRIPTED_API_KEY: 'runs-key-0123456789' } },
+        ({ event, data }) => {
+          if (event === 'run') runIdSeen = (data as { id: string }).id;
+          if (event === 'end') outcome = (data as { outcome: string }).outcome;
+          if (event === 'approval') {
+            question = data as { id: string };
+            opened = (async () => {
+              const { runs } = await client.get<{ runs: { id: string; sessionId: string }[] }>('/v1/runs');
+              sessionId = runs.find((run) => run.id === runIdSeen)?.sessionId ?? '';
+              const { url } = await client.get<{ url: string }>(`/v1/view?session=${sessionId}`, { timeoutMs: 120_000 });
+              await page.goto(url);
+              const allow = page.locator(`#approvals button[data-approval="${question?.id ?? ''}"][data-answer="allow"]`);
+              await allow.waitFor({ timeout: 60_000 });
+              expect(await page.locator('#approvals code').textContent()).toBe("echo '<b>bold</b>' > /workspace/page.txt");
+              expect(await page.locator('#approvals b').count()).toBe(0);
+              await allow.click();
+            })();
+          }
+        },
+      );
+      await opened;
+      expect(question).toBeDefined();
+      expect(outcome).toBe('completed');
+      expect(readFileSync(join(workspace, 'page.txt'), 'utf8')).toBe('<b>bold</b>\n');
+      // Answered: the page's list empties, and the question is gone from the API.
+      await page.locator('#approvals').waitFor({ state: 'hidden', timeout: 30_000 });
+      const { runs } = await client.get<{ runs: { id: string }[] }>('/v1/runs');
+      expect(runs.find((run) => run.id === runIdSeen)).toBeUndefined();
+      await client.post(`/v1/sessions/${sessionId}/stop`, {}, { timeoutMs: 120_000 });
+    } finally {
+      await browser.close();
+    }
   });
 });
