@@ -100,6 +100,7 @@ describe('a run in the server', () => {
         if (event === 'run') runIdSeen = (data as { id: string }).id;
         if (event === 'agent') events.push((data as { event: AgentEvent }).event);
         if (event === 'end') outcome = data as { outcome: string; sessionId: string };
+        if (event === 'error') throw new Error(`the run failed: ${JSON.stringify(data)}`);
         if (event === 'approval') {
           const question = data as { id: string; command: string; reasons: string[] };
           questions.push(question);

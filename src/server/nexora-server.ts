@@ -133,6 +133,16 @@ export class NexoraServer {
     return checkWorkspace(dir, { env: this.env });
   }
 
+  /**
+   * The environment a client's request runs with: the server's, overlaid with what the client
+   * sent (the CLI sends its whole environment: provider keys named by apiKeyEnv, settings),
+   * always in this server's home — a request cannot point the server at another home's config
+   * or keys.
+   */
+  clientEnv(sent: Record<string, string> | undefined): NodeJS.ProcessEnv {
+    return { ...this.env, ...sent, NEXORA_HOME: this.paths.home };
+  }
+
   /** The web view, started on first request, on 127.0.0.1 with its own token. */
   async webView(): Promise<ViewerServer> {
     this.viewer ??= (async () => {

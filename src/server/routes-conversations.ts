@@ -62,7 +62,7 @@ export function conversationRoutes(server: NexoraServer): ApiRoute[] {
       summary: "The models usable with the stored keys and the client's environment (and, when asked, one resolved).",
       body: modelsBody,
       handler: async ({ body }) => {
-        const env = body.env ?? process.env;
+        const env = server.clientEnv(body.env);
         const { config } = await loadConfig({ ...(body.workspace ? { workspace: body.workspace } : {}), env });
         const registry = new ProviderRegistry({ providers: config.providers, models: config.models, keys: server.keys, env });
         const models = (await registry.availableModels()).map((model) => model.ref);

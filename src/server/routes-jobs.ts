@@ -12,7 +12,7 @@ interface JobContext {
   server: NexoraServer;
   stdout: NodeJS.WritableStream;
   signal: AbortSignal;
-  env: NodeJS.ProcessEnv | undefined;
+  env: NodeJS.ProcessEnv;
 }
 
 /** A job's outcome: the exit status its command has, and a small result for the client. */
@@ -41,7 +41,7 @@ const jobs: { [K in JobKind]: (options: ReturnType<(typeof jobBodies)[K]['parse'
   },
   init: async (options, { server, signal, env }) => {
     const { initProject } = await import('../cli/commands/init.js');
-    const written = await initProject(options, { db: server.db, signal, ...(env ? { env } : {}) });
+    const written = await initProject(options, { db: server.db, signal, env });
     return { exitCode: 0, result: written };
   },
 };
@@ -78,7 +78,7 @@ export function jobRoutes(server: NexoraServer): ApiRoute[] {
         server.log.info(`job ${body.kind} started`);
         try {
           const run = jobs[body.kind] as (options: unknown, context: JobContext) => Promise<JobOutcome>;
-          const outcome = await run(parsed.data, { server, stdout, signal, env: body.env });
+          const outcome = await run(parsed.data, { server, stdout, signal, env: server.clientEnv(body.env) });
           server.log.info(`job ${body.kind}: exit ${outcome.exitCode}`);
           stream.send('end', outcome);
         } catch (error) {

@@ -61,7 +61,7 @@ export function runRoutes(server: NexoraServer): ApiRoute[] {
             stdout,
             signal: controller.signal,
             handleSigint: false,
-            ...(env ? { env } : {}),
+            env: server.clientEnv(env),
           },
         );
         server.runs.add({ id, sessionId: flags.session, task: flags.task, startedAt: new Date(), controller, done });

@@ -208,10 +208,13 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
           record: recordInto(events, manager.sessions, sessionId),
           signal: controller.signal,
         });
-        run.events.subscribe((event) => {
+        const onEvent = (event: AgentEvent): void => {
           out.event(event);
           dependencies.onEvent?.(event, sessionId);
-        });
+        };
+        // The loop emits run-start before startAgentRun returns: replay what came before subscribing.
+        for (const event of run.events.events) onEvent(event);
+        run.events.subscribe(onEvent);
         result = await run.result;
       } finally {
         process.off('SIGINT', onInterrupt);
