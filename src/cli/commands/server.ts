@@ -65,7 +65,10 @@ export function registerServerCommand(program: Command): void {
       const files = serverFiles(nexoraPaths());
       const client = new NexoraClient({ socketPath: files.socket });
       try {
-        const health = await client.get<HealthBody>('/v1/health', { timeoutMs: 5000 }).catch(() => undefined);
+        let health = await client.get<HealthBody>('/v1/health', { timeoutMs: 5000 }).catch(() => undefined);
+        // A server that holds the lock but does not answer yet is starting (opening the store): wait for it.
+        const starting = health ? undefined : startingPid(files.lock);
+        if (starting !== undefined) health = await waitForHealth(client, starting, 180_000);
         if (options.json) {
           process.stdout.write(`${JSON.stringify(health ?? { ok: false })}\n`);
         } else if (!health) {
@@ -143,4 +146,33 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new NexoraError('timeout', `The server (pid ${pid}) did not exit within ${Math.round(timeoutMs / 1000)} s: \`kill ${pid}\` ends it (sessions keep running).`);
+}
+
+/** The pid in the server lock when that process is alive (a server starting or running). */
+function startingPid(lock: string): number | undefined {
+  if (!existsSync(lock)) return undefined;
+  const pid = Number(readFileSync(lock, 'utf8').trim() || Number.NaN);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Health from a starting server, or undefined when it exits or does not answer in time. */
+async function waitForHealth(client: NexoraClient, pid: number, timeoutMs: number): Promise<HealthBody | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const health = await client.get<HealthBody>('/v1/health', { timeoutMs: 5000 }).catch(() => undefined);
+    if (health) return health;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return undefined;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return undefined;
 }
