@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { NexoraError } from '../../errors.js';
 import type { ExecuteResult } from '../types.js';
+import { Reopening } from '../reopening.js';
 import { ExecConnection, type ChannelStreams } from './exec-connection.js';
 
 export type { ChannelStreams } from './exec-connection.js';
@@ -52,11 +53,7 @@ export interface ExecChannelOptions {
  */
 export class ExecChannel {
   private readonly options: Required<Omit<ExecChannelOptions, 'open'>> & Pick<ExecChannelOptions, 'open'>;
-  private current: Promise<ExecConnection> | undefined;
-  private latest: ExecConnection | undefined;
-  private shut = false;
-  /** How many servers this channel has started. */
-  opened = 0;
+  private readonly connections: Reopening<ExecConnection>;
 
   constructor(options: ExecChannelOptions | ChannelStreams) {
     const open = 'open' in options ? options.open : onceOnly(options);
@@ -67,22 +64,28 @@ export class ExecChannel {
       replyGraceMs: settings.replyGraceMs ?? 10_000,
       maxReplyBytes: settings.maxReplyBytes ?? 16 * 1024 * 1024,
     };
+    this.connections = new Reopening({ open: (signal, adopt) => this.start(signal, adopt), closedMessage: "the workstation's command channel was closed" });
+  }
+
+  /** How many servers this channel has started. */
+  get opened(): number {
+    return this.connections.opened;
   }
 
   /** True once close() was called (a broken server alone does not close the channel). */
   get closed(): boolean {
-    return this.shut;
+    return this.connections.closed;
   }
 
   /** The current server's pid inside the workstation, and what its connection has buffered. */
   get diagnostics(): { serverPid: number | undefined; buffered: { now: number; peak: number }; ignoredLines: number } {
-    const connection = this.latest;
+    const connection = this.connections.newest;
     return { serverPid: connection?.serverPid, buffered: connection?.buffered ?? { now: 0, peak: 0 }, ignoredLines: connection?.ignoredLines ?? 0 };
   }
 
   /** Starts the server now (if none runs) and resolves once it is ready. */
   async waitReady(options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.connection(options.signal);
+    await this.connections.get(options.signal);
   }
 
   /** Runs `command` with bash; resolves when it has ended (or was timed out or cancelled). */
@@ -96,7 +99,7 @@ export class ExecChannel {
     }
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new NexoraError('invalid-argument', `timeoutMs must be a positive number; got ${timeoutMs}`);
     throwIfAborted(options.signal);
-    const connection = await this.connection(options.signal);
+    const connection = await this.connections.get(options.signal);
     // The server may have taken a moment to start: a cancel that came meanwhile wins.
     throwIfAborted(options.signal);
     const reply = await connection.run(
@@ -119,33 +122,13 @@ export class ExecChannel {
 
   /** Ends the server (its running commands are killed) and refuses further calls. */
   close(): void {
-    this.shut = true;
-    this.latest?.close();
+    this.connections.close();
   }
 
-  private async connection(signal: AbortSignal | undefined): Promise<ExecConnection> {
-    if (this.shut) throw new NexoraError('workstation-failed', "the workstation's command channel was closed");
-    let opening = this.current;
-    if (opening) {
-      const connection = await opening.catch(() => undefined);
-      if (connection && !connection.closed) return connection;
-      // Broken since (or its start failed): replace it, unless another caller already did.
-      if (this.current === opening) this.current = undefined;
-    }
-    opening = this.current ??= this.start(signal);
-    // A failed start is retried by the next call.
-    opening.catch(() => {
-      if (this.current === opening) this.current = undefined;
-    });
-    return opening;
-  }
-
-  private async start(signal: AbortSignal | undefined): Promise<ExecConnection> {
+  private async start(signal: AbortSignal | undefined, adopt: (connection: ExecConnection) => void): Promise<ExecConnection> {
     const streams = await this.options.open(signal ? { signal } : {});
-    this.opened++;
     const connection = new ExecConnection(streams, { maxReplyBytes: this.options.maxReplyBytes, readyTimeoutMs: this.options.readyTimeoutMs });
-    this.latest = connection;
-    if (this.shut) connection.close();
+    adopt(connection);
     await connection.waitReady();
     return connection;
   }

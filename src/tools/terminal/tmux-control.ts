@@ -1,4 +1,5 @@
 import { NexoraError } from '../../errors.js';
+import { Reopening } from '../reopening.js';
 import { ControlConnection, type ControlStreams } from './control-connection.js';
 
 export type { ControlStreams } from './control-connection.js';
@@ -49,11 +50,7 @@ export class TmuxControl {
   private readonly attachTimeoutMs: number;
   private readonly limits: { maxLineLength: number; maxReplyLength: number };
   private readonly setupCommands: readonly string[];
-  private current: Promise<ControlConnection> | undefined;
-  private latest: ControlConnection | undefined;
-  private shut = false;
-  /** How many control clients this channel has started. */
-  opened = 0;
+  private readonly connections: Reopening<ControlConnection>;
 
   constructor(options: TmuxControlOptions | ControlStreams) {
     const settings: Partial<TmuxControlOptions> = 'open' in options ? options : {};
@@ -62,28 +59,34 @@ export class TmuxControl {
     this.attachTimeoutMs = settings.attachTimeoutMs ?? 30_000;
     this.limits = { maxLineLength: settings.maxLineLength ?? 1024 * 1024, maxReplyLength: settings.maxReplyLength ?? 16 * 1024 * 1024 };
     this.setupCommands = settings.setupCommands ?? ['refresh-client -f no-output'];
+    this.connections = new Reopening({ open: (signal, adopt) => this.start(signal, adopt), closedMessage: 'the tmux control client was closed' });
+  }
+
+  /** How many control clients this channel has started. */
+  get opened(): number {
+    return this.connections.opened;
   }
 
   /** True once close() was called (a broken client alone does not close the channel). */
   get closed(): boolean {
-    return this.shut;
+    return this.connections.closed;
   }
 
   /** What the current client holds, for tests and diagnostics. */
   get diagnostics(): { buffered: { now: number; peakLine: number } } {
-    return { buffered: this.latest?.buffered ?? { now: 0, peakLine: 0 } };
+    return { buffered: this.connections.newest?.buffered ?? { now: 0, peakLine: 0 } };
   }
 
   /** Starts the control client now (if none runs) and resolves once it has attached. */
   async connect(options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.connection(options.signal);
+    await this.connections.get(options.signal);
   }
 
   /** Runs one tmux command and resolves with its output lines. */
   async command(text: string, options: TmuxCommandOptions = {}): Promise<string[]> {
     if (/[\r\n]/.test(text) || text.trim() === '') throw new NexoraError('invalid-argument', 'a tmux command must be one non-empty line');
     throwIfAborted(options.signal);
-    const connection = await this.connection(options.signal);
+    const connection = await this.connections.get(options.signal);
     throwIfAborted(options.signal);
     return abortable(connection.send(text, options.timeoutMs ?? this.timeoutMs), options.signal);
   }
@@ -105,32 +108,13 @@ export class TmuxControl {
   }
 
   close(): void {
-    this.shut = true;
-    this.latest?.close();
+    this.connections.close();
   }
 
-  private async connection(signal: AbortSignal | undefined): Promise<ControlConnection> {
-    if (this.shut) throw new NexoraError('workstation-failed', 'the tmux control client was closed');
-    let opening = this.current;
-    if (opening) {
-      const connection = await opening.catch(() => undefined);
-      if (connection && !connection.closed) return connection;
-      if (this.current === opening) this.current = undefined;
-    }
-    opening = this.current ??= this.start(signal);
-    // A failed start is retried by the next call.
-    opening.catch(() => {
-      if (this.current === opening) this.current = undefined;
-    });
-    return opening;
-  }
-
-  private async start(signal: AbortSignal | undefined): Promise<ControlConnection> {
+  private async start(signal: AbortSignal | undefined, adopt: (connection: ControlConnection) => void): Promise<ControlConnection> {
     const streams = await this.open(signal ? { signal } : {});
-    this.opened++;
     const connection = new ControlConnection(streams, this.limits);
-    this.latest = connection;
-    if (this.shut) connection.close();
+    adopt(connection);
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
