@@ -1,30 +1,22 @@
-import { randomBytes } from 'node:crypto';
-import { chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDockerClient } from '../src/workstation/docker/docker-client.js';
+import { cliRun } from './fixtures/cli-run.js';
 import { runCli } from './fixtures/run-cli.js';
 import type { ModelScriptInput } from './model-server/script.js';
 import { ScriptedModelServer } from './model-server/server.js';
-import { workstationImageTag } from '../src/workstation/image/index.js';
 
 // A web task end to end: `nexora run` (the built CLI) with a scripted model that starts a web
 // app in the workstation, opens it in the browser, reads it, clicks, types, submits and checks
 // the console, over two providers' wire formats. The scripted model checks every tool result
 // it is sent, so a browser tool that answers wrongly fails the run.
-const root = mkdtempSync(join(tmpdir(), 'nexora-browser-run-'));
-const runId = `browserrun-${randomBytes(3).toString('hex')}`;
+const run = cliRun('browser-run');
+const root = run.root;
 const servers: ScriptedModelServer[] = [];
 
 afterAll(async () => {
   await Promise.all(servers.map((server) => server.close()));
-  const docker = createDockerClient();
-  const leftovers = await docker.listContainers({ all: true, filters: { label: [`dev.nexora.testrun=${runId}`] } });
-  for (const container of leftovers) await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
-  const networks = await docker.listNetworks({ filters: { label: [`dev.nexora.testrun=${runId}`] } }).catch(() => []);
-  for (const network of networks) await docker.getNetwork(network.Id).remove().catch(() => undefined);
-  rmSync(root, { recursive: true, force: true });
+  await run.cleanUp();
 });
 
 /** The refs Playwright gives the test app's button and name field (checked by the script before use). */
@@ -75,14 +67,7 @@ async function prepare(wire: 'anthropic' | 'openai'): Promise<{ workspace: strin
       models: { 'scripted/m': { capabilities: { tools: true, vision: true, imagesInToolResults: true, contextTokens: 200_000 }, prices: { input: 3, output: 15, cachedInput: 0.3 } } },
     }),
   );
-  const env: NodeJS.ProcessEnv = {
-    NEXORA_HOME: home,
-    DATABASE_URL: '',
-    SCRIPTED_API_KEY: 'browser-key-0123456789',
-    NEXORA_WORKSTATION_IMAGE: process.env.NEXORA_TEST_IMAGE ?? workstationImageTag(),
-    NEXORA_CONTAINER_LABELS: `dev.nexora.test=1,dev.nexora.testrun=${runId}`,
-    NEXORA_CONTAINER_PREFIX: `nexora-${runId}-${wire}`,
-  };
+  const env = await run.env(home, { SCRIPTED_API_KEY: 'browser-key-0123456789' });
   return { workspace, env, server };
 }
 

@@ -1,12 +1,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDockerClient } from '../src/workstation/docker/docker-client.js';
+import { cliRun } from './fixtures/cli-run.js';
 import { cliPath, runCli } from './fixtures/run-cli.js';
-import { testImage } from './fixtures/session-env.js';
 import type { ModelScriptInput } from './model-server/script.js';
 import { ScriptedModelServer } from './model-server/server.js';
 
@@ -15,29 +13,20 @@ import { ScriptedModelServer } from './model-server/server.js';
  * child processes (so every run opens the store afresh), a real workstation, and the
  * scripted model server checking what each request carries.
  */
-const root = mkdtempSync(join(tmpdir(), 'nexora-conversation-'));
+const run = cliRun('conversation');
+const root = run.root;
 const home = join(root, 'home');
 mkdirSync(home);
-const runId = `convcli-${randomBytes(3).toString('hex')}`;
 const servers: ScriptedModelServer[] = [];
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  env = { ...process.env, NEXORA_HOME: home, DATABASE_URL: '', SCRIPTED_API_KEY: 'conv-key-0123456789' };
-  for (const name of ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GOOGLE_GENERATIVE_AI_API_KEY', 'XAI_API_KEY', 'MISTRAL_API_KEY', 'GROQ_API_KEY', 'DEEPSEEK_API_KEY', 'OPENROUTER_API_KEY']) delete env[name];
-  env.NEXORA_WORKSTATION_IMAGE = await testImage(createDockerClient());
-  env.NEXORA_CONTAINER_LABELS = `dev.nexora.test=1,dev.nexora.testrun=${runId}`;
-  env.NEXORA_CONTAINER_PREFIX = `nexora-${runId}`;
+  env = await run.env(home, { SCRIPTED_API_KEY: 'conv-key-0123456789' });
 });
 
 afterAll(async () => {
   await Promise.all(servers.map((server) => server.close()));
-  const docker = createDockerClient();
-  const leftovers = await docker.listContainers({ all: true, filters: { label: [`dev.nexora.testrun=${runId}`] } });
-  for (const container of leftovers) await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
-  const networks = await docker.listNetworks({ filters: { label: [`dev.nexora.testrun=${runId}`] } }).catch(() => []);
-  for (const network of networks) await docker.getNetwork(network.Id).remove().catch(() => undefined);
-  rmSync(root, { recursive: true, force: true });
+  await run.cleanUp();
 });
 
 /** Points the workspace's "scripted" provider at a new scripted server playing `script`. */
