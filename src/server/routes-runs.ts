@@ -3,6 +3,7 @@ import type { Approver } from '../agent/approval.js';
 import { approvalAnswerBody, approvalParams, runBody, runIdParams } from '../client/api-schemas.js';
 import { describeError, NexoraError } from '../errors.js';
 import { routingStrategies } from '../providers/router.js';
+import { attachTools } from '../tools/connect-tools.js';
 import { errorPayload } from './api-http.js';
 import { route, type ApiRoute } from './api-route.js';
 import { openEventStream } from './event-stream.js';
@@ -61,6 +62,8 @@ export function runRoutes(server: NexoraServer): ApiRoute[] {
             stdout,
             signal: controller.signal,
             handleSigint: false,
+            // One set of channels per session, shared with the API's callers.
+            connectTools: async (sessionId) => attachTools(await server.channels.get(sessionId)),
             env: server.clientEnv(env),
           },
         );

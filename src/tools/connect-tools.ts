@@ -14,6 +14,7 @@ export interface ConnectedTools {
   /** The tmux control channel and the command channel under the tools (diagnostics, tests). */
   terminal: TmuxControl;
   commands: ExecChannel;
+  browser: BrowserTools;
   /** Closes the RFB connection and ends the in-workstation helpers. */
   close(): void;
 }
@@ -98,6 +99,7 @@ export async function connectTools(host: ToolHost, options: ConnectToolsOptions 
       rfb,
       terminal,
       commands,
+      browser,
       close: () => {
         for (const item of opened.reverse()) item.close();
       },
@@ -106,4 +108,22 @@ export async function connectTools(host: ToolHost, options: ConnectToolsOptions 
     for (const item of opened.reverse()) item.close();
     throw error;
   }
+}
+
+/**
+ * Tools of their own (their own screen baseline, image size and settling state) over channels
+ * another owner keeps open (the server's, one set per session): closing them leaves the
+ * channels open.
+ */
+export function attachTools(shared: ConnectedTools, options: Pick<ConnectToolsOptions, 'maxOutputBytes' | 'defaultTimeoutMs' | 'imageSize'> = {}): ConnectedTools {
+  const tools = new WorkstationTools({
+    rfb: shared.rfb,
+    browser: shared.browser,
+    terminal: shared.terminal,
+    commands: shared.commands,
+    ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
+    ...(options.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: options.defaultTimeoutMs } : {}),
+    ...(options.imageSize !== undefined ? { imageSize: options.imageSize } : {}),
+  });
+  return { ...shared, tools, close: () => undefined };
 }

@@ -22,7 +22,8 @@ import { routingStrategies } from '../../providers/router.js';
 import { MasterKeyStore, ProviderKeyStore } from '../../secrets/index.js';
 import { openSessionManager, type OpenedSessionManager } from '../../sessions/open-session-manager.js';
 import { EventStore, parseSessionId, SessionStore, type Db, type SessionId } from '../../store/index.js';
-import { connectTools } from '../../tools/connect-tools.js';
+import { connectTools, type ConnectedTools } from '../../tools/connect-tools.js';
+import type { DockerWorkstation } from '../../workstation/docker/docker-workstation.js';
 import { EventLogGate } from '../../viewer/event-log-gate.js';
 import { formatDuration } from '../output.js';
 import { readTask } from '../task-input.js';
@@ -67,6 +68,8 @@ export interface RunTaskDependencies {
   env?: NodeJS.ProcessEnv;
   /** Interrupt on this process's Ctrl+C (default true; the server interrupts through `signal`). */
   handleSigint?: boolean;
+  /** The session's tools (the server lends its shared channels); default: open them for this run. */
+  connectTools?: (sessionId: SessionId, workstation: DockerWorkstation) => Promise<ConnectedTools>;
 }
 
 export interface RunTaskResult extends RunResult {
@@ -172,7 +175,7 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
         : claimed ? 'resumed' : started.fromPool ? 'from the warm pool' : 'cold start';
       out.note(`session ${sessionId} (${how}, ${formatDuration(started.durationMs)}), workspace ${started.session.workspaceDir ?? workspace}`);
       if (flags.snapshot) await takeSnapshot({ events, sessionId, workspace: started.session.workspaceDir ?? workspace, note: (line) => out.note(line) });
-      const connected = await connectTools(started.workstation).catch(async (error: unknown) => {
+      const connected = await (dependencies.connectTools ? dependencies.connectTools(sessionId, started.workstation) : connectTools(started.workstation)).catch(async (error: unknown) => {
         // A session this run started but cannot use is ended rather than left behind.
         if (!claimed) await manager.stopContainer(sessionId, { reason: 'the tools could not connect' }).catch(() => undefined);
         throw error;

@@ -102,7 +102,7 @@ export class ServerTuiHost implements TuiHost {
   async screenText(): Promise<string | undefined> {
     if (!this.sessionId) return undefined;
     return this.client
-      .get<{ text: string }>(`/v1/sessions/${this.sessionId}/terminal?windowOnly=1`, { timeoutMs: 5000 })
+      .get<{ text: string }>(`/v1/sessions/${this.sessionId}/terminal?windowOnly=1`, { timeoutMs: 30_000 })
       .then((answer) => answer.text)
       .catch(() => undefined);
   }
