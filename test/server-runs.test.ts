@@ -35,14 +35,14 @@ beforeAll(async () => {
       name: 'approvals',
       turns: [
         { respond: { text: 'Writing the file.', toolCalls: [{ name: 'execute', input: { command: 'echo approved > /workspace/approved.txt' } }] } },
-        { expect: { toolResultIncludes: ['exit 0'] }, respond: { toolCalls: [{ name: 'execute', input: { command: 'touch /workspace/refused.txt' } }] } },
+        { expect: { toolResultIncludes: ['exit code 0'] }, respond: { toolCalls: [{ name: 'execute', input: { command: 'touch /workspace/refused.txt' } }] } },
         { expect: { toolResultIncludes: ['Not run:', 'it was refused: not this one'] }, respond: { text: 'Done; the second command was refused.' } },
         // The second run (no one to ask): refused without a question.
         { respond: { toolCalls: [{ name: 'execute', input: { command: 'touch /workspace/refused.txt' } }] } },
         { expect: { toolResultIncludes: ['Not run:'] }, respond: { text: 'It was refused.' } },
         // The third run: answered by a person in the web view.
         { respond: { toolCalls: [{ name: 'execute', input: { command: "echo '<b>bold</b>' > /workspace/page.txt" } }] } },
-        { expect: { toolResultIncludes: ['exit 0'] }, respond: { text: 'Written after the yes from the page.' } },
+        { expect: { toolResultIncludes: ['exit code 0'] }, respond: { text: 'Written after the yes from the page.' } },
       ],
     },
   });
