@@ -13,3 +13,5 @@ export {
   sealVncPassword,
   openVncPassword,
 } from './provider-key-store.js';
+export type { ProviderKeyJson } from './provider-key-json.js';
+export { providerKeyJson, providerKeyFromJson } from './provider-key-json.js';

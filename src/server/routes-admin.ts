@@ -1,25 +1,11 @@
 import { poolDrainBody, poolWarmBody, providerParams, setKeyBody, stopServerBody, viewQuery } from '../client/api-schemas.js';
 import { NexoraError } from '../errors.js';
-import type { ProviderKeyInfo } from '../secrets/index.js';
+import { providerKeyJson } from '../secrets/index.js';
 import { loadMigrations, migrateDatabase, migrationStatus } from '../store/index.js';
 import { drainPool, poolStatus } from '../sessions/warm-pool.js';
 import { parseNumericUser } from '../workstation/docker/workspace-owner.js';
 import { route, type ApiRoute } from './api-route.js';
 import type { NexoraServer } from './nexora-server.js';
-
-/** A stored key as the API shows it: never the key itself, only its last four characters. */
-function keyJson(info: ProviderKeyInfo): Record<string, unknown> {
-  return {
-    provider: info.provider,
-    key: info.masked,
-    keyId: info.keyId,
-    createdAt: info.createdAt.toISOString(),
-    updatedAt: info.updatedAt.toISOString(),
-    expiresAt: info.expiresAt?.toISOString() ?? null,
-    expired: info.expired,
-    problem: info.problem ?? null,
-  };
-}
 
 /** Health, version, the pool, keys, the web view and stopping the server. */
 export function adminRoutes(server: NexoraServer): ApiRoute[] {
@@ -118,7 +104,7 @@ export function adminRoutes(server: NexoraServer): ApiRoute[] {
       method: 'GET',
       path: '/v1/keys',
       summary: 'Stored provider keys: provider, last four characters, dates (never the key).',
-      handler: async () => ({ json: { keys: (await server.keys.list()).map(keyJson) } }),
+      handler: async () => ({ json: { keys: (await server.keys.list()).map(providerKeyJson) } }),
     }),
     route({
       method: 'PUT',
@@ -129,7 +115,7 @@ export function adminRoutes(server: NexoraServer): ApiRoute[] {
       handler: async ({ params, body }) => {
         const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
         if (expiresAt && expiresAt.getTime() <= Date.now()) throw Object.assign(new NexoraError('invalid-argument', `Invalid field "expiresAt": ${expiresAt.toISOString()} is in the past.`), { field: 'expiresAt' });
-        return { json: keyJson(await server.keys.set(params.provider, body.apiKey, { expiresAt })) };
+        return { json: providerKeyJson(await server.keys.set(params.provider, body.apiKey, { expiresAt })) };
       },
     }),
     route({

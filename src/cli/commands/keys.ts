@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import { providerPresets } from '../../providers/provider-kinds.js';
-import { providerNameSchema, type ProviderKeyInfo, type RotationResult } from '../../secrets/index.js';
+import { providerKeyFromJson, providerKeyJson, providerNameSchema, type ProviderKeyInfo, type ProviderKeyJson, type RotationResult } from '../../secrets/index.js';
 import { closestMatch } from '../suggest.js';
 import { withServer } from './server-client.js';
 
@@ -54,7 +54,7 @@ export function registerKeysCommand(program: Command): void {
       await withKeyStore(async (store) => {
         const rows = await store.list();
         if (options.json) {
-          process.stdout.write(`${JSON.stringify(rows.map(toJson), null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify(rows.map(providerKeyJson), null, 2)}\n`);
           return;
         }
         if (rows.length === 0) {
@@ -105,32 +105,11 @@ interface KeyStoreClient {
   rotate(): Promise<RotationResult>;
 }
 
-type KeyJson = Omit<ProviderKeyInfo, 'createdAt' | 'updatedAt' | 'expiresAt' | 'problem' | 'masked'> & {
-  key: string;
-  createdAt: string;
-  updatedAt: string;
-  expiresAt: string | null;
-  problem: string | null;
-};
-
-function fromJson(json: KeyJson): ProviderKeyInfo {
-  return {
-    provider: json.provider,
-    masked: json.key,
-    keyId: json.keyId,
-    createdAt: new Date(json.createdAt),
-    updatedAt: new Date(json.updatedAt),
-    expiresAt: json.expiresAt ? new Date(json.expiresAt) : null,
-    expired: json.expired,
-    ...(json.problem ? { problem: json.problem } : {}),
-  };
-}
-
 async function withKeyStore(fn: (store: KeyStoreClient) => Promise<void>): Promise<void> {
   await withServer((client) =>
     fn({
-      set: async (provider, apiKey, options) => fromJson(await client.put<KeyJson>(`/v1/keys/${provider}`, { apiKey, expiresAt: options.expiresAt?.toISOString() ?? null })),
-      list: async () => (await client.get<{ keys: KeyJson[] }>('/v1/keys')).keys.map(fromJson),
+      set: async (provider, apiKey, options) => providerKeyFromJson(await client.put<ProviderKeyJson>(`/v1/keys/${provider}`, { apiKey, expiresAt: options.expiresAt?.toISOString() ?? null })),
+      list: async () => (await client.get<{ keys: ProviderKeyJson[] }>('/v1/keys')).keys.map(providerKeyFromJson),
       remove: async (provider) => {
         try {
           await client.delete(`/v1/keys/${provider}`);
@@ -246,19 +225,6 @@ async function promptHidden(question: string): Promise<string> {
 
 function toRow(info: ProviderKeyInfo): string[] {
   return [info.provider, info.masked, formatDate(info.createdAt), formatDate(info.updatedAt), info.expiresAt ? `${formatDate(info.expiresAt)}${info.expired ? ' (expired)' : ''}` : 'never'];
-}
-
-function toJson(info: ProviderKeyInfo): Record<string, string | boolean | null> {
-  return {
-    provider: info.provider,
-    key: info.masked,
-    keyId: info.keyId,
-    createdAt: info.createdAt.toISOString(),
-    updatedAt: info.updatedAt.toISOString(),
-    expiresAt: info.expiresAt?.toISOString() ?? null,
-    expired: info.expired,
-    problem: info.problem ?? null,
-  };
 }
 
 function formatDate(date: Date): string {
