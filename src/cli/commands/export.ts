@@ -1,39 +1,10 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
-import { z } from 'zod';
+import { join } from 'node:path';
 import { nexoraPaths } from '../../paths.js';
 import { EventStore, parseSessionId, SessionStore, type Db, type EventRecord } from '../../store/index.js';
 import { renderTranscriptHtml } from '../../viewer/transcript-html.js';
 import { renderTranscriptMarkdown } from '../../viewer/transcript-markdown.js';
 import { openCliDatabase } from './db.js';
-import { parseOptions } from './session.js';
-
-const exportOptions = z.strictObject({
-  format: z.enum(['md', 'json', 'html'], { message: 'use md, json or html' }),
-  out: z.string().min(1).optional(),
-});
-
-/** `nexora session export ID --format md|json [--out DIR]`, added to the `session` command. */
-export function registerExportCommand(program: Command): void {
-  const session = program.commands.find((command) => command.name() === 'session') ?? program.command('session');
-  session
-    .command('export <id>')
-    .description('write a session\'s transcript (steps, tool calls, cost, take-overs) with its screenshots alongside')
-    .option('--format <format>', 'md (readable), json (every event) or html (one self-contained page: transcript, screenshots, a scrubber)', 'md')
-    .option('--out <dir>', 'the folder to write into (default: ./nexora-<id>)')
-    .action(async (id: string, raw: unknown) => {
-      const sessionId = parseSessionId(id);
-      const options = parseOptions(exportOptions, raw);
-      // The server owns the store: it writes the transcript where this command was asked to.
-      const { withServer } = await import('./server-client.js');
-      const outDir = resolve(options.out ?? `nexora-${sessionId}`);
-      const written = await withServer((client) =>
-        client.post<{ file: string; events: number; screenshots: number }>(`/v1/sessions/${sessionId}/export`, { format: options.format, outDir }, { timeoutMs: 300_000 }),
-      );
-      process.stdout.write(`Wrote ${written.file} (${written.events} events, ${written.screenshots} screenshots)\n`);
-    });
-}
 
 /** Writes `<outDir>/transcript.{md,json}` and `<outDir>/screenshots/*.png`, or `<outDir>/transcript.html` with the screenshots inside. */
 export async function exportTranscript(options: { sessionId: string; format: 'md' | 'json' | 'html'; outDir: string; db?: Db }): Promise<{ file: string; events: number; screenshots: number }> {

@@ -29,8 +29,8 @@ const commands: CommandEntry[] = [
     description: 'start, list, stop and inspect sessions and their workstations',
     load: async () => [
       (await import('./session.js')).registerSessionCommand,
-      (await import('./export.js')).registerExportCommand,
-      (await import('./replay.js')).registerReplayCommand,
+      (await import('./export-command.js')).registerExportCommand,
+      (await import('./replay-command.js')).registerReplayCommand,
     ],
   },
   { name: 'keys', description: 'provider API keys, stored encrypted (AES-256-GCM) with the master key in ~/.nexora/secrets', load: async () => [(await import('./keys.js')).registerKeysCommand] },

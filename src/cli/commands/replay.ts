@@ -1,8 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
-import { z } from 'zod';
+import { join } from 'node:path';
 import { loadConversation } from '../../agent/conversation-record.js';
 import { replaySteps, replayStepsOf, type ReplayStep, type ReplayStepResult } from '../../agent/replay.js';
 import { replayScriptSchema, toReplayScript, type ReplayScript } from '../../agent/replay-script.js';
@@ -10,43 +8,12 @@ import { loadConfig } from '../../config/load-config.js';
 import { describeError, NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import { openSessionManager, type OpenedSessionManager } from '../../sessions/open-session-manager.js';
-import { EventStore, parseSessionId, SessionStore, type Db, type SessionId } from '../../store/index.js';
+import { EventStore, SessionStore, type Db, type SessionId } from '../../store/index.js';
 import { connectTools } from '../../tools/connect-tools.js';
 import { formatDuration } from '../output.js';
 import { conversationSource } from './conversation-wiring.js';
 import { openCliDatabase } from './db.js';
-import { parseOptions } from './session.js';
 import { copyWorkspace } from './workspace-copy.js';
-
-const replayOptions = z.strictObject({
-  export: z.enum(['script'], { message: 'the only export is "script"' }).optional(),
-  out: z.string().min(1).optional(),
-  keep: z.boolean().optional(),
-});
-
-/** `nexora session replay ID [--export script --out FILE]`, added to the `session` command. */
-export function registerReplayCommand(program: Command): void {
-  const session = program.commands.find((command) => command.name() === 'session') ?? program.command('session');
-  session
-    .command('replay <id>')
-    .description("perform a recorded session's tool calls again on a fresh workstation (no model) and report where the screen or a result differs")
-    .option('--export <form>', 'instead of replaying, write the session as a script that `nexora demo --script FILE` performs ("script")')
-    .option('--out <file>', 'where --export writes (default: ./nexora-<id>.script.json)')
-    .option('--keep', 'keep the replay\'s workstation and workspace copy afterwards')
-    .action(async (id: string, raw: unknown) => {
-      const sessionId = parseSessionId(id);
-      const options = parseOptions(replayOptions, raw);
-      // Both run in the server, which owns the store and the workstations.
-      const { jobThroughServer } = await import('./job-client.js');
-      if (options.export === 'script') {
-        const { result } = await jobThroughServer('replay-export', { sessionId, file: resolve(options.out ?? `nexora-${sessionId}.script.json`) });
-        const written = result as { file: string; steps: number };
-        process.stdout.write(`Wrote ${written.file} (${written.steps} steps): perform it with \`nexora demo --script ${written.file}\`\n`);
-        return;
-      }
-      process.exitCode = (await jobThroughServer('replay', { sessionId, keep: options.keep === true })).exitCode;
-    });
-}
 
 /** A session's recorded tool calls (its own runs, not earlier sessions of its conversation). */
 export async function recordedSteps(db: Db, sessionId: SessionId): Promise<ReplayStep[]> {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseSessionId } from '../../store/index.js';
+import { parseSessionId } from '../../store/session-id.js';
 import { StepPrinter } from '../output.js';
 import { withServer } from './server-client.js';
 

@@ -6,7 +6,7 @@ import { NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import type { GitChangesReport } from '../../sessions/git-baselines.js';
 import { describeGitChanges } from '../../sessions/git-metadata.js';
-import { parseSessionId, type SessionId } from '../../store/index.js';
+import { parseSessionId, type SessionId } from '../../store/session-id.js';
 import type { TuiConversationSummary, TuiHost, TuiSessionSummary } from '../../tui/tui-host.js';
 import { openInBrowser } from '../../viewer/open-browser.js';
 

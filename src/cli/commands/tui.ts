@@ -7,7 +7,7 @@ import { connectToServer } from '../../client/ensure-server.js';
 import { loadConfig } from '../../config/load-config.js';
 import { checkWorkspace } from '../../config/workspace-guard.js';
 import { NexoraError } from '../../errors.js';
-import { parseSessionId } from '../../store/index.js';
+import { parseSessionId } from '../../store/session-id.js';
 import { App } from '../../tui/app.js';
 import { colorEnabled } from '../../tui/theme.js';
 import { parseOptions } from '../parse-options.js';
