@@ -131,7 +131,8 @@ function baseEnv(): Record<string, string> {
 describe('nexora (the TUI) in tmux', () => {
   it('runs a typed task to completion and shows its tool calls, the terminal and the cost', async () => {
     tmux('new-session', '-d', '-s', 'tui', '-x', '80', '-y', '24', launcher('tui', baseEnv()));
-    await waitForScreen(/Describe a task, or \/help/, 'the prompt');
+    // The first command of a fresh home starts its server, which creates the store: slow on a loaded machine.
+    await waitForScreen(/Describe a task, or \/help/, 'the prompt', { timeoutMs: 240_000 });
     const colored = capture({ escapes: true });
     await typeLine('tui', 'Print the marker, then type in the terminal');
     const started = Date.now();
