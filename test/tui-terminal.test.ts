@@ -128,7 +128,7 @@ function baseEnv(): Record<string, string> {
   };
 }
 
-describe('nexora (the TUI) in tmux', () => {
+describe('nexora (the TUI) in tmux', { timeout: 600_000 }, () => {
   it('runs a typed task to completion and shows its tool calls, the terminal and the cost', async () => {
     tmux('new-session', '-d', '-s', 'tui', '-x', '80', '-y', '24', launcher('tui', baseEnv()));
     // The first command of a fresh home starts its server, which creates the store: slow on a loaded machine.
