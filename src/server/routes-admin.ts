@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { poolDrainBody, poolWarmBody, providerParams, setKeyBody, stopServerBody, viewQuery } from '../client/api-schemas.js';
 import { NexoraError } from '../errors.js';
 import type { ProviderKeyInfo } from '../secrets/index.js';
