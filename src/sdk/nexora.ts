@@ -62,15 +62,18 @@ export class Sessions {
 /** `nx.runs`: the agent, run by the server. */
 export class Runs {
   private readonly client: NexoraClient;
+  private readonly env: NodeJS.ProcessEnv;
 
-  constructor(client: NexoraClient) {
+  constructor(client: NexoraClient, env: NodeJS.ProcessEnv = process.env) {
     this.client = client;
+    this.env = env;
   }
 
   /** Starts a run; iterate it for its events or await `run.done`. `timeoutMs` bounds the whole run (default none). */
   start(options: RunStartOptions): Run {
     const { signal, timeoutMs, ...rest } = options;
-    const env = rest.env ?? Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+    // As `nexora run` does: the run reads provider keys (and the home) from the caller's environment.
+    const env = { ...Object.fromEntries(Object.entries(this.env).filter((entry): entry is [string, string] => entry[1] !== undefined)), ...rest.env };
     return new Run({ client: this.client, body: { ...rest, env }, ...(signal ? { signal } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   }
 }
@@ -86,11 +89,11 @@ export class Nexora {
   readonly server: { version: string; build: string; pid: number };
   private readonly client: NexoraClient;
 
-  private constructor(client: NexoraClient, server: { version: string; build: string; pid: number }) {
+  private constructor(client: NexoraClient, server: { version: string; build: string; pid: number }, env: NodeJS.ProcessEnv | undefined) {
     this.client = client;
     this.server = server;
     this.sessions = new Sessions(client);
-    this.runs = new Runs(client);
+    this.runs = new Runs(client, env);
   }
 
   /** Connects to the server: the home's (started when none answers), or one at `address`. Default deadline 300 s. */
@@ -99,7 +102,7 @@ export class Nexora {
       const client = new NexoraClient(options.address);
       try {
         const health = await client.get<{ version: string; build: string; pid: number }>('/v1/health', requestOptions(options, 30_000));
-        return new Nexora(client, { version: health.version, build: health.build, pid: health.pid });
+        return new Nexora(client, { version: health.version, build: health.build, pid: health.pid }, options.env);
       } catch (error) {
         client.close();
         throw error;
@@ -112,7 +115,7 @@ export class Nexora {
       ...(options.timeoutMs !== undefined ? { startTimeoutMs: options.timeoutMs } : {}),
     });
     const { version, build, pid } = connected.health;
-    return new Nexora(connected.client, { version, build, pid });
+    return new Nexora(connected.client, { version, build, pid }, options.env);
   }
 
   /** Closes the connection (sessions keep running: stop them first if they should not). */

@@ -16,7 +16,7 @@ export interface RunStartOptions extends CallOptions {
   maxCost?: number;
   /** Keep the session running after the run (default: a new session is stopped). */
   keep?: boolean;
-  /** Environment the run reads provider keys from (`apiKeyEnv`); default this process's. */
+  /** Added to the environment the run reads provider keys from (`apiKeyEnv`): this process's, or `connect({ env })`'s. */
   env?: Record<string, string>;
 }
 
