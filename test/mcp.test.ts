@@ -41,8 +41,9 @@ beforeAll(async () => {
   workspace = join(root, 'ws');
   mkdirSync(workspace);
   writeFileSync(join(workspace, 'marker.txt'), 'mcp workspace\n');
+  writeFileSync(join(workspace, 'page.html'), '<!doctype html><title>MCP page</title><h1>Hello through MCP</h1><button onclick="document.querySelector(\'h1\').textContent=\'Clicked through MCP\'">Press me</button>');
   chownSync(workspace, WORKSPACE_UID, WORKSPACE_GID);
-  chownSync(join(workspace, 'marker.txt'), WORKSPACE_UID, WORKSPACE_GID);
+  for (const file of ['marker.txt', 'page.html']) chownSync(join(workspace, file), WORKSPACE_UID, WORKSPACE_GID);
   const block = 30_000 + 200 * Math.floor(Math.random() * 25);
   env = {
     NEXORA_HOME: join(root, 'home'),
@@ -219,6 +220,21 @@ describe('the server’s streamable-HTTP MCP endpoint', () => {
     const screen = (await client.callTool({ name: 'screen', arguments: {} })) as ToolResult;
     expect(textOf(screen)).toMatch(/^over-42-http$/m);
     expect(screen.content.some((part) => part.type === 'image')).toBe(true);
+
+    // The browser tools over the session's shared Chromium (started on first use).
+    const navigated = (await client.callTool({ name: 'browser_navigate', arguments: { url: 'file:///workspace/page.html' } })) as ToolResult;
+    expect(navigated.isError, textOf(navigated)).toBeFalsy();
+    const snapshot = (await client.callTool({ name: 'browser_snapshot', arguments: { full: true } })) as ToolResult;
+    expect(textOf(snapshot)).toContain('Hello through MCP');
+    const ref = /button "Press me" \[ref=(e\d+)\]/.exec(textOf(snapshot))?.[1];
+    expect(ref, textOf(snapshot)).toBeDefined();
+    const clicked = (await client.callTool({ name: 'browser_click', arguments: { ref } })) as ToolResult;
+    expect(clicked.isError, textOf(clicked)).toBeFalsy();
+    expect(textOf((await client.callTool({ name: 'browser_snapshot', arguments: { full: true } })) as ToolResult)).toContain('Clicked through MCP');
+    const shot = (await client.callTool({ name: 'browser_screenshot', arguments: {} })) as ToolResult;
+    expect(shot.content.some((part) => part.type === 'image' && part.mimeType === 'image/png')).toBe(true);
+    const stale = (await client.callTool({ name: 'browser_click', arguments: { ref: 'e9999' } })) as ToolResult;
+    expect(stale.isError).toBe(true);
 
     // A workspace the server's guard refuses comes back as a tool error.
     const refused = (await client.callTool({ name: 'session_start', arguments: { workspace: '/' } })) as ToolResult;
