@@ -21,7 +21,7 @@ export class SessionBinding {
   private readonly options: SessionBindingOptions;
   private current: Promise<Session> | undefined;
   /** Sessions this client started: stopped on close unless `keep`. */
-  private readonly owned = new Set<string>();
+  private readonly owned = new Map<string, Session>();
   private closed = false;
 
   constructor(options: SessionBindingOptions) {
@@ -77,13 +77,14 @@ export class SessionBinding {
     // A start under way still counts: wait for it so its session is not left behind.
     await this.current?.catch(() => undefined);
     if (this.options.keep) {
-      if (this.owned.size > 0) this.options.log(`keeping session(s) ${[...this.owned].join(', ')} (--keep)`);
+      if (this.owned.size > 0) this.options.log(`keeping session(s) ${[...this.owned.keys()].join(', ')} (--keep)`);
       return;
     }
+    // One request each, sent at once: the server finishes a stop it received even if this
+    // process is killed right after (a client that closes stdio soon sends SIGTERM, then SIGKILL).
     await Promise.all(
-      [...this.owned].map(async (sessionId) => {
+      [...this.owned].map(async ([sessionId, session]) => {
         try {
-          const session = await this.options.nexora.sessions.get(sessionId, { timeoutMs: 30_000 });
           await session.stop({ reason: 'its MCP client disconnected', timeoutMs: 120_000 });
           this.options.log(`session ${sessionId} stopped (client disconnected)`);
         } catch (error) {
@@ -96,7 +97,7 @@ export class SessionBinding {
   private async startOwn(options: { workspace?: string; signal?: AbortSignal }): Promise<Session> {
     const workspace = options.workspace ?? (await this.options.workspace());
     const session = await this.options.nexora.sessions.start({ workspace, ...(options.signal ? { signal: options.signal } : {}) });
-    this.owned.add(session.id);
+    this.owned.set(session.id, session);
     this.options.log(`session ${session.id} started for ${workspace}`);
     // A client that left while its session was starting: the close above waits for this promise.
     return session;
