@@ -174,6 +174,27 @@ describe('nexora mcp over stdio', () => {
     expect(stderr).toContain(`session ${sessionId} stopped (client disconnected)`);
   });
 
+  it('answers initialize and tools/list before any server runs; a server that cannot run sessions is a tool error', { timeout: 300_000 }, async () => {
+    const brokenHome = join(root, 'broken-home');
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [cliPath, 'mcp', '--workspace', workspace],
+      // A bad setting: the server this starts cannot open sessions, and says which setting.
+      env: { ...(process.env as Record<string, string>), ...env, NEXORA_HOME: brokenHome, NEXORA_VNC_PORTS: 'lots' },
+      stderr: 'ignore',
+    });
+    const client = new Client({ name: 'nexora-test', version: '1.0.0' });
+    await client.connect(transport);
+    expect((await client.listTools()).tools.length).toBeGreaterThan(15);
+    const failed = (await client.callTool({ name: 'execute', arguments: { command: 'true' } })) as ToolResult;
+    expect(failed.isError).toBe(true);
+    expect(textOf(failed)).toMatch(/^The execute tool failed: .*NEXORA_VNC_PORTS=lots is not a valid port range/);
+    // Still serving: the next call tries again and says the same.
+    expect(((await client.callTool({ name: 'session_list', arguments: {} })) as ToolResult).isError).toBe(true);
+    await client.close();
+    await runCli(['server', 'stop'], { env: { ...env, NEXORA_HOME: brokenHome }, timeoutMs: 120_000 });
+  });
+
   it('--session attaches to a running session and leaves it running', { timeout: 600_000 }, async () => {
     const started = await api.post<{ session: { id: string } }>('/v1/sessions', { workspaceDir: workspace, usePool: false }, { timeoutMs: 300_000 });
     const sessionId = started.session.id;

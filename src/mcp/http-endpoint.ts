@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { Nexora } from '../sdk/nexora.js';
+import type { SessionsApi } from './sessions-api.js';
 import { createNexoraMcp, type NexoraMcp } from './nexora-mcp-server.js';
 
 /** Largest JSON-RPC message accepted (tool inputs are small; a typed text is at most 100 kB). */
@@ -27,12 +27,12 @@ interface Connection {
  * found by its `mcp-session-id` header; the client's DELETE, or its silence, ends both.
  */
 export class McpHttpEndpoint {
-  private readonly nexora: Pick<Nexora, 'sessions'>;
+  private readonly nexora: { sessions: SessionsApi };
   private readonly log: (line: string) => void;
   private readonly connections = new Map<string, Connection>();
   private readonly sweep: NodeJS.Timeout;
 
-  constructor(options: { nexora: Pick<Nexora, 'sessions'>; log: (line: string) => void }) {
+  constructor(options: { nexora: { sessions: SessionsApi }; log: (line: string) => void }) {
     this.nexora = options.nexora;
     this.log = options.log;
     this.sweep = setInterval(() => {

@@ -5,13 +5,13 @@ import { browserInputs, type BrowserToolName } from '../agent/browser-tool-schem
 import { executeInput, keyboardInput, mouseInput, screenInput } from '../agent/tool-schemas.js';
 import { NEXORA_VERSION } from '../client/version.js';
 import { NexoraError } from '../errors.js';
-import type { Nexora } from '../sdk/nexora.js';
+import type { SessionsApi } from './sessions-api.js';
 import type { BrowserAction } from '../sdk/session.js';
 import { SessionBinding } from './session-binding.js';
 import { executeResult, keyboardResult, mouseResult, screenResult, sessionLine, textResult, type McpToolResult } from './tool-results.js';
 
 export interface NexoraMcpOptions {
-  nexora: Pick<Nexora, 'sessions'>;
+  nexora: { sessions: SessionsApi };
   /** The workspace when neither `session_start` nor the client's roots name one. */
   workspace?: string;
   /** Where to fall back when there is no flag and no root: the cwd for stdio; none over HTTP. */

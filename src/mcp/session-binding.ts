@@ -1,9 +1,9 @@
 import { NexoraError } from '../errors.js';
-import type { Nexora } from '../sdk/nexora.js';
+import type { SessionsApi } from './sessions-api.js';
 import type { Session } from '../sdk/session.js';
 
 export interface SessionBindingOptions {
-  nexora: Pick<Nexora, 'sessions'>;
+  nexora: { sessions: SessionsApi };
   /** The workspace of a session this client starts without naming one (flag, client roots, cwd). */
   workspace: () => Promise<string>;
   /** Attach to this session instead of starting one (never stopped by this client). */

@@ -1,6 +1,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { Nexora } from '../sdk/nexora.js';
 import { createNexoraMcp } from './nexora-mcp-server.js';
+import type { SessionsApi } from './sessions-api.js';
 
 export interface StdioMcpOptions {
   env?: NodeJS.ProcessEnv;
@@ -20,9 +21,28 @@ export interface StdioMcpOptions {
  * client has disconnected and its session has been stopped.
  */
 export async function runStdioMcp(options: StdioMcpOptions): Promise<void> {
-  const nexora = await Nexora.connect({ ...(options.env ? { env: options.env } : {}) });
+  // The Nexora server is reached on the first tool call, not before `initialize`: the client
+  // gets its answer and the tool list at once (a first server start can take a minute), and
+  // a server that cannot start is a tool error the model can report, not a dead MCP server.
+  let connecting: Promise<Nexora> | undefined;
+  const nexora = (): Promise<Nexora> =>
+    (connecting ??= Nexora.connect({ ...(options.env ? { env: options.env } : {}) }).then(
+      (connected) => {
+        options.log(`connected to the Nexora server ${connected.server.version} (pid ${connected.server.pid})`);
+        return connected;
+      },
+      (error: unknown) => {
+        connecting = undefined;
+        throw error;
+      },
+    ));
+  const sessions: SessionsApi = {
+    start: async (start) => (await nexora()).sessions.start(start),
+    list: async (list) => (await nexora()).sessions.list(list),
+    get: async (id, get) => (await nexora()).sessions.get(id, get),
+  };
   const { mcp, binding } = createNexoraMcp({
-    nexora,
+    nexora: { sessions },
     ...(options.workspace ? { workspace: options.workspace } : {}),
     fallbackWorkspace: options.cwd,
     ...(options.sessionId ? { sessionId: options.sessionId } : {}),
@@ -38,9 +58,9 @@ export async function runStdioMcp(options: StdioMcpOptions): Promise<void> {
     process.once('SIGINT', () => resolve());
   });
   await mcp.connect(transport);
-  options.log(`nexora mcp ready (server ${nexora.server.version}, pid ${nexora.server.pid})`);
+  options.log('ready on stdio');
   await closed;
   await binding.close();
   await mcp.close().catch(() => undefined);
-  nexora.close();
+  (await connecting?.catch(() => undefined))?.close();
 }
