@@ -22,7 +22,7 @@ export default tseslint.config(
   },
   {
     // The CLI, tests, benchmarks and scripts are where printing belongs.
-    files: ['src/cli/**', 'test/**', 'bench/**', '**/*.test.ts', 'bin/**', 'scripts/**'],
+    files: ['src/cli/**', 'test/**', 'bench/**', 'examples/**', '**/*.test.ts', 'bin/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDockerClient } from '../src/workstation/docker/docker-client.js';
 
@@ -53,6 +55,7 @@ describe('the npm package', () => {
     expect(files.some((file) => file.startsWith('package/src/store/migrations/') && file.endsWith('.sql'))).toBe(true);
     expect(files.some((file) => file.startsWith('package/scripts/'))).toBe(false);
     expect(files.some((file) => file.endsWith('.test.js'))).toBe(false);
+    expect(files).toContain('package/dist/sdk/index.d.ts');
   });
 
   it('installs into a prefix whose path has a space and runs doctor and the quick demo from there', { timeout: 1_200_000 }, async () => {
@@ -70,5 +73,26 @@ describe('the npm package', () => {
     const screenshots = /Screenshots: (.+)/.exec(demo.stdout)?.[1];
     expect(screenshots?.startsWith(join(home, 'screenshots'))).toBe(true);
     expect(readdirSync(screenshots ?? '')).toContain('01-hello.png');
+  });
+
+  it('the installed `nexora mcp` answers initialize and tools/list, and `nexora` imports as the SDK with types', { timeout: 600_000 }, async () => {
+    const nexora = join(prefix, 'bin', 'nexora');
+    const env = { ...(process.env as Record<string, string>), NEXORA_HOME: home, DATABASE_URL: '' };
+    const client = new Client({ name: 'package-test', version: '1.0.0' });
+    await client.connect(new StdioClientTransport({ command: nexora, args: ['mcp'], env, stderr: 'ignore' }));
+    expect(client.getServerVersion()?.name).toBe('nexora');
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(['screen', 'keyboard', 'mouse', 'execute', 'session_start', 'session_stop', 'session_list', 'browser_navigate']));
+    await client.close();
+
+    // A program of the user's importing the installed package by name.
+    const app = join(root, 'my app');
+    mkdirSync(join(app, 'node_modules'), { recursive: true });
+    symlinkSync(join(prefix, 'lib', 'node_modules', 'nexora'), join(app, 'node_modules', 'nexora'));
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'my-app', type: 'module', private: true }));
+    writeFileSync(join(app, 'check.js'), "import { Nexora, NexoraError } from 'nexora';\nconsole.log(typeof Nexora.connect, NexoraError.is(new NexoraError('timeout', 'x'), 'timeout'));\n");
+    const imported = await run(process.execPath, [join(app, 'check.js')], { cwd: app, env, timeout: 60_000 });
+    expect(imported.stdout.trim()).toBe('function true');
+    expect(existsSync(join(prefix, 'lib', 'node_modules', 'nexora', 'dist', 'sdk', 'index.d.ts'))).toBe(true);
   });
 });

@@ -39,6 +39,7 @@ export const exportBody = z.strictObject({
 export const screenQuery = z.strictObject({
   image: z.enum(['0', '1']).optional().describe('1 (default) encodes a PNG of the display.'),
   ocr: z.enum(['0', '1']).optional(),
+  crop: z.enum(['changes']).optional().describe('changes: the PNG shows only what changed since the last look.'),
 });
 
 export const eventsQuery = z.strictObject({

@@ -19,7 +19,7 @@ export function toolRoutes(server: NexoraServer): ApiRoute[] {
       query: screenQuery,
       produces: 'application/json',
       handler: async ({ params, query, request, signal }) => {
-        const screen = await (await tools(params.id)).screen({ image: query.image !== '0', ocr: query.ocr === '1', signal });
+        const screen = await (await tools(params.id)).screen({ image: query.image !== '0', ocr: query.ocr === '1', ...(query.crop ? { crop: query.crop } : {}), signal });
         if ((request.headers.accept ?? '').includes('image/png') && screen.png) return { contentType: 'image/png', bytes: screen.png };
         const { png, ...rest } = screen;
         return { json: { ...rest, png: png ? png.toString('base64') : null } };
@@ -43,7 +43,8 @@ export function toolRoutes(server: NexoraServer): ApiRoute[] {
         const result = await (await tools(params.id)).keyboard({
           ...(body.text !== undefined ? { text: body.text } : {}),
           ...(body.keys !== undefined ? { keys: body.keys } : {}),
-          wait: body.waitFor !== undefined ? { pattern: body.waitFor, timeoutMs: body.timeoutMs } : { timeoutMs: body.timeoutMs },
+          // "input" means the program's prompt, as in the model's keyboard tool; other text is a pattern.
+          wait: body.waitFor === 'input' ? { waitFor: 'input', timeoutMs: body.timeoutMs } : body.waitFor !== undefined ? { pattern: body.waitFor, timeoutMs: body.timeoutMs } : { timeoutMs: body.timeoutMs },
           signal,
         });
         return { json: result };

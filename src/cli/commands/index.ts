@@ -38,6 +38,7 @@ const commands: CommandEntry[] = [
   { name: 'tui', description: 'the interactive terminal UI (what `nexora` with no command opens)', load: async () => [(await import('./tui.js')).registerTuiCommand] },
   { name: 'init', description: 'write a starter AGENTS.md for this project (through the configured model, or a plain template)', load: async () => [(await import('./init.js')).registerInitCommand] },
   { name: 'trust', description: "trust the workspace's nexora.json as it is now, so it may set endpoints, credentials and guardrails", load: async () => [(await import('./trust.js')).registerTrustCommand] },
+  { name: 'mcp', description: 'an MCP server on stdio for other agents (Claude Code, Codex, Cursor): the workstation tools, a session per client', load: async () => [(await import('./mcp.js')).registerMcpCommand] },
   { name: 'serve', description: 'run the Nexora server in the foreground: it owns the store, sessions, pool and runs; commands are its clients', load: async () => [(await import('./server.js')).registerServerCommand] },
   { name: 'server', description: 'manage the Nexora server (commands start it when needed)', load: async () => [(await import('./server.js')).registerServerCommand] },
   {

@@ -1,0 +1,105 @@
+import { NexoraError } from '../errors.js';
+import type { SessionsApi } from './sessions-api.js';
+import type { Session } from '../sdk/session.js';
+
+export interface SessionBindingOptions {
+  nexora: { sessions: SessionsApi };
+  /** The workspace of a session this client starts without naming one (flag, client roots, cwd). */
+  workspace: () => Promise<string>;
+  /** Attach to this session instead of starting one (never stopped by this client). */
+  sessionId?: string;
+  /** Leave the sessions this client started running when it disconnects. */
+  keep?: boolean;
+  log: (line: string) => void;
+}
+
+/**
+ * Which session one MCP client drives. By default its own, started on the first tool call
+ * that needs one and stopped when the client goes away; or a named one it attaches to.
+ */
+export class SessionBinding {
+  private readonly options: SessionBindingOptions;
+  private current: Promise<Session> | undefined;
+  /** Sessions this client started: stopped on close unless `keep`. */
+  private readonly owned = new Map<string, Session>();
+  private closed = false;
+
+  constructor(options: SessionBindingOptions) {
+    this.options = options;
+  }
+
+  /** The id of the session tools act on, when there is one yet. */
+  async currentId(): Promise<string | undefined> {
+    return (await this.current?.catch(() => undefined))?.id;
+  }
+
+  /** The session tools act on: the attached one, or this client's own (started now if needed). */
+  session(options: { signal?: AbortSignal } = {}): Promise<Session> {
+    if (this.closed) return Promise.reject(new NexoraError('aborted', 'This MCP connection is closing.'));
+    this.current ??= (this.options.sessionId
+      ? this.options.nexora.sessions.get(this.options.sessionId, options)
+      : this.startOwn({ ...options })
+    ).catch((error: unknown) => {
+      this.current = undefined;
+      throw error;
+    });
+    return this.current;
+  }
+
+  /** Starts a new session for this client (the tools act on it from now on). */
+  async start(options: { workspace?: string; signal?: AbortSignal } = {}): Promise<Session> {
+    const started = this.startOwn(options);
+    this.current = started;
+    try {
+      return await started;
+    } catch (error) {
+      if (this.current === started) this.current = undefined;
+      throw error;
+    }
+  }
+
+  /** Stops a session (default: the current one); the next tool call starts a new one. */
+  async stop(options: { sessionId?: string; signal?: AbortSignal } = {}): Promise<string> {
+    const current = await this.currentId();
+    const sessionId = options.sessionId ?? current;
+    if (!sessionId) throw new NexoraError('session-not-found', 'This client has no session yet: nothing to stop (session_list shows the others).');
+    const session = await this.options.nexora.sessions.get(sessionId, options.signal ? { signal: options.signal } : {});
+    await session.stop({ reason: 'stopped by an MCP client', ...(options.signal ? { signal: options.signal } : {}) });
+    this.owned.delete(sessionId);
+    if (sessionId === current) this.current = undefined;
+    return sessionId;
+  }
+
+  /** The client went away: its own sessions stop (unless `keep`); an attached one keeps running. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // A start under way still counts: wait for it so its session is not left behind.
+    await this.current?.catch(() => undefined);
+    if (this.options.keep) {
+      if (this.owned.size > 0) this.options.log(`keeping session(s) ${[...this.owned.keys()].join(', ')} (--keep)`);
+      return;
+    }
+    // One request each, sent at once: the server finishes a stop it received even if this
+    // process is killed right after (a client that closes stdio soon sends SIGTERM, then SIGKILL).
+    await Promise.all(
+      [...this.owned].map(async ([sessionId, session]) => {
+        try {
+          await session.stop({ reason: 'its MCP client disconnected', timeoutMs: 120_000 });
+          this.options.log(`session ${sessionId} stopped (client disconnected)`);
+        } catch (error) {
+          this.options.log(`stopping session ${sessionId}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }),
+    );
+  }
+
+  private async startOwn(options: { workspace?: string; signal?: AbortSignal }): Promise<Session> {
+    const workspace = options.workspace ?? (await this.options.workspace());
+    const session = await this.options.nexora.sessions.start({ workspace, ...(options.signal ? { signal: options.signal } : {}) });
+    this.owned.set(session.id, session);
+    this.options.log(`session ${session.id} started for ${workspace}`);
+    // A client that left while its session was starting: the close above waits for this promise.
+    return session;
+  }
+}
