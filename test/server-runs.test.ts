@@ -43,6 +43,9 @@ beforeAll(async () => {
         // The third run: answered by a person in the web view.
         { respond: { toolCalls: [{ name: 'execute', input: { command: "echo '<b>bold</b>' > /workspace/page.txt" } }] } },
         { expect: { toolResultIncludes: ['exit code 0'] }, respond: { text: 'Written after the yes from the page.' } },
+        // The fourth run (nexora run beside nexora view): a command that takes a while.
+        { respond: { toolCalls: [{ name: 'execute', input: { command: 'sleep 4; echo slept' } }] } },
+        { expect: { toolResultIncludes: ['slept'] }, respond: { text: 'Slept.' } },
       ],
     },
   });
@@ -206,5 +209,34 @@ describe('a run in the server', () => {
     } finally {
       await browser.close();
     }
+  });
+
+  it('nexora run and nexora view at once on the default embedded store, on the same session', async () => {
+    const run = runCli(['run', 'sleep a little', '--workspace', workspace, '--keep'], { env, timeoutMs: 300_000 });
+    // The run's session, once it is active.
+    let sessionId = '';
+    const deadline = Date.now() + 120_000;
+    while (!sessionId && Date.now() < deadline) {
+      const listed = await runCli(['session', 'list', '--json'], { env, timeoutMs: 60_000 });
+      expect(listed.code, listed.stderr).toBe(0);
+      const sessions = JSON.parse(listed.stdout) as { id: string; status: string; workspaceDir: string }[];
+      const running = (await client.get<{ runs: { sessionId?: string }[] }>('/v1/runs')).runs.map((item) => item.sessionId);
+      sessionId = sessions.find((session) => session.status === 'active' && running.includes(session.id))?.id ?? '';
+      if (!sessionId) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(sessionId).toMatch(/^ses_/);
+    const view = await runCli(['view', sessionId, '--no-open'], { env, timeoutMs: 120_000 });
+    expect(view.code, view.stderr).toBe(0);
+    const url = /Web view: (\S+)/.exec(view.stdout)?.[1] ?? '';
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    const base = url.replace(/#.*$/, '');
+    const events = (await (await fetch(`${base}api/sessions/${sessionId}/events`)).json()) as { events: { kind: string }[] };
+    expect(events.events.some((event) => event.kind === 'run-start')).toBe(true);
+    const finished = await run;
+    expect(finished.stderr).toBe('');
+    expect(finished.code).toBe(0);
+    expect(finished.stdout).toContain('Slept.');
+    await client.post(`/v1/sessions/${sessionId}/stop`, {}, { timeoutMs: 120_000 });
   });
 });
