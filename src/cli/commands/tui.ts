@@ -31,7 +31,7 @@ import type { ScreenshotArchive } from '../../viewer/screenshot-archive.js';
 import { agentLimits, agentTools, approvalGuard, recordInto, redactingEventStore, sessionScreenshotArchive } from './agent-wiring.js';
 import { sessionViewerBackend } from '../../viewer/session-backend.js';
 import { startViewerServer, type ViewerServer } from '../../viewer/viewer-server.js';
-import type { DockerWorkstation } from '../../workstation/docker/docker-workstation.js';
+import type { Workstation } from '../../workstation/workstation.js';
 import type { NexoraServer } from '../../server/nexora-server.js';
 import { hostServerForTui } from './tui-server.js';
 import { parseOptions } from './session.js';
@@ -123,7 +123,7 @@ class CliTuiHost implements TuiHost {
     return gate;
   }
 
-  private async attach(sessionId: SessionId, workstation?: DockerWorkstation): Promise<void> {
+  private async attach(sessionId: SessionId, workstation?: Workstation): Promise<void> {
     this.connected?.close();
     this.connected = undefined;
     const started = workstation ?? (await this.sessions.resume(sessionId)).workstation;
