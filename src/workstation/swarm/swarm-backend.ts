@@ -4,6 +4,7 @@ import type { ContainerState, CreateWorkstationOptions, EngineCallOptions, Manag
 import { DEFAULT_LIMITS, type WorkstationLimits } from '../docker/container-spec.js';
 import { dockerError, isNotFound } from '../docker/docker-backend.js';
 import { LABELS, ownerFromLabels, type ContainerOwner } from '../docker/labels.js';
+import { execInContainer } from '../docker/exec.js';
 import { countVerdicts, waitForRfbGreeting, waitForStatusReady } from '../docker/readiness.js';
 import { writeVncPassword } from '../docker/vnc-password-file.js';
 import type { Workstation } from '../workstation.js';
@@ -139,9 +140,25 @@ export class SwarmBackend implements WorkstationBackend {
       await Promise.all([
         waitForStatusReady(location.docker, location.containerId, { timeoutMs: options.timeoutMs, signal, ...(options.skipVerdicts ? { skipVerdicts: options.skipVerdicts } : {}) }),
         vncReady(),
+        this.checkNoNewPrivileges(location, signal),
       ]);
     } finally {
       controller.abort();
+    }
+  }
+
+  /**
+   * A Swarm service cannot ask for no-new-privileges (API 1.41): the node's dockerd must apply
+   * it to every container (`--no-new-privileges`). The engine does not report that setting, so
+   * each workstation is checked from inside; one that lacks it is not used.
+   */
+  private async checkNoNewPrivileges(location: TaskLocation, signal: AbortSignal): Promise<void> {
+    const result = await execInContainer(location.docker, location.containerId, { cmd: ['grep', '^NoNewPrivs:', '/proc/self/status'], cwd: '/', timeoutMs: 10_000, signal, maxOutputBytes: 4096 });
+    if (!/^NoNewPrivs:\s*1\s*$/m.test(result.stdout)) {
+      throw new NexoraError(
+        'workstation-failed',
+        `The swarm node ${location.node.hostname} runs containers without no-new-privileges (${result.stdout.trim() || result.stderr.trim() || `exit ${result.exitCode}`}): start its dockerd with --no-new-privileges (docs/swarm.md), or keep workstations off it with NEXORA_SWARM_CONSTRAINTS.`,
+      );
     }
   }
 
