@@ -38,7 +38,10 @@ export type NexoraErrorCode =
   | 'server-unavailable'
   | 'server-version-mismatch'
   | 'unauthorized'
-  | 'not-found';
+  | 'not-found'
+  | 'swarm-unavailable'
+  | 'swarm-node-unreachable'
+  | 'unsupported';
 
 const marker = Symbol.for('nexora.error');
 

@@ -95,7 +95,7 @@ export function sessionRoutes(server: NexoraServer): ApiRoute[] {
       handler: async ({ query }) => {
         const runtime = await server.sessions();
         const summaries = await runtime.manager.list({ all: query.all === '1' });
-        return { json: { sessions: summaries.map(({ session, container }) => ({ ...session, containerState: container?.state ?? null })) } };
+        return { json: { sessions: summaries.map(({ session, container }) => ({ ...session, containerState: container?.state ?? null, ...(container?.node ? { node: container.node } : {}) })) } };
       },
     }),
     route({
@@ -126,7 +126,7 @@ export function sessionRoutes(server: NexoraServer): ApiRoute[] {
           json: {
             session,
             container: info ?? null,
-            vnc: info ? `${host}:${info.vncPort}` : null,
+            vnc: info ? `${info.vncHost ?? host}:${info.vncPort}` : null,
             devtools: devtools ? devtools.httpUrl : null,
             vncPasswordMasked: password === undefined ? null : maskPassword(password),
             ...(query.showPassword === '1' && password ? { vncPassword: password } : {}),

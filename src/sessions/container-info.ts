@@ -1,5 +1,5 @@
 import type { SessionRecord } from '../store/index.js';
-import type { ManagedContainer } from '../workstation/docker/docker-backend.js';
+import type { ManagedContainer } from '../workstation/backend.js';
 
 /** The seed's ContainerInfo: what a caller needs to know about a session's workstation. */
 export interface ContainerInfo {
@@ -15,6 +15,10 @@ export interface ContainerInfo {
   ready: boolean;
   /** The host directory mounted at /workspace. */
   workingDir: string;
+  /** The cluster node the workstation runs on (swarm backend only). */
+  node?: string;
+  /** Where its VNC port is reached, when not the backend's default host (swarm: the node's address). */
+  vncHost?: string;
 }
 
 export function toInfo(session: SessionRecord, container: ManagedContainer, ready: boolean): ContainerInfo {
@@ -26,5 +30,7 @@ export function toInfo(session: SessionRecord, container: ManagedContainer, read
     session: session.id,
     ready,
     workingDir: container.workspaceDir || (session.workspaceDir ?? ''),
+    ...(container.node ? { node: container.node } : {}),
+    ...(container.vncHost ? { vncHost: container.vncHost } : {}),
   };
 }

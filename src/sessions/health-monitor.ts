@@ -115,10 +115,7 @@ export class HealthMonitor {
     let backoffMs = 100;
     while (!signal.aborted) {
       try {
-        const stream = await this.manager.backend.docker.getEvents({
-          filters: { type: ['container'], label: [`${LABELS.managed}=1`], event: ['die', 'oom', 'health_status'] },
-          abortSignal: signal,
-        });
+        const stream = await this.manager.backend.events({ signal });
         if (this.engineLost) void this.sweep();
         backoffMs = 100;
         await this.consume(stream, signal);

@@ -1,5 +1,5 @@
 import type { SessionId, SessionRecord } from '../store/index.js';
-import type { ManagedContainer } from '../workstation/docker/docker-backend.js';
+import type { ManagedContainer } from '../workstation/backend.js';
 import { liveExtras, setOwner, type SessionExtras } from './session-extras.js';
 import type { SessionManager } from './session-manager.js';
 import { isOwnerAlive } from './session-owner.js';

@@ -35,4 +35,26 @@ describe('loadSessionConfig', () => {
     expect(() => loadSessionConfig({ NEXORA_WORKSTATION_MEMORY: 'lots' })).toThrow(/NEXORA_WORKSTATION_MEMORY=lots .*size/);
     expect(() => loadSessionConfig({ NEXORA_WORKSTATION_NETWORK: 'host' })).toThrow(/NEXORA_WORKSTATION_NETWORK/);
   });
+
+  it('chooses the backend; swarm needs each node\'s endpoint', () => {
+    expect(loadSessionConfig({}).backend).toBe('docker');
+    expect(() => loadSessionConfig({ NEXORA_BACKEND: 'k8s' })).toThrow(/NEXORA_BACKEND=k8s/);
+    expect(() => loadSessionConfig({ NEXORA_BACKEND: 'swarm' })).toThrow(/NEXORA_SWARM_NODES/);
+    expect(() => loadSessionConfig({ NEXORA_BACKEND: 'swarm', NEXORA_SWARM_NODES: 'n1:/run/d.sock' })).toThrow(/NEXORA_SWARM_NODES=n1:.*hostname=endpoint/);
+    const config = loadSessionConfig({
+      NEXORA_BACKEND: 'swarm',
+      NEXORA_SWARM_MANAGER: 'unix:///run/m.sock',
+      NEXORA_SWARM_NODES: 'n1=unix:///run/n1.sock,n2=tcp://10.0.0.12:2376',
+      NEXORA_SWARM_CONSTRAINTS: 'node.role==worker; node.labels.nexora==1',
+      NEXORA_SWARM_RESERVE_MEMORY: '512m',
+    });
+    expect(config.swarm).toEqual({
+      manager: 'unix:///run/m.sock',
+      nodes: { n1: 'unix:///run/n1.sock', n2: 'tcp://10.0.0.12:2376' },
+      constraints: ['node.role==worker', 'node.labels.nexora==1'],
+      spread: undefined,
+      reserveMemoryBytes: 512 * 1024 ** 2,
+      reserveNanoCpus: 100_000_000,
+    });
+  });
 });

@@ -20,6 +20,28 @@ export interface SessionConfig {
   networkName: string | undefined;
   containerPrefix: string | undefined;
   containerLabels: Record<string, string>;
+  /** Where workstations run: the one local engine, or a Docker Swarm cluster. */
+  backend: 'docker' | 'swarm';
+  /** Set when backend is swarm. */
+  swarm: SwarmConfig | undefined;
+}
+
+/** How the swarm backend reaches the cluster and places workstations (docs/swarm.md). */
+export interface SwarmConfig {
+  /** Engine API endpoint of a manager (unix://, tcp://, ssh://); default DOCKER_HOST. */
+  manager: string | undefined;
+  /**
+   * Each node's own Engine API endpoint, by node hostname: exec and attach are per-node
+   * operations (a manager cannot exec into a task on another node).
+   */
+  nodes: Record<string, string>;
+  /** Placement constraints, e.g. `node.labels.nexora==1` (Swarm's syntax). */
+  constraints: string[];
+  /** Spread descriptor for placement preferences; default `node.id` (spread across nodes). */
+  spread: string | undefined;
+  /** Reserved per workstation, so Swarm places it where there is room. */
+  reserveMemoryBytes: number;
+  reserveNanoCpus: number;
 }
 
 const sizeText = z
@@ -45,6 +67,16 @@ const schema = z.object({
   NEXORA_HEALTH_POLICY: z.enum(['restart', 'crash']).optional(),
   NEXORA_NETWORK_NAME: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'expected a Docker network name').optional(),
   NEXORA_CONTAINER_PREFIX: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'expected a Docker name prefix').optional(),
+  NEXORA_BACKEND: z.enum(['docker', 'swarm']).optional(),
+  NEXORA_SWARM_MANAGER: z.string().regex(/^(unix|tcp|ssh|https?):\/\/\S+$/, 'expected an Engine API address such as unix:///run/docker.sock or tcp://10.0.0.1:2376').optional(),
+  NEXORA_SWARM_NODES: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*=(unix|tcp|ssh|https?):\/\/[^,\s]+(,[A-Za-z0-9][A-Za-z0-9_.-]*=(unix|tcp|ssh|https?):\/\/[^,\s]+)*$/, 'expected hostname=endpoint pairs separated by commas, e.g. node1=tcp://10.0.0.11:2376,node2=tcp://10.0.0.12:2376')
+    .optional(),
+  NEXORA_SWARM_CONSTRAINTS: z.string().regex(/^[^;]+(;[^;]+)*$/, 'expected constraints separated by semicolons, e.g. node.labels.nexora==1;node.role==worker').optional(),
+  NEXORA_SWARM_SPREAD: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a spread descriptor such as node.id or node.labels.zone').optional(),
+  NEXORA_SWARM_RESERVE_MEMORY: sizeText.optional(),
+  NEXORA_SWARM_RESERVE_CPUS: z.coerce.number().min(0).max(256).optional(),
   NEXORA_CONTAINER_LABELS: z
     .string()
     .regex(/^[a-z0-9.-]+=[^,=]*(,[a-z0-9.-]+=[^,=]*)*$/, 'expected key=value pairs separated by commas')
@@ -65,7 +97,29 @@ export function loadSessionConfig(env: NodeJS.ProcessEnv = process.env): Session
   if (value.NEXORA_WORKSTATION_MEMORY !== undefined) limits.memoryBytes = value.NEXORA_WORKSTATION_MEMORY;
   if (value.NEXORA_WORKSTATION_CPUS !== undefined) limits.nanoCpus = Math.round(value.NEXORA_WORKSTATION_CPUS * 1e9);
   if (value.NEXORA_WORKSTATION_PIDS !== undefined) limits.pidsLimit = value.NEXORA_WORKSTATION_PIDS;
+  const backend = value.NEXORA_BACKEND ?? 'docker';
+  if (backend === 'swarm' && !value.NEXORA_SWARM_NODES) {
+    throw new NexoraError(
+      'invalid-config',
+      'NEXORA_BACKEND=swarm needs NEXORA_SWARM_NODES: each node\'s Engine API endpoint by hostname (node1=tcp://10.0.0.11:2376,…), since exec and attach reach a workstation through its own node. See docs/swarm.md.',
+    );
+  }
+  if (backend === 'swarm' && (value.NEXORA_POOL_SIZE ?? 0) > 0) {
+    throw new NexoraError('invalid-config', 'NEXORA_POOL_SIZE must be 0 with NEXORA_BACKEND=swarm: the warm pool pauses workstations, which Swarm services cannot do. Unset one of them.');
+  }
   return {
+    backend,
+    swarm:
+      backend === 'swarm'
+        ? {
+            manager: value.NEXORA_SWARM_MANAGER,
+            nodes: Object.fromEntries((value.NEXORA_SWARM_NODES ?? '').split(',').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
+            constraints: value.NEXORA_SWARM_CONSTRAINTS?.split(';').map((part) => part.trim()) ?? [],
+            spread: value.NEXORA_SWARM_SPREAD,
+            reserveMemoryBytes: value.NEXORA_SWARM_RESERVE_MEMORY ?? 256 * 1024 ** 2,
+            reserveNanoCpus: Math.round((value.NEXORA_SWARM_RESERVE_CPUS ?? 0.1) * 1e9),
+          }
+        : undefined,
     limits,
     network: value.NEXORA_WORKSTATION_NETWORK ?? 'bridge',
     endpointHost: value.NEXORA_WORKSTATION_HOST ?? '127.0.0.1',

@@ -14,9 +14,8 @@ import {
   type SessionId,
   type SessionRecord,
 } from '../store/index.js';
-import type { ManagedContainer } from '../workstation/docker/docker-backend.js';
-import type { DockerBackend } from '../workstation/docker/docker-backend.js';
-import type { DockerWorkstation } from '../workstation/docker/docker-workstation.js';
+import type { ManagedContainer, WorkstationBackend } from '../workstation/backend.js';
+import type { Workstation } from '../workstation/workstation.js';
 import { LABELS, type ContainerOwner } from '../workstation/docker/labels.js';
 import { workspaceOwner, type NumericUser } from '../workstation/docker/workspace-owner.js';
 import { toInfo, type ContainerInfo } from './container-info.js';
@@ -30,7 +29,7 @@ export type { PasswordSealer } from './vnc-password.js';
 
 export interface SessionManagerOptions {
   db: Db;
-  backend: DockerBackend;
+  backend: WorkstationBackend;
   ports: PortAllocator;
   sealer: PasswordSealer;
   /** This process, as recorded on sessions it is starting or stopping. */
@@ -62,7 +61,7 @@ export interface StartOptions {
 export interface StartedSession {
   session: SessionRecord;
   info: ContainerInfo;
-  workstation: DockerWorkstation;
+  workstation: Workstation;
   /** True when a warm-pool workstation was claimed. */
   fromPool: boolean;
   durationMs: number;
@@ -80,7 +79,7 @@ export interface SessionSummary {
  */
 export class SessionManager {
   readonly db: Db;
-  readonly backend: DockerBackend;
+  readonly backend: WorkstationBackend;
   readonly ports: PortAllocator;
   readonly sessions: SessionStore;
   readonly events: EventStore;
@@ -243,6 +242,8 @@ export class SessionManager {
         labels: { [LABELS.user]: `${user.uid}:${user.gid}` },
         health: 'starting',
         createdAt: new Date(),
+        ...(created.node ? { node: created.node } : {}),
+        ...(created.vncHost ? { vncHost: created.vncHost } : {}),
       };
       return {
         session,
@@ -308,7 +309,7 @@ export class SessionManager {
   }
 
   /** The workstation of an active session, for the tools. */
-  async workstation(sessionId: SessionId): Promise<DockerWorkstation> {
+  async workstation(sessionId: SessionId): Promise<Workstation> {
     const session = await this.sessions.get(sessionId);
     if (session.status !== 'active') {
       throw new NexoraError('workstation-not-ready', `Session ${sessionId} is ${session.status}, not active: ${session.status === 'starting' ? 'wait for its start to finish' : `start a new session, or \`nexora session resume ${sessionId}\``}.`);
@@ -378,7 +379,7 @@ export class SessionManager {
         const signal = options.signal ? { signal: options.signal } : {};
         if (container.state === 'paused') {
           await this.backend.unpause(container.id);
-          await this.backend.waitGreeting({ vncPort: container.vncPort, vncPassword: password, timeoutMs: this.startTimeoutMs, ...signal });
+          await this.backend.waitGreeting({ id: container.id, vncPort: container.vncPort, vncPassword: password, timeoutMs: this.startTimeoutMs, ...signal });
           return;
         }
         // The old log stays with the container: wait for a READY beyond the ones in it.

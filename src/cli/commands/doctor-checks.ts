@@ -3,6 +3,8 @@ import { loadSettings, type PortRange } from '../../settings.js';
 import { isLocalPortFree, loadMigrations, maskDatabaseUrl, migrationStatus, openDatabase, type Db } from '../../store/index.js';
 import { createDockerClient, pingDocker } from '../../workstation/docker/docker-client.js';
 import { findImage, listImages, workstationImageTag } from '../../workstation/image/index.js';
+import { loadSessionConfig } from '../../sessions/session-config.js';
+import { checkCluster, type ClusterCheck } from '../../workstation/swarm/cluster-doctor.js';
 import type { Check } from './doctor.js';
 
 function imageCheck(): Check {
@@ -76,7 +78,25 @@ function portsCheck(): Check {
   };
 }
 
-/** Checks of the image, the database and the port ranges. */
+/** With NEXORA_BACKEND=swarm: the manager, the nodes, the image on each, the nodes' hardening. */
+function swarmChecks(): Check[] {
+  let config;
+  try {
+    config = loadSessionConfig();
+  } catch (error) {
+    return [() => Promise.resolve({ name: 'Swarm', ok: false, detail: describeError(error), fix: 'fix the setting named above' })];
+  }
+  const swarm = config.swarm;
+  if (!swarm) return [];
+  let report: Promise<ClusterCheck[]> | undefined;
+  const results = (): Promise<ClusterCheck[]> => (report ??= checkCluster({ config: swarm, image: process.env.NEXORA_WORKSTATION_IMAGE || workstationImageTag() }));
+  return [0, 1, 2, 3].map((index) => async () => {
+    const line = (await results())[index];
+    return line ?? { name: 'Swarm', ok: true, detail: 'not checked (see the manager line)', warning: true };
+  });
+}
+
+/** Checks of the image, the database and the port ranges (and the swarm when it is the backend). */
 export function doctorExtraChecks(): Check[] {
-  return [imageCheck(), databaseCheck(), portsCheck()];
+  return [imageCheck(), databaseCheck(), portsCheck(), ...swarmChecks()];
 }

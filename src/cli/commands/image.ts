@@ -4,6 +4,7 @@ import { NexoraError } from '../../errors.js';
 import { createDockerClient, pingDocker } from '../../workstation/docker/docker-client.js';
 import { buildImage, listImages, loadImageDefinition, removeImage } from '../../workstation/image/index.js';
 import { StepPrinter, formatBytes, formatDuration } from '../output.js';
+import { registerImageLoadNodesCommand } from './image-load-nodes.js';
 
 const buildFlags = z.object({ dockerfile: z.boolean().default(false), force: z.boolean().default(false) }).strict();
 const removeFlags = z.object({ old: z.boolean().default(false) }).strict();
@@ -26,6 +27,7 @@ async function connectedDocker(): Promise<ReturnType<typeof createDockerClient>>
 /** `nexora image build|ls|rm`: the workstation image sessions run. */
 export function registerImageCommand(program: Command): void {
   const image = program.command('image').description('build, list and remove the workstation image');
+  registerImageLoadNodesCommand(image);
 
   image
     .command('build')

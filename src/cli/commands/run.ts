@@ -23,7 +23,7 @@ import { MasterKeyStore, ProviderKeyStore } from '../../secrets/index.js';
 import { openSessionManager, type OpenedSessionManager } from '../../sessions/open-session-manager.js';
 import { EventStore, parseSessionId, SessionStore, type Db, type SessionId } from '../../store/index.js';
 import { connectTools, type ConnectedTools } from '../../tools/connect-tools.js';
-import type { DockerWorkstation } from '../../workstation/docker/docker-workstation.js';
+import type { Workstation } from '../../workstation/workstation.js';
 import { EventLogGate } from '../../viewer/event-log-gate.js';
 import { formatDuration } from '../output.js';
 import { readTask } from '../task-input.js';
@@ -69,7 +69,7 @@ export interface RunTaskDependencies {
   /** Interrupt on this process's Ctrl+C (default true; the server interrupts through `signal`). */
   handleSigint?: boolean;
   /** The session's tools (the server lends its shared channels); default: open them for this run. */
-  connectTools?: (sessionId: SessionId, workstation: DockerWorkstation) => Promise<ConnectedTools>;
+  connectTools?: (sessionId: SessionId, workstation: Workstation) => Promise<ConnectedTools>;
 }
 
 export interface RunTaskResult extends RunResult {

@@ -20,6 +20,8 @@ interface SessionJson {
   cdpPort: number | null;
   createdAt: string;
   containerState?: string | null;
+  /** The swarm node the workstation runs on (swarm backend only). */
+  node?: string | null;
 }
 
 interface ContainerInfoJson {
@@ -188,6 +190,11 @@ export function registerSessionCommand(program: Command): void {
           item.vncPort && (item.status === 'active' || item.status === 'starting') ? `${item.vncPort}/${item.cdpPort ?? '-'}` : '-',
           item.workspaceDir ?? '-',
         ]);
+        // A NODE column only on a swarm, where sessions run on several machines.
+        if (sessions.some((item) => item.node)) {
+          printTable(['ID', 'STATUS', 'AGE', 'VNC/CDP', 'NODE', 'WORKSPACE'], rows.map((row, index) => [...row.slice(0, 4), sessions[index]?.node ?? '-', ...row.slice(4)]));
+          return;
+        }
         printTable(['ID', 'STATUS', 'AGE', 'VNC/CDP', 'WORKSPACE'], rows);
       });
     });

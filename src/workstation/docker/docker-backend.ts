@@ -6,26 +6,9 @@ import { LABELS, ownerFromLabels, type ContainerOwner } from './labels.js';
 import { ensureNetwork, networkName, type WorkstationNetworkKind } from './networks.js';
 import { countVerdicts, waitForRfbGreeting, waitForStatusReady } from './readiness.js';
 import { writeVncPassword } from './vnc-password-file.js';
-import type { NumericUser } from './workspace-owner.js';
+import type { ContainerState, CreateWorkstationOptions, EngineCallOptions, ManagedContainer, WaitReadyOptions, WorkstationBackend } from '../backend.js';
 
-export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead' | 'missing';
-
-/** What Nexora knows about one of its containers, read back from the engine. */
-export interface ManagedContainer {
-  id: string;
-  name: string;
-  state: ContainerState;
-  sessionId: string;
-  poolKey: string | undefined;
-  workspaceDir: string;
-  vncPort: number;
-  cdpPort: number;
-  owner: ContainerOwner | undefined;
-  labels: Record<string, string>;
-  /** Docker's health, when the container runs. */
-  health: 'starting' | 'healthy' | 'unhealthy' | 'none';
-  createdAt: Date;
-}
+export type { ContainerState, CreateWorkstationOptions, EngineCallOptions, ManagedContainer } from '../backend.js';
 
 export interface DockerBackendOptions {
   docker: Docker;
@@ -44,27 +27,12 @@ export interface DockerBackendOptions {
   geometry?: string;
 }
 
-export interface CreateWorkstationOptions {
-  sessionId: string;
-  workspaceDir: string;
-  user: NumericUser;
-  vncPort: number;
-  cdpPort: number;
-  /**
-   * How long the host waits for READY: the start script gets the same budget (less a
-   * second, so its own verdict arrives first), so a loaded machine is not failed early.
-   */
-  startTimeoutMs?: number;
-  startChromium?: boolean;
-  poolKey?: string;
-  signal?: AbortSignal;
-}
-
 /**
  * Workstation containers on one Docker engine: create, start, wait, pause, stop, remove
  * and list, all through the Engine API.
  */
-export class DockerBackend {
+export class DockerBackend implements WorkstationBackend {
+  readonly kind = 'docker' as const;
   readonly docker: Docker;
   readonly image: string;
   readonly owner: ContainerOwner;
@@ -152,7 +120,7 @@ export class DockerBackend {
    * handshake through its published port. Call it after every create or start: a restarted
    * container's /run/nexora is a fresh tmpfs.
    */
-  async waitReady(id: string, options: { vncPort: number; vncPassword: string; timeoutMs: number; signal?: AbortSignal; skipVerdicts?: number }): Promise<void> {
+  async waitReady(id: string, options: WaitReadyOptions): Promise<void> {
     const controller = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
     const vncReady = async (): Promise<void> => {
@@ -175,7 +143,7 @@ export class DockerBackend {
   }
 
   /** Waits for the VNC server only (after an unpause: the desktop was ready when paused), with an authenticated handshake. */
-  waitGreeting(options: { vncPort: number; vncPassword: string; timeoutMs: number; signal?: AbortSignal }): Promise<string> {
+  waitGreeting(options: { id?: string; vncPort: number; vncPassword: string; timeoutMs: number; signal?: AbortSignal }): Promise<string> {
     return waitForRfbGreeting({
       host: this.endpointHost,
       port: options.vncPort,
@@ -288,6 +256,14 @@ export class DockerBackend {
     }
   }
 
+  /** The engine's event stream of Nexora containers: die, oom, health_status. */
+  events(options: { signal: AbortSignal }): Promise<NodeJS.ReadableStream> {
+    return this.docker.getEvents({
+      filters: { type: ['container'], label: [`${LABELS.managed}=1`], event: ['die', 'oom', 'health_status'] },
+      abortSignal: options.signal,
+    });
+  }
+
   /** Memory in use by the container (cgroup usage minus page cache), in bytes. */
   async memoryUsage(id: string): Promise<number> {
     const stats = await this.docker.getContainer(id).stats({ stream: false });
@@ -296,13 +272,6 @@ export class DockerBackend {
     const cache = extra?.inactive_file ?? extra?.total_inactive_file ?? extra?.cache ?? 0;
     return Math.max(usage - cache, 0);
   }
-}
-
-/** A signal and a deadline for one short Engine API request. */
-export interface EngineCallOptions {
-  signal?: AbortSignal;
-  /** Default 30 s: a paused or wedged engine fails the call instead of hanging it. */
-  timeoutMs?: number;
 }
 
 function callSignal(options: EngineCallOptions): AbortSignal {

@@ -1,0 +1,91 @@
+import Docker from 'dockerode';
+import { describeError } from '../../errors.js';
+import type { SwarmConfig } from '../../sessions/session-config.js';
+import { isNotFound } from '../docker/docker-backend.js';
+import { dockerOptionsFromEnv } from '../docker/docker-client.js';
+import { ClusterNodes } from './cluster-nodes.js';
+
+/** One line of `nexora doctor` about the swarm. */
+export interface ClusterCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+interface NodeFacts {
+  hostname: string;
+  state: string;
+  availability: string;
+  endpoint: boolean;
+  image: 'present' | 'missing' | 'unknown';
+  /** dockerd --icc=false: what the service spec cannot set. */
+  hardened: string | undefined;
+  problem?: string;
+}
+
+/**
+ * What `nexora doctor` reports for NEXORA_BACKEND=swarm: the manager answers, every node is
+ * ready and reachable through its endpoint, the image is on each, and each node's engine
+ * applies what a Swarm service cannot ask for itself.
+ */
+export async function checkCluster(options: { config: SwarmConfig; image: string; env?: NodeJS.ProcessEnv }): Promise<ClusterCheck[]> {
+  const env = options.env ?? process.env;
+  const manager = new Docker(dockerOptionsFromEnv(options.config.manager ? { ...env, DOCKER_HOST: options.config.manager } : env));
+  const nodes = new ClusterNodes({ manager, endpoints: options.config.nodes, env });
+  let listed;
+  try {
+    listed = await nodes.list({ signal: AbortSignal.timeout(5000) });
+  } catch (error) {
+    return [{ name: 'Swarm manager', ok: false, detail: describeError(error), fix: 'point NEXORA_SWARM_MANAGER at a manager node\'s Engine API, or `docker swarm init` there' }];
+  }
+  const facts: NodeFacts[] = await Promise.all(
+    listed.map(async (node): Promise<NodeFacts> => {
+      const base = { hostname: node.hostname, state: node.state, availability: node.availability, endpoint: nodes.hasEndpoint(node.hostname) };
+      if (!base.endpoint || node.state !== 'ready') return { ...base, image: 'unknown', hardened: undefined };
+      const docker = nodes.engine(node.hostname);
+      try {
+        const image = await docker.getImage(options.image).inspect().then(
+          () => 'present' as const,
+          (error: unknown) => {
+            if (isNotFound(error)) return 'missing' as const;
+            throw error;
+          },
+        );
+        // no-new-privileges does not show in the Engine API: every start checks it in the
+        // workstation instead (SwarmBackend.waitReady).
+        const bridge = (await docker.getNetwork('bridge').inspect()) as { Options?: Record<string, string> };
+        const gaps = bridge.Options?.['com.docker.network.bridge.enable_icc'] === 'false' ? [] : ['--icc=false'];
+        return { ...base, image, hardened: gaps.length === 0 ? undefined : gaps.join(', ') };
+      } catch (error) {
+        return { ...base, image: 'unknown', hardened: undefined, problem: describeError(error) };
+      }
+    }),
+  );
+  const usable = facts.filter((node) => node.availability === 'active');
+  const notReady = usable.filter((node) => node.state !== 'ready' || !node.endpoint || node.problem);
+  const missing = usable.filter((node) => node.image === 'missing');
+  const soft = usable.filter((node) => node.hardened);
+  return [
+    { name: 'Swarm manager', ok: true, detail: `answers; ${listed.length} node${listed.length === 1 ? '' : 's'}` },
+    notReady.length === 0
+      ? { name: 'Swarm nodes', ok: true, detail: usable.map((node) => `${node.hostname} ready`).join(', ') }
+      : {
+          name: 'Swarm nodes',
+          ok: false,
+          detail: notReady.map((node) => `${node.hostname}: ${node.problem ?? (node.state !== 'ready' ? node.state : 'no endpoint in NEXORA_SWARM_NODES')}`).join('; '),
+          fix: 'bring the node back, drain it (`docker node update --availability drain`), or add its endpoint to NEXORA_SWARM_NODES',
+        },
+    missing.length === 0
+      ? { name: 'Image on nodes', ok: true, detail: `${options.image} on ${usable.filter((node) => node.image === 'present').length} node(s)` }
+      : { name: 'Image on nodes', ok: false, detail: `${options.image} missing on ${missing.map((node) => node.hostname).join(', ')}`, fix: 'run `nexora image load-nodes`' },
+    soft.length === 0
+      ? { name: 'Node hardening', ok: true, detail: 'every node keeps containers apart on its bridge (--icc=false); no-new-privileges is checked in each workstation at its start' }
+      : {
+          name: 'Node hardening',
+          ok: false,
+          detail: soft.map((node) => `${node.hostname} lacks ${node.hardened ?? ''}`).join('; '),
+          fix: 'start those nodes\' dockerd with --icc=false --no-new-privileges (Swarm services cannot set them; docs/swarm.md)',
+        },
+  ];
+}

@@ -1,0 +1,360 @@
+import type Docker from 'dockerode';
+import { NexoraError } from '../../errors.js';
+import type { ContainerState, CreateWorkstationOptions, EngineCallOptions, ManagedContainer, WaitReadyOptions, WorkstationBackend } from '../backend.js';
+import { DEFAULT_LIMITS, type WorkstationLimits } from '../docker/container-spec.js';
+import { dockerError, isNotFound } from '../docker/docker-backend.js';
+import { LABELS, ownerFromLabels, type ContainerOwner } from '../docker/labels.js';
+import { execInContainer } from '../docker/exec.js';
+import { countVerdicts, waitForRfbGreeting, waitForStatusReady } from '../docker/readiness.js';
+import { writeVncPassword } from '../docker/vnc-password-file.js';
+import type { Workstation } from '../workstation.js';
+import type { ClusterNode, ClusterNodes } from './cluster-nodes.js';
+import { buildServiceSpec, type SwarmPlacement } from './service-spec.js';
+import { currentTask, listServiceTasks, taskContainerState, waitForRunningTask, type ServiceTask } from './service-tasks.js';
+import { SwarmWorkstation, type TaskLocation } from './swarm-workstation.js';
+
+export interface SwarmBackendOptions {
+  /** A manager's Engine API: services, tasks, nodes. */
+  manager: Docker;
+  nodes: ClusterNodes;
+  image: string;
+  owner: ContainerOwner;
+  /** Service names are `<prefix>-<session id>`. */
+  namePrefix?: string;
+  /** Extra labels on every service and container; they also scope listing and orphan clean-up. */
+  labels?: Readonly<Record<string, string>>;
+  limits?: Partial<WorkstationLimits>;
+  geometry?: string;
+  placement: SwarmPlacement;
+}
+
+/**
+ * Workstations as Docker Swarm services, one replica each, placed by Swarm across the nodes.
+ * A session record's container id is the service id. The manager creates, lists and removes;
+ * everything that happens inside a workstation (the VNC password, readiness, exec, attach)
+ * goes to the Engine API of the node that runs its task (docs/swarm.md says why).
+ */
+export class SwarmBackend implements WorkstationBackend {
+  readonly kind = 'swarm' as const;
+  readonly image: string;
+  readonly owner: ContainerOwner;
+  /** No single address: each workstation's VNC is on its node (ManagedContainer.vncHost). */
+  readonly endpointHost = '';
+  readonly manager: Docker;
+  readonly nodes: ClusterNodes;
+  private readonly options: SwarmBackendOptions;
+  private readonly limits: WorkstationLimits;
+  private imageChecked = false;
+
+  constructor(options: SwarmBackendOptions) {
+    this.manager = options.manager;
+    this.nodes = options.nodes;
+    this.image = options.image;
+    this.owner = options.owner;
+    this.options = options;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+  }
+
+  serviceName(sessionId: string): string {
+    return `${this.options.namePrefix ?? 'nexora'}-${sessionId}`;
+  }
+
+  /** The image must be on every ready node that may take workstations: nothing is pulled. */
+  async checkImage(): Promise<void> {
+    if (this.imageChecked) return;
+    const missing: string[] = [];
+    for (const node of await this.nodes.list()) {
+      if (node.state !== 'ready' || node.availability !== 'active' || !this.nodes.hasEndpoint(node.hostname)) continue;
+      try {
+        await this.nodes.engine(node.hostname).getImage(this.image).inspect();
+      } catch (error) {
+        if (!isNotFound(error)) throw dockerError(`inspect the image ${this.image} on node ${node.hostname}`, error);
+        missing.push(node.hostname);
+      }
+    }
+    if (missing.length > 0) {
+      throw new NexoraError(
+        'image-missing',
+        `The workstation image ${this.image} is missing on swarm node(s) ${missing.join(', ')}: load it onto every node with \`nexora image load-nodes\` (or push it to your registry with \`nexora image push REGISTRY\` and set NEXORA_WORKSTATION_IMAGE), then try again.`,
+      );
+    }
+    this.imageChecked = true;
+  }
+
+  async create(options: CreateWorkstationOptions): Promise<{ id: string; name: string; warnings: string[]; node: string; vncHost: string }> {
+    const name = this.serviceName(options.sessionId);
+    const spec = buildServiceSpec({
+      image: this.image,
+      name,
+      sessionId: options.sessionId,
+      workspaceDir: options.workspaceDir,
+      user: options.user,
+      vncPort: options.vncPort,
+      cdpPort: options.cdpPort,
+      geometry: this.options.geometry ?? '1280x800',
+      startChromium: options.startChromium ?? false,
+      ...(options.startTimeoutMs !== undefined ? { startTimeoutSeconds: Math.max(1, Math.floor(options.startTimeoutMs / 1000) - 1) } : {}),
+      limits: this.limits,
+      owner: this.owner,
+      ...(options.poolKey ? { poolKey: options.poolKey } : {}),
+      ...(this.options.labels ? { labels: this.options.labels } : {}),
+      placement: this.options.placement,
+    });
+    let service: Docker.Service;
+    try {
+      service = await this.manager.createService({ ...spec, ...(options.signal ? { abortSignal: options.signal } : {}) });
+    } catch (error) {
+      throw dockerError(`create the workstation service ${name}`, error);
+    }
+    try {
+      const location = await this.locate(service.id, { timeoutMs: options.startTimeoutMs ?? 60_000, ...(options.signal ? { signal: options.signal } : {}) });
+      return { id: service.id, name, warnings: [], node: location.node.hostname, vncHost: location.node.address };
+    } catch (error) {
+      await this.remove(service.id).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Where the service's task runs now: its node, that node's engine and the container there.
+   * Waits (within timeoutMs) while Swarm is still placing it.
+   */
+  async locate(serviceId: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<TaskLocation> {
+    const task = await waitForRunningTask(this.manager, serviceId, { timeoutMs: options.timeoutMs ?? 15_000, ...(options.signal ? { signal: options.signal } : {}) });
+    const node = (await this.nodes.list()).find((candidate) => candidate.id === task.nodeId);
+    if (!node) throw new NexoraError('swarm-node-unreachable', `The node running workstation ${serviceId.slice(0, 12)} left the swarm.`);
+    if (node.state !== 'ready') throw new NexoraError('swarm-node-unreachable', `The node ${node.hostname} running workstation ${serviceId.slice(0, 12)} is ${node.state}.`);
+    return { node, docker: this.nodes.engine(node.hostname), containerId: task.containerId };
+  }
+
+  async waitReady(id: string, options: WaitReadyOptions): Promise<void> {
+    const location = await this.locate(id, { timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+    const controller = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+    const vncReady = async (): Promise<void> => {
+      // Through an exec's stdin on the task's node: never the environment, never a Swarm spec.
+      await writeVncPassword(location.docker, location.containerId, { password: options.vncPassword, timeoutMs: options.timeoutMs, signal });
+      await waitForRfbGreeting({ host: location.node.address, port: options.vncPort, password: options.vncPassword, timeoutMs: options.timeoutMs, signal });
+    };
+    try {
+      await Promise.all([
+        waitForStatusReady(location.docker, location.containerId, { timeoutMs: options.timeoutMs, signal, ...(options.skipVerdicts ? { skipVerdicts: options.skipVerdicts } : {}) }),
+        vncReady(),
+        this.checkNoNewPrivileges(location, signal),
+      ]);
+    } finally {
+      controller.abort();
+    }
+  }
+
+  /**
+   * A Swarm service cannot ask for no-new-privileges (API 1.41): the node's dockerd must apply
+   * it to every container (`--no-new-privileges`). The engine does not report that setting, so
+   * each workstation is checked from inside; one that lacks it is not used.
+   */
+  private async checkNoNewPrivileges(location: TaskLocation, signal: AbortSignal): Promise<void> {
+    const result = await execInContainer(location.docker, location.containerId, { cmd: ['grep', '^NoNewPrivs:', '/proc/self/status'], cwd: '/', timeoutMs: 10_000, signal, maxOutputBytes: 4096 });
+    if (!/^NoNewPrivs:\s*1\s*$/m.test(result.stdout)) {
+      throw new NexoraError(
+        'workstation-failed',
+        `The swarm node ${location.node.hostname} runs containers without no-new-privileges (${result.stdout.trim() || result.stderr.trim() || `exit ${result.exitCode}`}): start its dockerd with --no-new-privileges (docs/swarm.md), or keep workstations off it with NEXORA_SWARM_CONSTRAINTS.`,
+      );
+    }
+  }
+
+  async verdictsSoFar(id: string): Promise<number> {
+    try {
+      const location = await this.locate(id, { timeoutMs: 5000 });
+      return await countVerdicts(location.docker, location.containerId);
+    } catch {
+      return 0;
+    }
+  }
+
+  async waitGreeting(options: { id: string; vncPort: number; vncPassword: string; timeoutMs: number; signal?: AbortSignal }): Promise<string> {
+    const location = await this.locate(options.id, { timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+    return waitForRfbGreeting({ host: location.node.address, port: options.vncPort, password: options.vncPassword, timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+  }
+
+  workstation(container: ManagedContainer, vncPassword: string): Workstation {
+    return new SwarmWorkstation({ backend: this, container, vncPassword, user: container.labels[LABELS.user] ?? '' });
+  }
+
+  async inspect(id: string, options: EngineCallOptions = {}): Promise<ManagedContainer | undefined> {
+    let info: { ID: string; CreatedAt?: string; Spec?: { Name?: string; Labels?: Record<string, string> } };
+    try {
+      info = (await this.manager.getService(id).inspect({ abortSignal: callSignal(options) })) as typeof info;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw dockerError(`inspect service ${id.slice(0, 12)}`, error);
+    }
+    const labels = info.Spec?.Labels ?? {};
+    if (!this.isOurs(labels)) return undefined;
+    const [tasks, nodes] = await Promise.all([listServiceTasks(this.manager, { serviceIds: [info.ID] }), this.nodes.list()]);
+    return toManaged({ id: info.ID, name: info.Spec?.Name ?? id, labels, createdAt: new Date(info.CreatedAt ?? 0), task: currentTask(tasks), nodes });
+  }
+
+  async list(): Promise<ManagedContainer[]> {
+    let services: { ID: string; CreatedAt?: string; Spec?: { Name?: string; Labels?: Record<string, string> } }[];
+    try {
+      services = (await this.manager.listServices({ filters: { label: this.scopeFilters() }, abortSignal: AbortSignal.timeout(15_000) } as Docker.ServiceListOptions));
+    } catch (error) {
+      throw dockerError('list workstation services', error);
+    }
+    if (services.length === 0) return [];
+    const [tasks, nodes] = await Promise.all([listServiceTasks(this.manager), this.nodes.list()]);
+    return services.map((service) =>
+      toManaged({
+        id: service.ID,
+        name: service.Spec?.Name ?? service.ID,
+        labels: service.Spec?.Labels ?? {},
+        createdAt: new Date(service.CreatedAt ?? 0),
+        task: currentTask(tasks.filter((task) => task.serviceId === service.ID)),
+        nodes,
+      }),
+    );
+  }
+
+  /**
+   * Removes the service, then waits (bounded) until its containers are gone from every live
+   * node that ran one: only then may its VNC port go to another session on the same node.
+   */
+  async remove(id: string): Promise<void> {
+    let tasks: ServiceTask[] = [];
+    try {
+      tasks = await listServiceTasks(this.manager, { serviceIds: [id] });
+    } catch {
+      // The manager is unreachable: the removal below says so.
+    }
+    try {
+      await this.manager.getService(id).remove({ abortSignal: AbortSignal.timeout(30_000) });
+    } catch (error) {
+      if (!isNotFound(error)) throw dockerError(`remove service ${id.slice(0, 12)}`, error);
+    }
+    const nodeIds = new Set(tasks.flatMap((task) => (task.nodeId ? [task.nodeId] : [])));
+    if (nodeIds.size === 0) return;
+    const nodes = (await this.nodes.list().catch(() => [])).filter((node) => nodeIds.has(node.id) && node.state === 'ready' && this.nodes.hasEndpoint(node.hostname));
+    await Promise.all(nodes.map((node) => this.waitContainersGone(node, tasks)));
+  }
+
+  private async waitContainersGone(node: ClusterNode, tasks: readonly ServiceTask[]): Promise<void> {
+    const docker = this.nodes.engine(node.hostname);
+    const taskIds = tasks.map((task) => task.id);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const remaining = await this.countTaskContainers(docker, taskIds);
+      // Unknown (the node stopped answering) ends the wait: the fixture or the operator cleans that node.
+      if (remaining === 0 || remaining === undefined) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  private async countTaskContainers(docker: Docker, taskIds: readonly string[]): Promise<number | undefined> {
+    try {
+      const all = await docker.listContainers({ all: true, filters: { label: ['com.docker.swarm.task.id'] }, abortSignal: AbortSignal.timeout(10_000) });
+      return all.filter((container) => taskIds.includes(container.Labels['com.docker.swarm.task.id'] ?? '')).length;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Scales the service to zero: its task's container is stopped and removed by Swarm. */
+  async stop(id: string): Promise<void> {
+    await this.scale(id, 0);
+  }
+
+  /** Scales the service back to one: Swarm places a new task (a fresh container). */
+  async start(id: string): Promise<void> {
+    await this.scale(id, 1);
+  }
+
+  private async scale(id: string, replicas: number): Promise<void> {
+    try {
+      const service = this.manager.getService(id);
+      const info = (await service.inspect({ abortSignal: AbortSignal.timeout(15_000) })) as { Version: { Index: number }; Spec: Docker.ServiceSpec };
+      const task = info.Spec.TaskTemplate;
+      await service.update({
+        ...info.Spec,
+        version: info.Version.Index,
+        Mode: { Replicated: { Replicas: replicas } },
+        ...(task ? { TaskTemplate: { ...task, ForceUpdate: (task.ForceUpdate ?? 0) + 1 } } : {}),
+      });
+    } catch (error) {
+      throw dockerError(`scale service ${id.slice(0, 12)} to ${replicas}`, error);
+    }
+  }
+
+  pause(): Promise<void> {
+    return Promise.reject(unsupported('pausing a workstation'));
+  }
+
+  unpause(): Promise<void> {
+    return Promise.reject(unsupported('unpausing a workstation'));
+  }
+
+  async memoryUsage(id: string): Promise<number> {
+    const location = await this.locate(id, { timeoutMs: 10_000 });
+    const stats = await location.docker.getContainer(location.containerId).stats({ stream: false });
+    const usage = stats.memory_stats.usage ?? 0;
+    const extra = stats.memory_stats.stats as Record<string, number> | undefined;
+    const cache = extra?.inactive_file ?? extra?.total_inactive_file ?? extra?.cache ?? 0;
+    return Math.max(usage - cache, 0);
+  }
+
+  /**
+   * The manager node's container events only (an engine reports its own containers): the
+   * health monitor's periodic sweep, which asks the manager for every task, covers the rest.
+   */
+  events(options: { signal: AbortSignal }): Promise<NodeJS.ReadableStream> {
+    return this.manager.getEvents({
+      filters: { type: ['container'], label: [`${LABELS.managed}=1`], event: ['die', 'oom', 'health_status'] },
+      abortSignal: options.signal,
+    });
+  }
+
+  private scopeFilters(): string[] {
+    return [`${LABELS.managed}=1`, ...Object.entries(this.options.labels ?? {}).map(([key, value]) => `${key}=${value}`)];
+  }
+
+  private isOurs(labels: Readonly<Record<string, string>>): boolean {
+    if (labels[LABELS.managed] !== '1') return false;
+    return Object.entries(this.options.labels ?? {}).every(([key, value]) => labels[key] === value);
+  }
+}
+
+function toManaged(raw: { id: string; name: string; labels: Record<string, string>; createdAt: Date; task: ServiceTask | undefined; nodes: readonly ClusterNode[] }): ManagedContainer {
+  const node = raw.nodes.find((candidate) => candidate.id === raw.task?.nodeId);
+  let state: ContainerState = taskContainerState(raw.task);
+  let detail = raw.task?.message || undefined;
+  // A task on a node that stopped answering still reads `running` for a while: it is lost.
+  if (state === 'running' && node && node.state !== 'ready') {
+    state = 'dead';
+    detail = `its node ${node.hostname} is ${node.state}`;
+  }
+  return {
+    id: raw.id,
+    name: raw.name,
+    state,
+    sessionId: raw.labels[LABELS.session] ?? '',
+    poolKey: raw.labels[LABELS.pool],
+    workspaceDir: raw.labels[LABELS.workspace] ?? '',
+    vncPort: Number(raw.labels[LABELS.vncPort] ?? 0),
+    cdpPort: Number(raw.labels[LABELS.cdpPort] ?? 0),
+    owner: ownerFromLabels(raw.labels),
+    labels: raw.labels,
+    health: 'none',
+    createdAt: raw.createdAt,
+    ...(node ? { node: node.hostname, vncHost: node.address } : {}),
+    ...(detail ? { detail } : {}),
+  };
+}
+
+function callSignal(options: EngineCallOptions): AbortSignal {
+  const deadline = AbortSignal.timeout(options.timeoutMs ?? 30_000);
+  return options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+}
+
+function unsupported(what: string): NexoraError {
+  return new NexoraError('unsupported', `The swarm backend does not support ${what} (the warm pool needs it): set NEXORA_POOL_SIZE=0 with NEXORA_BACKEND=swarm.`);
+}
+
