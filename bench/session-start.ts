@@ -74,6 +74,10 @@ try {
     peerStops.push(peer.stopMs);
     const started = await manager.start({ workspaceDir: world.workspace(`cold-${index}`), usePool: false });
     cold.push(started.durationMs);
+    // The start script's own time, from its first line to READY, as it logs it.
+    const log = (await world.docker.getContainer(started.info.id).logs({ stdout: true, stderr: true, follow: false })).toString('latin1');
+    const scriptMs = /nexora-start: READY in (\d+) ms/.exec(log)?.[1];
+    if (scriptMs !== undefined) (steps['start-script (inside, from the container log)'] ??= []).push(Number(scriptMs));
     for (const event of await manager.events.list(started.session.id)) {
       if (event.durationMs !== null) (steps[event.kind] ??= []).push(event.durationMs);
     }
