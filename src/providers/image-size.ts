@@ -48,9 +48,3 @@ const byKind: Partial<Record<ProviderKind, ImageSizeLimit>> = {
 export function defaultImageSize(kind: ProviderKind | undefined): ImageSizeLimit | undefined {
   return kind ? byKind[kind] : undefined;
 }
-
-/** Describes a limit for messages and `config show`: "1568x1568, at most 1150000 pixels". */
-export function describeImageSize(limit: ImageSizeLimit | undefined): string {
-  if (!limit) return "the display's own size";
-  return `${limit.width}x${limit.height}${limit.maxPixels !== undefined ? `, at most ${limit.maxPixels} pixels` : ''}`;
-}
