@@ -43,7 +43,7 @@ export async function startRfbWorkstation(options: { image: string; namePrefix: 
     name: `${options.namePrefix}-${randomBytes(4).toString('hex')}`,
     Image: options.image,
     User: '1000:1000',
-    Env: ['NEXORA_VNC_PORT=5900', `NEXORA_DISPLAY_SERVER=${options.displayServer ?? 'xvnc'}`, 'NEXORA_CHROMIUM=0', 'NEXORA_GEOMETRY=1280x800'],
+    Env: ['NEXORA_VNC_PORT=5900', `NEXORA_DISPLAY_SERVER=${options.displayServer ?? 'xvnc'}`, 'NEXORA_CHROMIUM=0', 'NEXORA_GEOMETRY=1280x800', 'NEXORA_START_TIMEOUT=110'],
     Labels: { 'dev.nexora.test': '1' },
     ExposedPorts: { '5900/tcp': {} },
     HostConfig: {
@@ -83,7 +83,8 @@ export async function startRfbWorkstation(options: { image: string; namePrefix: 
     const started = performance.now();
     await container.start();
     await writeVncPassword(docker, container.id, { password: vncPassword, timeoutMs: 30_000 });
-    const deadline = Date.now() + 30_000;
+    // As long as the start script itself may wait: a loaded machine starts slowly, it does not fail.
+    const deadline = Date.now() + 120_000;
     for (;;) {
       const status = await exec(['cat', '/run/nexora/status']).catch(() => '');
       if (status.startsWith('READY')) break;

@@ -45,7 +45,12 @@ function restoreEnv(name: string, value: string | undefined): void {
 type Wire = 'anthropic' | 'openai' | 'responses' | 'google';
 
 /** A workspace with main.go, and the user config pointing the "scripted" provider at the server. */
-async function prepare(options: { wire: Wire; script: ModelScript | ModelScriptInput; vision: boolean }): Promise<{ workspace: string; server: ScriptedModelServer }> {
+async function prepare(options: {
+  wire: Wire;
+  script: ModelScript | ModelScriptInput;
+  vision: boolean;
+  imageSize?: { width: number; height: number };
+}): Promise<{ workspace: string; server: ScriptedModelServer }> {
   const server = await ScriptedModelServer.start({ script: options.script, apiKey: 'scripted-key-0123456789' });
   servers.push(server);
   const workspace = world.workspace();
@@ -69,6 +74,7 @@ async function prepare(options: { wire: Wire; script: ModelScript | ModelScriptI
       'scripted/model-under-test': {
         capabilities: { tools: true, vision: options.vision, imagesInToolResults: true, contextTokens: 200_000 },
         prices: { input: 3, output: 15, cachedInput: 0.3 },
+        ...(options.imageSize ? { imageSize: options.imageSize } : {}),
       },
     },
     retry: { maxRetries: 1, initialDelayMs: 100, maxDelayMs: 2000 },
@@ -173,6 +179,32 @@ describe.each([
     // The JSON-lines log ends with the summary.
     const lines = deps.output().trim().split('\n').map((line) => JSON.parse(line) as { type: string; outcome?: string });
     expect(lines.at(-1)).toMatchObject({ type: 'summary', outcome: 'completed' });
+  });
+});
+
+describe('nexora run: screenshots sized for the model', () => {
+  it('sends a model with a small configured size PNGs of that size, and its click lands where it pointed', async () => {
+    const script: ModelScriptInput = {
+      name: 'small-screenshots',
+      turns: [
+        { respond: { toolCalls: [{ name: 'screen', input: {} }] } },
+        // 321,123 in a 640x400 screenshot of the 1280x800 display is 642,246 on the display.
+        { expect: { imageAttached: true, toolResultIncludes: ['640x400'] }, respond: { toolCalls: [{ name: 'mouse', input: { action: 'click', x: 321, y: 123 } }] } },
+        { respond: { toolCalls: [{ name: 'execute', input: { command: 'DISPLAY=:1 xdotool getmouselocation --shell' } }] } },
+        { expect: { toolResultIncludes: ['X=642', 'Y=246'] }, respond: { text: 'Clicked.' } },
+      ],
+    };
+    const { workspace, server } = await prepare({ wire: 'anthropic', script, vision: true, imageSize: { width: 640, height: 640 } });
+    const deps = dependencies();
+    const result = await runTask(flags(workspace), deps);
+    expect(server.violations).toEqual([]);
+    expect(result.outcome, `${result.reason}\n${deps.output().slice(-3000)}`).toBe('completed');
+    expect(server.turnsPlayed).toBe(4);
+    const shots = server.requests.flatMap((request) =>
+      (request.normalized?.messages ?? []).flatMap((message) => message.parts.flatMap((part) => [...(part.image ? [part.image] : []), ...(part.images ?? [])])),
+    );
+    expect(shots.length).toBeGreaterThan(0);
+    expect(shots.map((shot) => [shot.width, shot.height])).toEqual(shots.map(() => [640, 400]));
   });
 });
 

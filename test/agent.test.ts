@@ -5,7 +5,7 @@ import type { AgentEvent } from '../src/agent/events.js';
 import { ProviderRegistry, type ResolvedModel } from '../src/providers/registry.js';
 import { diffScreens } from '../src/tools/screen-diff.js';
 import { encodePng } from '../src/tools/png-encode.js';
-import type { ExecuteResult, KeyboardOptions, ScreenResult, VisualTools } from '../src/tools/types.js';
+import type { ExecuteResult, ImageSize, KeyboardOptions, ScreenResult, VisualTools } from '../src/tools/types.js';
 import type { ModelScriptInput } from './model-server/script.js';
 import { ScriptedModelServer } from './model-server/server.js';
 
@@ -19,7 +19,13 @@ class TerminalDouble implements VisualTools {
   lines = ['user@nexora:/workspace$ '];
   readonly calls: string[] = [];
   readonly imageRequests: boolean[] = [];
+  /** Every screenshot size the loop asked for, in order. */
+  readonly imageSizes: (ImageSize | undefined)[] = [];
   private previous: string[] | undefined;
+
+  setImageSize(size: ImageSize | undefined): void {
+    this.imageSizes.push(size);
+  }
 
   private look(image: boolean): ScreenResult {
     const changes = diffScreens(this.previous, this.lines);
@@ -253,6 +259,50 @@ describe('agent loop: images per model', () => {
       const messageImages = last?.messages.flatMap((message) => message.parts.filter((part) => part.kind === 'image')) ?? [];
       expect([resultImages.length, messageImages.length]).toEqual(wire === 'openai' ? [0, 1] : [1, 0]);
     }
+  });
+});
+
+describe('agent loop: screenshot size per model', () => {
+  it("applies the size of the model in use to each step, the fallback's after a fallback, none for a text-only model", async () => {
+    const first = await ScriptedModelServer.start({
+      apiKey: 'k',
+      script: { name: 'first', turns: [{ respond: { toolCalls: [{ name: 'screen', input: {} }] } }, { fault: { status: 500 } }, { fault: { status: 500 } }] },
+    });
+    const second = await ScriptedModelServer.start({
+      apiKey: 'k',
+      script: {
+        name: 'second',
+        turns: [{ expect: { imageAttached: true }, respond: { toolCalls: [{ name: 'screen', input: {} }] } }, { respond: { toolCalls: [{ name: 'screen', input: {} }] } }, { respond: { text: 'done' } }],
+      },
+    });
+    servers.push(first, second);
+    const capabilities = { tools: true, vision: true, imagesInToolResults: true, contextTokens: 200_000 };
+    const prices = { input: 1, output: 1, cachedInput: 1 };
+    const registry = new ProviderRegistry({
+      env: { SCRIPTED_KEY: 'k' },
+      providers: {
+        first: { kind: 'anthropic', baseUrl: first.openAiBaseUrl, apiKeyEnv: 'SCRIPTED_KEY' },
+        second: { kind: 'anthropic', baseUrl: second.openAiBaseUrl, apiKeyEnv: 'SCRIPTED_KEY' },
+      },
+      models: {
+        'first/model': { capabilities, prices, imageSize: { width: 640, height: 480 } },
+        'second/model': { capabilities, prices, imageSize: { width: 320, height: 240, maxPixels: 50_000 } },
+      },
+    });
+    const candidates = await registry.candidates({ strategy: 'explicit', model: 'first/model', fallbacks: ['second/model'], needs: { tools: true, vision: true } });
+    const double = new TerminalDouble();
+    const result = await startAgentRun(baseOptions(double, candidates, [])).result;
+    expect(result.outcome).toBe('completed');
+    expect(first.violations).toEqual([]);
+    expect(second.violations).toEqual([]);
+    // Step 1 on the first model, steps 2 and 3 on the fallback, set before each step's tools ran.
+    expect(double.imageSizes).toEqual([{ width: 640, height: 480 }, { width: 320, height: 240, maxPixels: 50_000 }, { width: 320, height: 240, maxPixels: 50_000 }]);
+
+    // A text-only model gets display pixels (window geometry in its text is not scaled).
+    const textOnly = await setUp({ wire: 'anthropic', vision: false, script: { name: 'text', turns: [{ respond: { toolCalls: [{ name: 'screen', input: {} }] } }, { respond: { text: 'done' } }] } });
+    const blind = new TerminalDouble();
+    expect((await startAgentRun(baseOptions(blind, textOnly.candidates, [])).result).outcome).toBe('completed');
+    expect(blind.imageSizes).toEqual([undefined]);
   });
 });
 

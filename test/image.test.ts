@@ -116,7 +116,13 @@ describe('a workstation as uid 1000 with a workspace', () => {
     expect(result.stdout).toContain('zoneinfo');
   });
 
-  it.each(['Xvnc', 'Xvfb', 'x11vnc', 'fluxbox', 'xterm', 'vim', 'nvim', 'nano', 'emacs', 'ed', 'bash', 'zsh', 'fish', 'tmux', 'screen', 'htop', 'btop', 'git', 'gh', 'gcc', 'g++', 'make', 'cmake', 'python3', 'pip3', 'node', 'npm', 'go', 'chromium', 'chromedriver', 'convert', 'import', 'xdotool', 'scrot', 'tesseract', 'curl', 'wget', 'jq', 'rg', 'file', 'unzip', 'dig', 'ip', 'ping'])(
+  it('lets pip install into a virtual environment (bookworm refuses it outside one, PEP 668)', async () => {
+    const result = await execIn(docker, workstation.container, ['sh', '-c', 'python3 -m venv /tmp/venv && /tmp/venv/bin/pip --version']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain('/tmp/venv/lib/python3');
+  });
+
+  it.each(['Xvnc', 'Xvfb', 'x11vnc', 'fluxbox', 'xterm', 'vim', 'nvim', 'nano', 'emacs', 'ed', 'bash', 'zsh', 'fish', 'tmux', 'screen', 'htop', 'btop', 'git', 'gh', 'gcc', 'g++', 'make', 'cmake', 'python3', 'pip3', 'node', 'npm', 'go', 'chromium', 'chromedriver', 'convert', 'import', 'xdotool', 'scrot', 'tesseract', 'curl', 'wget', 'jq', 'rg', 'file', 'unzip', 'dig', 'ip', 'ping', 'nc'])(
     'has %s on PATH',
     async (tool) => {
       const result = await execIn(docker, workstation.container, ['sh', '-c', `command -v "$1"`, 'sh', tool]);

@@ -203,8 +203,26 @@ describe('screenshots sized for the model', () => {
       expect(location.stdout).toContain('X=642\n');
       expect(location.stdout).toContain('Y=246\n');
       await expect(tools.mouse({ action: 'move', x: 640, y: 10 })).rejects.toThrow(/off the screen: x must be 0–639/);
+
+      // A fallback model with a smaller size: until it looks, the model points in the last
+      // screenshot's pixels (640x400); after its first look, in its own (320x200).
+      tools.setImageSize({ width: 320, height: 240 });
+      await tools.mouse({ action: 'move', x: 500, y: 300 });
+      expect((await tools.execute('DISPLAY=:1 xdotool getmouselocation --shell')).stdout).toContain('X=1000\nY=600\n');
+      const smaller = await tools.screen();
+      expect([PNG.sync.read(smaller.png!).width, PNG.sync.read(smaller.png!).height]).toEqual([320, 200]);
+      await tools.mouse({ action: 'move', x: 100, y: 50 });
+      expect((await tools.execute('DISPLAY=:1 xdotool getmouselocation --shell')).stdout).toContain('X=400\nY=200\n');
+      await expect(tools.mouse({ action: 'move', x: 320, y: 10 })).rejects.toThrow(/x must be 0–319/);
+
+      // A pixel budget binds before the box: 1280x800 in 100,000 pixels is 400x250.
+      tools.setImageSize({ width: 1000, height: 1000, maxPixels: 100_000 });
+      expect((await tools.screen()).image).toMatchObject({ width: 400, height: 250 });
+      expect(() => tools.setImageSize({ width: 1000, height: 1000, maxPixels: 12 })).toThrow(/maxPixels must be a whole number of at least 256/);
     } finally {
       tools.setImageSize(undefined);
+      // Back to display pixels for the tests after this one: a full-size look resets the pointer's frame.
+      await tools.screen();
     }
   });
 });

@@ -222,6 +222,9 @@ async function runLoop(options: AgentRunOptions, stream: AgentEventStream): Prom
       }
 
       const wantImage = imageMode(candidate, options) !== 'none';
+      // Screenshots in the size of the model that asked for them; a text-only model reads
+      // window geometry in display pixels.
+      options.tools.setImageSize?.(wantImage ? candidate.info.imageSize : undefined);
       const results: Parameters<Conversation['addToolResults']>[0] = [];
       for (const call of reply.toolCalls) {
         if (signal.aborted) break;

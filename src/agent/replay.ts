@@ -1,4 +1,4 @@
-import type { VisualTools } from '../tools/types.js';
+import type { ImageSize, VisualTools } from '../tools/types.js';
 import type { RecordedEntry } from './conversation-record.js';
 import { runTool } from './run-tool.js';
 import { ScreenContext } from './screen-text.js';
@@ -25,6 +25,9 @@ export interface ReplayStepResult {
   /** The first line that differs (1-based), after timings are set aside. */
   difference?: { line: number; expected: string; actual: string };
 }
+
+/** The note of a screenshot scaled for the model: its mouse coordinates are in these pixels. */
+const scaledScreenshot = /^The screenshot is scaled to (\d+)x(\d+)(?: \(the whole display\))?; give mouse coordinates in its pixels\.$/;
 
 /** Results that say a call did not (fully) run: performing them again proves nothing. */
 const unfinished = /^(Not run:|Interrupted by the user while it ran|interrupted by the user after|Invalid tool call:)/;
@@ -55,6 +58,7 @@ export function normalizeResult(text: string): string {
   return text
     .split('\n')
     .filter((line) => !/^\((The screenshot is the same as the last one you were sent|Screenshot no longer attached|The screenshot follows in the next message)\.\)$/.test(line.trim()))
+    .filter((line) => !scaledScreenshot.test(line.trim()))
     .map((line) =>
       line
         .replace(/^(\d+) key presses sent; the screen (settled|was still changing) after \d+ ms \((quiet|pattern|timeout|none)\)\./, '$1 key presses sent.')
@@ -88,12 +92,16 @@ export async function replaySteps(options: {
   const screens = new ScreenContext();
   const signal = options.signal ?? new AbortController().signal;
   const results: ReplayStepResult[] = [];
+  let imageSize: ImageSize | undefined;
   for (const step of options.steps) {
     let result: ReplayStepResult;
     if (step.skip) {
       result = { step, outcome: 'skipped', actual: '', isError: false, durationMs: 0 };
     } else {
       const started = performance.now();
+      // The model pointed in the pixels of the screenshots it was sent: the replayed mouse
+      // calls are scaled back the same way.
+      options.tools.setImageSize?.(imageSize);
       const outcome = await runTool({ tools: options.tools, name: step.toolName, input: step.input, screens, wantImage: false, maxOutputChars: options.maxOutputChars, signal });
       const durationMs = performance.now() - started;
       if (step.expected === undefined) {
@@ -103,6 +111,8 @@ export async function replaySteps(options: {
         result = { step, outcome: difference ? 'different' : 'same', actual: outcome.text, isError: outcome.isError, durationMs, ...(difference ? { difference } : {}) };
       }
     }
+    const scaled = step.expected?.split('\n').map((line) => scaledScreenshot.exec(line.trim())).find((match) => match !== null);
+    if (scaled) imageSize = { width: Number(scaled[1]), height: Number(scaled[2]) };
     results.push(result);
     options.onStep?.(result);
   }

@@ -51,3 +51,17 @@ describe('ScreenContext', () => {
     expect(context.isNewImage(Buffer.from('other'))).toBe(true);
   });
 });
+
+describe('scaled screenshots', () => {
+  it('gives the mouse coordinate space: the whole scaled display, for a crop too', () => {
+    const png = Buffer.from('png');
+    const full: ScreenResult = { ...screen(['a'], undefined, png), image: { region: { x: 0, y: 0, width: 640, height: 400 }, width: 640, height: 400, scale: 0.5, cropped: false } };
+    expect(new ScreenContext().describeScreen(full, false)).toContain('The screenshot is scaled to 640x400; give mouse coordinates in its pixels.');
+    const crop: ScreenResult = { ...screen(['a'], undefined, png), image: { region: { x: 600, y: 10, width: 30, height: 20 }, width: 30, height: 20, scale: 0.5, cropped: true } };
+    const text = new ScreenContext().describeScreen(crop, false);
+    expect(text).toContain('The screenshot is scaled to 640x400 (the whole display); give mouse coordinates in its pixels.');
+    expect(text).toContain('30x20 at (600, 10)');
+    const unscaled: ScreenResult = { ...screen(['a'], undefined, png), image: { region: { x: 0, y: 0, width: 1280, height: 800 }, width: 1280, height: 800, scale: 1, cropped: false } };
+    expect(new ScreenContext().describeScreen(unscaled, false)).not.toContain('scaled');
+  });
+});

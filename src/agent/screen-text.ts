@@ -66,7 +66,13 @@ function describeDisplay(screen: ScreenResult): string {
     text += `\nThe terminal does not have the keyboard focus: keys go to the focused window (*). Windows on the display (screenshot pixels):\n${describeWindows(screen.windows ?? [])}`;
   }
   if (screen.visualChanges && screen.visualChanges.regions.length > 0) text += `\nDisplay changes since your last look: ${screen.visualChanges.summary}.`;
-  if (screen.image && screen.image.scale !== 1) text += `\nThe screenshot is scaled to ${screen.image.width}x${screen.image.height}; give mouse coordinates in its pixels.`;
+  if (screen.image && screen.image.scale !== 1) {
+    // A crop is part of the scaled display: coordinates are in the whole scaled display's pixels.
+    const { scale, cropped } = screen.image;
+    const width = cropped ? Math.round(screen.width * scale) : screen.image.width;
+    const height = cropped ? Math.round(screen.height * scale) : screen.image.height;
+    text += `\nThe screenshot is scaled to ${width}x${height}${cropped ? ' (the whole display)' : ''}; give mouse coordinates in its pixels.`;
+  }
   if (screen.image?.cropped) text += `\nThe screenshot shows only the changed region, ${screen.image.region.width}x${screen.image.region.height} at (${screen.image.region.x}, ${screen.image.region.y}).`;
   return text;
 }

@@ -63,7 +63,7 @@ export function modelTools(): ToolSet {
       inputSchema: keyboardInput,
     }),
     mouse: tool({
-      description: 'Move, click, drag or scroll the mouse on the display (pixel coordinates).',
+      description: 'Move, click, drag or scroll the mouse on the display (pixel coordinates of the latest screenshot, which may be scaled down from the display).',
       inputSchema: mouseInput,
     }),
     execute: tool({

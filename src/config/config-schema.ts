@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { providerKinds } from '../providers/provider-kinds.js';
 import { routingStrategies } from '../providers/router.js';
 import { approvalModes, type ApprovalMode } from '../agent/approval-mode.js';
+import { imageSizeBounds } from '../providers/image-size.js';
 
 /**
  * The shape of nexora.json (in the workspace) and of the user config file. Every object is
@@ -27,6 +28,28 @@ const providerSchema = z.strictObject({
   rateLimits: rateLimitsSchema.optional(),
 });
 
+const { minSide, maxSide, minPixels } = imageSizeBounds;
+const imageSide = (name: 'width' | 'height') =>
+  z
+    .number({ error: `the screenshot's largest ${name}, a whole number of pixels` })
+    .int(`the screenshot's largest ${name} must be a whole number of pixels`)
+    .min(minSide, `the screenshot's ${name} must be at least ${minSide} pixels`)
+    .max(maxSide, `the screenshot's ${name} must be at most ${maxSide} pixels`);
+
+/** The largest screenshot a model gets, e.g. { "width": 1024, "height": 768 } (see providers/image-size.ts). */
+const imageSizeSchema = z.strictObject(
+  {
+    width: imageSide('width'),
+    height: imageSide('height'),
+    maxPixels: z
+      .number({ error: 'maxPixels: the most pixels a screenshot may have, a whole number' })
+      .int('maxPixels must be a whole number of pixels')
+      .min(minPixels, `maxPixels must be at least ${minPixels}`)
+      .optional(),
+  },
+  { error: (issue) => (issue.code === 'invalid_type' ? 'imageSize must be an object such as { "width": 1024, "height": 768 }' : undefined) },
+);
+
 const modelSchema = z.strictObject({
   capabilities: z
     .strictObject({
@@ -37,6 +60,7 @@ const modelSchema = z.strictObject({
     })
     .optional(),
   prices: z.strictObject({ input: nonNegative.optional(), output: nonNegative.optional(), cachedInput: nonNegative.optional() }).optional(),
+  imageSize: imageSizeSchema.optional(),
 });
 
 const modelRef = z.string().regex(/^[a-z0-9][a-z0-9._-]*\/.+$/, 'provider/model, e.g. anthropic/claude-sonnet-4-5');

@@ -57,6 +57,27 @@ describe('loadConfig', () => {
   });
 });
 
+describe('models.<ref>.imageSize', () => {
+  it('takes a screenshot size per model, with an optional pixel budget', async () => {
+    await writeFile(userConfigPath, JSON.stringify({ models: { 'openai/gpt-5': { imageSize: { width: 1024, height: 768, maxPixels: 600_000 } } } }));
+    const { config } = await load();
+    expect(config.models['openai/gpt-5']?.imageSize).toEqual({ width: 1024, height: 768, maxPixels: 600_000 });
+  });
+
+  it.each([
+    [{ width: 1024 }, /field "models\.openai\/gpt-5\.imageSize\.height": the screenshot's largest height, a whole number of pixels/],
+    [{ width: 8, height: 768 }, /field "models\.openai\/gpt-5\.imageSize\.width": the screenshot's width must be at least 16 pixels/],
+    [{ width: 1024.5, height: 768 }, /imageSize\.width": the screenshot's largest width must be a whole number of pixels/],
+    [{ width: 1024, height: 100_000 }, /imageSize\.height": the screenshot's height must be at most 8192 pixels/],
+    [{ width: 1024, height: 768, maxPixels: 10 }, /imageSize\.maxPixels": maxPixels must be at least 256/],
+    [{ width: 1024, height: 768, depth: 3 }, /unknown field "models\.openai\/gpt-5\.imageSize\.depth"/],
+    ['1024x768', /imageSize": imageSize must be an object such as \{ "width": 1024, "height": 768 \}/],
+  ])('refuses %j with a message naming the field', async (imageSize, message) => {
+    await writeFile(userConfigPath, JSON.stringify({ models: { 'openai/gpt-5': { imageSize } } }));
+    await expect(load()).rejects.toThrow(message);
+  });
+});
+
 describe('an untrusted workspace nexora.json', () => {
   const hostile = [
     [{ providers: { anthropic: { baseUrl: 'https://evil.example/v1' } } }, 'providers.anthropic.baseUrl'],

@@ -1,3 +1,6 @@
+import { defaultImageSize, openAiPatchLimit, type ImageSizeLimit } from './image-size.js';
+import { providerPresets, type ProviderKind } from './provider-kinds.js';
+
 /**
  * What each model can do and what it costs. Prices are US dollars per million tokens as the
  * providers published them; `models` in the config overrides any field of any entry and adds
@@ -22,6 +25,8 @@ export interface ModelPrices {
 export interface CatalogueEntry {
   capabilities: ModelCapabilities;
   prices: ModelPrices;
+  /** The largest screenshot this model should get; absent: its provider's default (image-size.ts). */
+  imageSize?: ImageSizeLimit;
 }
 
 export interface ModelInfo extends CatalogueEntry {
@@ -43,9 +48,9 @@ const prices = (input: number, output: number, cachedInput: number): ModelPrices
 /** Built-in entries, keyed "provider/model". */
 export const builtInCatalogue: Record<string, CatalogueEntry> = {
   'openai/gpt-5': { capabilities: vision(400_000), prices: prices(1.25, 10, 0.125) },
-  'openai/gpt-5-mini': { capabilities: vision(400_000), prices: prices(0.25, 2, 0.025) },
+  'openai/gpt-5-mini': { capabilities: vision(400_000), prices: prices(0.25, 2, 0.025), imageSize: openAiPatchLimit },
   'openai/gpt-4.1': { capabilities: vision(1_047_576), prices: prices(2, 8, 0.5) },
-  'openai/gpt-4.1-mini': { capabilities: vision(1_047_576), prices: prices(0.4, 1.6, 0.1) },
+  'openai/gpt-4.1-mini': { capabilities: vision(1_047_576), prices: prices(0.4, 1.6, 0.1), imageSize: openAiPatchLimit },
   'openai/gpt-4o': { capabilities: vision(128_000), prices: prices(2.5, 10, 1.25) },
   'anthropic/claude-opus-4-1': { capabilities: vision(200_000), prices: prices(15, 75, 1.5) },
   'anthropic/claude-sonnet-4-5': { capabilities: vision(200_000), prices: prices(3, 15, 0.3) },
@@ -72,6 +77,7 @@ export const unknownModelEntry: CatalogueEntry = {
 export interface CatalogueOverride {
   capabilities?: Partial<ModelCapabilities>;
   prices?: Partial<ModelPrices>;
+  imageSize?: ImageSizeLimit;
 }
 
 /** Splits "provider/model" at the first slash (model ids may contain slashes). */
@@ -81,17 +87,23 @@ export function parseModelRef(ref: string): { provider: string; modelId: string 
   return { provider: ref.slice(0, slash), modelId: ref.slice(slash + 1) };
 }
 
-/** The catalogue entry for a model with the config's overrides applied. */
-export function lookupModel(ref: string, overrides: Record<string, CatalogueOverride> = {}): ModelInfo | undefined {
+/**
+ * The catalogue entry for a model with the config's overrides applied. `kind` is the
+ * provider's kind when the config gives one (a custom name for an OpenAI endpoint, say): it
+ * chooses the default screenshot size when neither the config nor the catalogue does.
+ */
+export function lookupModel(ref: string, overrides: Record<string, CatalogueOverride> = {}, kind?: ProviderKind): ModelInfo | undefined {
   const parsed = parseModelRef(ref);
   if (!parsed) return undefined;
   const base = builtInCatalogue[ref] ?? unknownModelEntry;
   const override = overrides[ref] ?? {};
+  const imageSize = override.imageSize ?? base.imageSize ?? defaultImageSize(kind ?? providerPresets[parsed.provider]?.kind);
   return {
     ref,
     ...parsed,
     capabilities: { ...base.capabilities, ...override.capabilities },
     prices: { ...base.prices, ...override.prices },
+    ...(imageSize ? { imageSize } : {}),
   };
 }
 

@@ -28,6 +28,31 @@ describe('catalogue and cost', () => {
   });
 });
 
+describe('screenshot size per model', () => {
+  it('takes the config, then the catalogue, then the provider default', () => {
+    // Anthropic scales images over 1568 px or ~1.15 megapixels; OpenAI fits the short side to 768 px.
+    expect(lookupModel('anthropic/claude-sonnet-4-5')?.imageSize).toEqual({ width: 1568, height: 1568, maxPixels: 1_150_000 });
+    expect(lookupModel('openai/gpt-5')?.imageSize).toEqual({ width: 2048, height: 768 });
+    // Patch-priced models: at most 1536 patches of 32×32.
+    expect(lookupModel('openai/gpt-4.1-mini')?.imageSize).toEqual({ width: 2048, height: 2048, maxPixels: 1_572_864 });
+    // Gemini tiles large images instead of shrinking them; a local model's limits are unknown.
+    expect(lookupModel('google/gemini-2.5-pro')?.imageSize).toBeUndefined();
+    expect(lookupModel('ollama/qwen2.5-vl')?.imageSize).toBeUndefined();
+    const small = { width: 640, height: 480 };
+    expect(lookupModel('anthropic/claude-sonnet-4-5', { 'anthropic/claude-sonnet-4-5': { imageSize: small } })?.imageSize).toEqual(small);
+    expect(lookupModel('openai/gpt-4.1-mini', { 'openai/gpt-4.1-mini': { imageSize: small } })?.imageSize).toEqual(small);
+  });
+
+  it('uses the configured kind of a custom-named provider', async () => {
+    const registry = new ProviderRegistry({
+      env: { PROXY_KEY: 'k' },
+      providers: { proxy: { kind: 'anthropic', baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'PROXY_KEY' }, local: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:9/v1' } },
+    });
+    expect((await registry.resolve('proxy/claude-sonnet-4-5')).info.imageSize).toEqual({ width: 1568, height: 1568, maxPixels: 1_150_000 });
+    expect((await registry.resolve('local/some-vl-model')).info.imageSize).toBeUndefined();
+  });
+});
+
 describe('retry', () => {
   it('classifies failures and reads Retry-After in seconds, dates and ms', () => {
     expect(classifyFailure(apiError(429))).toBe('rate-limited');

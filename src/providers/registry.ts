@@ -89,7 +89,7 @@ export class ProviderRegistry {
     }
     const { key, source } = await this.apiKeyFor(parsed.provider, signal);
     if (!key && !settings.keyOptional) throw new NexoraError('provider-unavailable', this.missingKeyMessage(parsed.provider));
-    const info = lookupModel(ref, this.models);
+    const info = lookupModel(ref, this.models, settings.kind);
     if (!info) throw new NexoraError('invalid-argument', `"${ref}" is not a model reference.`);
     return {
       info,
@@ -115,7 +115,7 @@ export class ProviderRegistry {
         ok = settings !== undefined && (keyOptionalConfigured || (await this.apiKeyFor(parsed.provider, signal)).key !== undefined);
         usable.set(parsed.provider, ok);
       }
-      const info = ok ? lookupModel(ref, this.models) : undefined;
+      const info = ok ? lookupModel(ref, this.models, this.settingsFor(parsed.provider)?.kind) : undefined;
       if (info) result.push(info);
     }
     return result;

@@ -174,10 +174,25 @@ export interface ExecuteResult {
   truncated: boolean;
 }
 
+/**
+ * The largest screenshot the model should get: the display scaled down (never up) to fit in
+ * width × height and, when given, in maxPixels pixels.
+ */
+export interface ImageSize {
+  width: number;
+  height: number;
+  maxPixels?: number | undefined;
+}
+
 /** The operations the model performs on one session's workstation. */
 export interface VisualTools {
   /** The session's browser tools (Chromium starts on their first use). */
   readonly browser?: BrowserTools;
+  /**
+   * Sets the screenshot size of the model in use (undefined: the display's own size). Mouse
+   * coordinates are read in the pixels of the last screenshot taken.
+   */
+  setImageSize?(size: ImageSize | undefined): void;
   screen(options?: ScreenOptions): Promise<ScreenResult>;
   keyboard(options: KeyboardOptions): Promise<KeyboardResult>;
   mouse(options: MouseOptions): Promise<MouseResult>;

@@ -37,6 +37,11 @@ describe('scaling and cropping', () => {
   it('fits a size inside a limit, keeping the aspect ratio and never enlarging', () => {
     expect(fitWithin(1280, 800, { width: 1024, height: 768 })).toEqual({ width: 1024, height: 640 });
     expect(fitWithin(1280, 800, { width: 4000, height: 4000 })).toEqual({ width: 1280, height: 800 });
+    // OpenAI's high detail (short side 768) and a pixel budget that binds before the box does.
+    expect(fitWithin(1280, 800, { width: 2048, height: 768 })).toEqual({ width: 1229, height: 768 });
+    expect(fitWithin(1920, 1200, { width: 1568, height: 1568, maxPixels: 1_150_000 })).toEqual({ width: 1356, height: 847 });
+    expect(1356 * 847).toBeLessThanOrEqual(1_150_000);
+    expect(fitWithin(1280, 800, { width: 1568, height: 1568, maxPixels: 1_150_000 })).toEqual({ width: 1280, height: 800 });
   });
 
   it('averages the pixels each scaled pixel covers, and crops exactly', () => {

@@ -134,8 +134,14 @@ export function scaleFrame(frame: Uint8Array, width: number, height: number, tar
   return out;
 }
 
-/** The largest size of the same aspect ratio that fits in `limit` (never larger than the original). */
-export function fitWithin(width: number, height: number, limit: { width: number; height: number }): { width: number; height: number } {
-  const factor = Math.min(limit.width / width, limit.height / height, 1);
-  return { width: Math.max(Math.round(width * factor), 1), height: Math.max(Math.round(height * factor), 1) };
+/**
+ * The largest size of the same aspect ratio that fits in `limit` (never larger than the
+ * original), and with `limit.maxPixels` in at most that many pixels.
+ */
+export function fitWithin(width: number, height: number, limit: { width: number; height: number; maxPixels?: number | undefined }): { width: number; height: number } {
+  const byPixels = limit.maxPixels !== undefined ? Math.sqrt(limit.maxPixels / (width * height)) : 1;
+  const factor = Math.min(limit.width / width, limit.height / height, byPixels, 1);
+  // Rounded to the nearest pixel, except under a pixel budget, which rounding up could overshoot.
+  const round = limit.maxPixels !== undefined ? Math.floor : Math.round;
+  return { width: Math.max(round(width * factor), 1), height: Math.max(round(height * factor), 1) };
 }

@@ -14,6 +14,7 @@ import { changedRegions, cropFrame, fitWithin, scaleFrame, unionOf } from './vis
 import type {
   ExecuteOptions,
   ExecuteResult,
+  ImageSize,
   KeyboardOptions,
   KeyboardResult,
   MouseOptions,
@@ -39,7 +40,7 @@ export interface WorkstationToolsOptions {
    * The largest screenshot the model should get (its image limits or recommended size): PNGs
    * are scaled down to fit, and mouse coordinates, given in the screenshot's pixels, scaled back.
    */
-  imageSize?: { width: number; height: number };
+  imageSize?: ImageSize;
   browser?: BrowserTools;
 }
 
@@ -77,11 +78,16 @@ export class WorkstationTools implements VisualTools {
   private readonly maxOutputBytes: number;
   private readonly defaultTimeoutMs: number;
   private previousRows: string[] | undefined;
-  private pngCache: { at: number; width: number; height: number; scale: number; png: Buffer } | undefined;
+  private pngCache: { at: number; width: number; height: number; imageWidth: number; imageHeight: number; png: Buffer } | undefined;
   /** The frame at the previous look, and the rectangles the server updated since. */
   private previousFrame: { data: Buffer; width: number; height: number } | undefined;
   private readonly updatedSinceLook;
-  private imageSize: { width: number; height: number } | undefined;
+  private imageSize: ImageSize | undefined;
+  /**
+   * The geometry of the last screenshot taken: the model points in its pixels, even when the
+   * size changed since (a fallback to a model with another size, before its first look).
+   */
+  private pointerFrame: { scale: number; width: number; height: number } | undefined;
 
   constructor(options: WorkstationToolsOptions) {
     this.rfb = options.rfb;
@@ -95,17 +101,29 @@ export class WorkstationTools implements VisualTools {
   }
 
   /** Sets the model's preferred screenshot size (undefined: the display's own size). */
-  setImageSize(size: { width: number; height: number } | undefined): void {
-    if (size !== undefined && (!Number.isInteger(size.width) || !Number.isInteger(size.height) || size.width < 16 || size.height < 16)) {
-      throw invalid(`the image size must be whole pixels of at least 16x16; got ${size.width}x${size.height}`);
+  setImageSize(size: ImageSize | undefined): void {
+    if (size !== undefined) {
+      const { width, height, maxPixels } = size;
+      if (!Number.isInteger(width) || !Number.isInteger(height) || width < 16 || height < 16) {
+        throw invalid(`the image size must be whole pixels of at least 16x16; got ${width}x${height}`);
+      }
+      if (maxPixels !== undefined && (!Number.isInteger(maxPixels) || maxPixels < 256)) {
+        throw invalid(`the image's maxPixels must be a whole number of at least 256; got ${maxPixels}`);
+      }
     }
     this.imageSize = size;
   }
 
+  /** The screenshot's full size at the current image size. */
+  private get imageFrame(): { scale: number; width: number; height: number } {
+    const { width, height } = this.rfb;
+    const fitted = this.imageSize ? fitWithin(width, height, this.imageSize) : { width, height };
+    return { scale: fitted.width / width, ...fitted };
+  }
+
   /** Screenshot pixels per display pixel (1 unless the model asked for smaller screenshots). */
   get imageScale(): number {
-    if (!this.imageSize) return 1;
-    return fitWithin(this.rfb.width, this.rfb.height, this.imageSize).width / this.rfb.width;
+    return this.imageFrame.scale;
   }
 
   async screen(options: ScreenOptions = {}): Promise<ScreenResult> {
@@ -270,9 +288,8 @@ export class WorkstationTools implements VisualTools {
   }
 
   async mouse(options: MouseOptions): Promise<MouseResult> {
-    // Coordinates are the screenshot's pixels; the display's are these divided by the scale.
-    const scale = this.imageScale;
-    const { width, height } = fitWithin(this.rfb.width, this.rfb.height, this.imageSize ?? { width: this.rfb.width, height: this.rfb.height });
+    // Coordinates are the last screenshot's pixels; the display's are these divided by its scale.
+    const { scale, width, height } = this.pointerFrame ?? this.imageFrame;
     const inside = (x: number | undefined, y: number | undefined, label: string): void => {
       if (x === undefined || y === undefined || !Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0 || x >= width || y >= height) {
         throw invalid(`${label} (${x}, ${y}) is off the screen: x must be 0–${width - 1} and y 0–${height - 1}, in the PNG's pixels`);
@@ -369,7 +386,9 @@ export class WorkstationTools implements VisualTools {
    */
   private currentPng(crop: ScreenRegion | undefined): Pick<ScreenResult, 'png' | 'image'> {
     const { width, height, lastUpdateAt } = this.rfb;
-    const scale = this.imageScale;
+    const frame = this.imageFrame;
+    const scale = frame.scale;
+    this.pointerFrame = frame;
     // Encoding is synchronous, so the mirror cannot change underneath it.
     if (crop) {
       const region = scaleRegion(crop, scale);
@@ -377,13 +396,15 @@ export class WorkstationTools implements VisualTools {
       const scaled = scale === 1 ? pixels : scaleFrame(pixels, crop.width, crop.height, region.width, region.height);
       return { png: encodePng(scaled, region.width, region.height), image: { region, width: region.width, height: region.height, scale, cropped: true } };
     }
-    const size = fitWithin(width, height, this.imageSize ?? { width, height });
+    const size = { width: frame.width, height: frame.height };
     const image = { region: { x: 0, y: 0, width: size.width, height: size.height }, width: size.width, height: size.height, scale, cropped: false };
     const cached = this.pngCache;
-    if (cached && cached.at === lastUpdateAt && cached.width === width && cached.height === height && cached.scale === scale) return { png: cached.png, image };
-    const frame = scale === 1 ? this.rfb.framebuffer : scaleFrame(this.rfb.framebuffer, width, height, size.width, size.height);
-    const png = encodePng(frame, size.width, size.height);
-    this.pngCache = { at: lastUpdateAt, width, height, scale, png };
+    if (cached && cached.at === lastUpdateAt && cached.width === width && cached.height === height && cached.imageWidth === size.width && cached.imageHeight === size.height) {
+      return { png: cached.png, image };
+    }
+    const pixels = scale === 1 ? this.rfb.framebuffer : scaleFrame(this.rfb.framebuffer, width, height, size.width, size.height);
+    const png = encodePng(pixels, size.width, size.height);
+    this.pngCache = { at: lastUpdateAt, width, height, imageWidth: size.width, imageHeight: size.height, png };
     return { png, image };
   }
 

@@ -77,6 +77,7 @@ export function gatedTools(tools: VisualTools, gate: Pick<InputGate, 'waitForAge
   tools.browser?.holdActionsAt((signal) => gate.waitForAgent(signal));
   return {
     ...(tools.browser ? { browser: tools.browser } : {}),
+    ...(tools.setImageSize ? { setImageSize: (size) => tools.setImageSize?.(size) } : {}),
     screen: (options) => tools.screen(options),
     execute: async (command, options) => {
       await gate.waitForAgent(options?.signal);

@@ -40,10 +40,13 @@ export class ScreenshotArchive {
 export function archivingTools(tools: VisualTools, archive: ScreenshotArchive): VisualTools {
   return {
     ...(tools.browser ? { browser: tools.browser } : {}),
+    ...(tools.setImageSize ? { setImageSize: (size) => tools.setImageSize?.(size) } : {}),
     screen: async (options) => {
       const result = await tools.screen(options);
       // The archive is a record: a full disk must not fail the agent's look at the screen.
-      if (result.png) await archive.save(result.png, { width: result.width, height: result.height }).catch(() => undefined);
+      // The PNG's own size: scaled for the model, it is smaller than the display.
+      const size = { width: result.image?.width ?? result.width, height: result.image?.height ?? result.height };
+      if (result.png) await archive.save(result.png, size).catch(() => undefined);
       return result;
     },
     keyboard: (options) => tools.keyboard(options),

@@ -9,6 +9,9 @@ export interface NormalizedImage {
   /** True when the bytes start with the PNG signature. */
   validPng: boolean;
   bytes: number;
+  /** The PNG's size from its IHDR chunk (0 when it is not a PNG). */
+  width: number;
+  height: number;
 }
 
 export interface NormalizedPart {
@@ -37,12 +40,13 @@ const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a
 
 function image(mediaType: string, base64: string): NormalizedImage {
   const bytes = Buffer.from(base64, 'base64');
-  return { mediaType, validPng: bytes.subarray(0, 8).equals(pngSignature), bytes: bytes.length };
+  const validPng = bytes.subarray(0, 8).equals(pngSignature) && bytes.length >= 24;
+  return { mediaType, validPng, bytes: bytes.length, width: validPng ? bytes.readUInt32BE(16) : 0, height: validPng ? bytes.readUInt32BE(20) : 0 };
 }
 
 function dataUrlImage(url: string): NormalizedImage {
   const match = /^data:([^;]+);base64,(.*)$/s.exec(url);
-  if (!match) return { mediaType: 'url', validPng: false, bytes: 0 };
+  if (!match) return { mediaType: 'url', validPng: false, bytes: 0, width: 0, height: 0 };
   return image(match[1] ?? '', match[2] ?? '');
 }
 
