@@ -109,8 +109,9 @@ ensure_postgres() {
 ensure_test_tools() {
   # tmux and python3 drive the terminal and command-server suites on the host; Chromium
   # (Debian's package) is the browser the web-view suite drives; zsh and fish load the
-  # completion scripts `nexora completion` prints.
-  apt_install tmux python3 chromium zsh fish
+  # completion scripts `nexora completion` prints. The Swarm suite builds its nodes with
+  # network namespaces (iproute2, util-linux) on a loop-mounted ext4 file (e2fsprogs, mount).
+  apt_install tmux python3 chromium zsh fish iproute2 util-linux e2fsprogs mount
 }
 
 ensure_image() {
