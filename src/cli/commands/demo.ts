@@ -80,7 +80,8 @@ export function registerDemoCommand(program: Command): void {
       const { jobThroughServer } = await import('./job-client.js');
       const request = {
         ...options,
-        ...(options.workspace !== undefined ? { workspace: resolve(options.workspace) } : {}),
+        // A workspace that exposes the host is refused here, before a server is started for it.
+        ...(options.workspace !== undefined ? { workspace: checkWorkspace(options.workspace) } : {}),
         ...(options.out !== undefined ? { out: resolve(options.out) } : {}),
         ...(options.script !== undefined ? { script: resolve(options.script) } : {}),
       };

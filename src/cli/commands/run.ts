@@ -106,8 +106,10 @@ export function registerRunCommand(program: Command): void {
         const flag = issue?.path[0] === 'task' ? 'task' : `--${String(issue?.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
         throw new NexoraError('invalid-argument', `Invalid ${flag}: ${issue?.message ?? 'invalid value'}.`);
       }
-      // Checked here too, so a usage error does not wait for the server.
+      // Checked here too, so a usage error does not wait for the server, and a workspace that exposes
+      // the host is refused before anything is started (no server, no store).
       checkExclusiveFlags(parsed.data);
+      checkWorkspace(parsed.data.workspace);
       // The run happens in the server; this process streams it (see run-client.ts).
       const { runThroughServer } = await import('./run-client.js');
       const result = await runThroughServer(parsed.data);
