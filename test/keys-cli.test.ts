@@ -168,9 +168,11 @@ sys.stdout.write(out.decode('utf8', 'replace'))
   });
 });
 
+/** Regular files only: the home also holds the server's socket, which has no bytes to read. */
 function filesUnder(directory: string): string[] {
   return readdirSync(directory).flatMap((name) => {
     const path = join(directory, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+    const stat = statSync(path);
+    return stat.isDirectory() ? filesUnder(path) : stat.isFile() ? [path] : [];
   });
 }
