@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import type { CreateWorkstationOptions } from '../backend.js';
 import { LABELS, ownerLabels, type ContainerOwner } from './labels.js';
 import { workspaceMounts } from './workspace-mounts.js';
 
@@ -44,6 +45,39 @@ export interface ContainerSpecOptions {
   labels?: Readonly<Record<string, string>>;
   /** Host address the ports are published on. Only loopback is safe; tests may not change it. */
   publishAddress?: string;
+}
+
+/** What a backend knows of every workstation it creates: its image, size, limits, owner and labels. */
+export interface BackendSpecDefaults {
+  image: string;
+  geometry?: string | undefined;
+  limits: WorkstationLimits;
+  owner: ContainerOwner;
+  labels?: Readonly<Record<string, string>> | undefined;
+}
+
+/**
+ * The spec options of one workstation, from the create request and its backend's defaults (every
+ * backend builds its container or service from these). The start script gets the host's start
+ * budget less a second, so its own verdict arrives before the host gives up.
+ */
+export function workstationSpecOptions(name: string, create: CreateWorkstationOptions, defaults: BackendSpecDefaults): Omit<ContainerSpecOptions, 'network'> {
+  return {
+    image: defaults.image,
+    name,
+    sessionId: create.sessionId,
+    workspaceDir: create.workspaceDir,
+    user: create.user,
+    vncPort: create.vncPort,
+    cdpPort: create.cdpPort,
+    geometry: defaults.geometry ?? '1280x800',
+    startChromium: create.startChromium ?? false,
+    ...(create.startTimeoutMs !== undefined ? { startTimeoutSeconds: Math.max(1, Math.floor(create.startTimeoutMs / 1000) - 1) } : {}),
+    limits: defaults.limits,
+    owner: defaults.owner,
+    ...(create.poolKey ? { poolKey: create.poolKey } : {}),
+    ...(defaults.labels ? { labels: defaults.labels } : {}),
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
-import { buildContainerSpec, DEFAULT_LIMITS, type WorkstationLimits } from './container-spec.js';
+import { buildContainerSpec, DEFAULT_LIMITS, workstationSpecOptions, type WorkstationLimits } from './container-spec.js';
 import { DockerWorkstation } from './docker-workstation.js';
 import { LABELS, ownerFromLabels, type ContainerOwner } from './labels.js';
 import { ensureNetwork, networkName, type WorkstationNetworkKind } from './networks.js';
@@ -83,21 +83,8 @@ export class DockerBackend implements WorkstationBackend {
         : [];
     const name = this.containerName(options.sessionId);
     const spec = buildContainerSpec({
-      image: this.image,
-      name,
-      sessionId: options.sessionId,
-      workspaceDir: options.workspaceDir,
-      user: options.user,
-      vncPort: options.vncPort,
-      cdpPort: options.cdpPort,
-      geometry: this.options.geometry ?? '1280x800',
-      startChromium: options.startChromium ?? false,
-      ...(options.startTimeoutMs !== undefined ? { startTimeoutSeconds: Math.max(1, Math.floor(options.startTimeoutMs / 1000) - 1) } : {}),
+      ...workstationSpecOptions(name, options, { image: this.image, geometry: this.options.geometry, limits: this.limits, owner: this.owner, labels: this.options.labels }),
       network,
-      limits: this.limits,
-      owner: this.owner,
-      ...(options.poolKey ? { poolKey: options.poolKey } : {}),
-      ...(this.options.labels ? { labels: this.options.labels } : {}),
     });
     let container: Docker.Container;
     try {

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { NexoraError } from '../../errors.js';
 import type { ContainerState, CreateWorkstationOptions, EngineCallOptions, ManagedContainer, WaitReadyOptions, WorkstationBackend } from '../backend.js';
-import { DEFAULT_LIMITS, type WorkstationLimits } from '../docker/container-spec.js';
+import { DEFAULT_LIMITS, workstationSpecOptions, type WorkstationLimits } from '../docker/container-spec.js';
 import { dockerError, isNotFound } from '../docker/docker-backend.js';
 import { LABELS, ownerFromLabels, type ContainerOwner } from '../docker/labels.js';
 import { execInContainer } from '../docker/exec.js';
@@ -84,20 +84,7 @@ export class SwarmBackend implements WorkstationBackend {
   async create(options: CreateWorkstationOptions): Promise<{ id: string; name: string; warnings: string[]; node: string; vncHost: string }> {
     const name = this.serviceName(options.sessionId);
     const spec = buildServiceSpec({
-      image: this.image,
-      name,
-      sessionId: options.sessionId,
-      workspaceDir: options.workspaceDir,
-      user: options.user,
-      vncPort: options.vncPort,
-      cdpPort: options.cdpPort,
-      geometry: this.options.geometry ?? '1280x800',
-      startChromium: options.startChromium ?? false,
-      ...(options.startTimeoutMs !== undefined ? { startTimeoutSeconds: Math.max(1, Math.floor(options.startTimeoutMs / 1000) - 1) } : {}),
-      limits: this.limits,
-      owner: this.owner,
-      ...(options.poolKey ? { poolKey: options.poolKey } : {}),
-      ...(this.options.labels ? { labels: this.options.labels } : {}),
+      ...workstationSpecOptions(name, options, { image: this.image, geometry: this.options.geometry, limits: this.limits, owner: this.owner, labels: this.options.labels }),
       placement: this.options.placement,
     });
     let service: Docker.Service;
