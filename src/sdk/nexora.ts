@@ -1,3 +1,4 @@
+import { environmentOf } from '../client/client-env.js';
 import { connectToServer } from '../client/ensure-server.js';
 import { NexoraClient, type ServerAddress } from '../client/nexora-client.js';
 import { NexoraError } from '../errors.js';
@@ -73,7 +74,7 @@ export class Runs {
   start(options: RunStartOptions): Run {
     const { signal, timeoutMs, ...rest } = options;
     // As `nexora run` does: the run reads provider keys (and the home) from the caller's environment.
-    const env = { ...Object.fromEntries(Object.entries(this.env).filter((entry): entry is [string, string] => entry[1] !== undefined)), ...rest.env };
+    const env = { ...environmentOf(this.env), ...rest.env };
     return new Run({ client: this.client, body: { ...rest, env }, ...(signal ? { signal } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   }
 }

@@ -1,4 +1,5 @@
 import type { JobKind } from '../../client/api-schemas.js';
+import { environmentOf, streamedError } from '../../client/client-env.js';
 import { NexoraError } from '../../errors.js';
 import { withServer } from './server-client.js';
 
@@ -10,15 +11,12 @@ export async function jobThroughServer(kind: JobKind, options: Record<string, un
   return withServer(async (client) => {
     let outcome: { exitCode: number; result?: unknown } | undefined;
     let failure: NexoraError | undefined;
-    const env = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+    const env = environmentOf();
     const body = { kind, options: Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)), env };
     await client.stream('POST', '/v1/jobs', body, ({ event, data }) => {
       if (event === 'output') stdout.write((data as { text: string }).text);
       else if (event === 'end') outcome = data as { exitCode: number; result?: unknown };
-      else if (event === 'error') {
-        const error = (data as { error: { code: string; message: string } }).error;
-        failure = new NexoraError(error.code as NexoraError['code'], error.message);
-      }
+      else if (event === 'error') failure = streamedError(data);
     });
     if (failure) throw failure;
     if (!outcome) throw new NexoraError('server-unavailable', `The server ended \`${kind}\` without an outcome: see \`nexora server logs\`.`);

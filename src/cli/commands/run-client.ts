@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { NexoraClient } from '../../client/nexora-client.js';
 import type { ApprovalRequest } from '../../agent/approval.js';
+import { environmentOf, streamedError } from '../../client/client-env.js';
 import { NexoraError } from '../../errors.js';
 import { terminalApprover } from '../terminal-approver.js';
 import { withServer } from './server-client.js';
@@ -43,7 +44,7 @@ async function streamRun(client: NexoraClient, request: RunRequest, stdout: Node
   };
   process.on('SIGINT', onInterrupt);
   // The client's environment goes along: provider keys named in the config are read from it.
-  const env = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  const env = environmentOf();
   // With a person at this terminal, the server's approval questions are asked here.
   const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
   const ask = interactive ? terminalApprover({ input: process.stdin, output: process.stderr }) : undefined;
@@ -60,10 +61,7 @@ async function streamRun(client: NexoraClient, request: RunRequest, stdout: Node
       } else if (event === 'run') runId = (data as { id: string }).id;
       else if (event === 'output') stdout.write((data as { text: string }).text);
       else if (event === 'end') outcome = (data as { outcome: string }).outcome;
-      else if (event === 'error') {
-        const error = (data as { error: { code: string; message: string } }).error;
-        failure = new NexoraError(error.code as NexoraError['code'], error.message);
-      }
+      else if (event === 'error') failure = streamedError(data);
     });
   } finally {
     asking.abort();

@@ -2,6 +2,7 @@ import type { ApprovalRequest, Approver } from '../../agent/approval.js';
 import type { AgentEvent } from '../../agent/events.js';
 import type { ApprovalMode } from '../../agent/approval-mode.js';
 import type { NexoraClient } from '../../client/nexora-client.js';
+import { environmentOf, streamedError } from '../../client/client-env.js';
 import { NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import type { GitChangesReport } from '../../sessions/git-baselines.js';
@@ -16,11 +17,6 @@ interface SessionJson {
   model: string;
   workspaceDir: string | null;
   createdAt: string;
-}
-
-/** The client's environment, sent with runs and model questions: the keys its config names are read from it. */
-function clientEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 
 /**
@@ -63,7 +59,7 @@ export class ServerTuiHost implements TuiHost {
       keep: true,
       approve: this.options.approve,
       events: true,
-      env: clientEnv(),
+      env: environmentOf(),
       ...(this.model ? { model: this.model } : {}),
       ...(options.approver ? { interactive: true } : {}),
       // The first task in a session attached with --session starts its conversation there; later ones carry it on.
@@ -87,10 +83,7 @@ export class ServerTuiHost implements TuiHost {
         } else if (event === 'end') {
           this.sessionId = parseSessionId((data as { sessionId: string }).sessionId);
           this.continues = true;
-        } else if (event === 'error') {
-          const error = (data as { error: { code: string; message: string } }).error;
-          failure = new NexoraError(error.code as NexoraError['code'], error.message);
-        }
+        } else if (event === 'error') failure = streamedError(data);
       });
     } finally {
       asking.abort();
@@ -142,12 +135,12 @@ export class ServerTuiHost implements TuiHost {
   }
 
   async listModels(): Promise<string[]> {
-    return (await this.client.post<{ models: string[] }>('/v1/models', { workspace: this.options.workspace, env: clientEnv() })).models;
+    return (await this.client.post<{ models: string[] }>('/v1/models', { workspace: this.options.workspace, env: environmentOf() })).models;
   }
 
   async setModel(model: string): Promise<string> {
     if (!/^[a-z0-9][a-z0-9._-]*\/.+$/.test(model)) throw new NexoraError('invalid-argument', `"${model}" is not a model: write provider/model, e.g. anthropic/claude-sonnet-4-5 (/model lists them).`);
-    await this.client.post('/v1/models', { workspace: this.options.workspace, model, env: clientEnv() });
+    await this.client.post('/v1/models', { workspace: this.options.workspace, model, env: environmentOf() });
     this.model = model;
     return model;
   }
