@@ -2,6 +2,7 @@ import { checkWorkspace } from '../../config/workspace-guard.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { NexoraClient } from '../../client/nexora-client.js';
+import type { ContainerInfo } from '../../sessions/container-info.js';
 import { NexoraError } from '../../errors.js';
 import { StepPrinter, formatDuration } from '../output.js';
 import { parseOptions, printTable } from '../parse-options.js';
@@ -24,15 +25,8 @@ interface SessionJson {
   node?: string | null;
 }
 
-interface ContainerInfoJson {
-  id: string;
-  name: string;
-  vncPort: number;
-  cdpPort: number;
-  session: string;
-  ready: boolean;
-  workingDir: string;
-}
+/** The API sends the server's ContainerInfo as it is (every field plain JSON). */
+type ContainerInfoJson = ContainerInfo;
 
 export interface StartedJson {
   session: SessionJson;
