@@ -87,7 +87,8 @@ export class NexoraServer {
     this.lock = lock;
     this.db = db;
     this.keys = new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(this.paths) });
-    this.admission = new AdmissionQueue(loadSessionConfig(this.env).startConcurrency !== undefined ? { limit: loadSessionConfig(this.env).startConcurrency } : {});
+    const { startConcurrency } = loadSessionConfig(this.env);
+    this.admission = new AdmissionQueue(startConcurrency !== undefined ? { limit: startConcurrency } : {});
     this.channels = new ToolChannels({ open: async (sessionId) => connectTools(await (await this.sessions()).manager.workstation(sessionId)) });
     this.runs = new RunRegistry();
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -272,13 +273,10 @@ export class NexoraServer {
   private async sweepChannels(): Promise<void> {
     const runtime = await this.runtime?.catch(() => undefined);
     if (!runtime) return;
-    for (const sessionId of this.channels.sessions()) {
+    // One look per session that holds channels or a DevTools proxy; closeChannels ends both.
+    for (const sessionId of new Set([...this.channels.sessions(), ...this.devtools.keys()])) {
       const session = await runtime.manager.sessions.find(sessionId).catch(() => undefined);
       if (session?.status !== 'active') this.closeChannels(sessionId);
-    }
-    for (const sessionId of [...this.devtools.keys()]) {
-      const session = await runtime.manager.sessions.find(sessionId).catch(() => undefined);
-      if (session?.status !== 'active') this.closeDevtools(sessionId);
     }
   }
 
