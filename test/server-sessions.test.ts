@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthBody } from '../src/client/api-schemas.js';
 import { NexoraClient } from '../src/client/nexora-client.js';
 import { serverFiles } from '../src/client/server-files.js';
@@ -77,6 +77,14 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
+// A test that fails half-way must not leave its sessions to the next one's container count.
+afterEach(async () => {
+  const listed = await client.get<{ sessions: { id: string; status: string }[] }>('/v1/sessions').catch(() => ({ sessions: [] }));
+  for (const session of listed.sessions.filter((item) => item.status === 'active')) {
+    await client.post(`/v1/sessions/${session.id}/stop`, {}, { timeoutMs: 120_000 }).catch(() => undefined);
+  }
+});
+
 describe('the server with sessions', () => {
   it('ten CLI commands at once on a home with no server: all succeed, one server starts', async () => {
     const commands = [
@@ -89,7 +97,9 @@ describe('the server with sessions', () => {
       ['keys', 'list'],
       ['keys', 'list', '--json'],
       ['session', 'gc'],
-      ['server', 'status'],
+      // `server status` is not here: it reports and never starts one, so at this moment "not running" is a true answer.
+      ['server', 'start'],
+      ['server', 'start'],
     ];
     const results = await Promise.all(commands.map((args) => cli(...args)));
     results.forEach((result, index) => {
@@ -103,6 +113,10 @@ describe('the server with sessions', () => {
     // One server answers for the home, and it holds the lock.
     expect(health.pid).toBeGreaterThan(0);
     expect(readFileSync(serverFiles({ home: join(root, 'home'), logs: join(root, 'home', 'logs') }).lock, 'utf8').trim()).toBe(String(health.pid));
+    for (const result of results.slice(-2)) expect(result.stdout).toMatch(new RegExp(`^(started|already running): pid ${health.pid},`));
+    const status = await cli('server', 'status');
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`running\\s+pid ${health.pid},`));
     const stops = await Promise.all(started.map((item) => cli('session', 'stop', item.session)));
     for (const stop of stops) expect(stop.code, stop.stderr).toBe(0);
     expect((await ourContainers()).length).toBe(0);

@@ -54,14 +54,24 @@ async function control(action: 'take' | 'hand-back'): Promise<string> {
 
 describe('EventLogGate', () => {
   it('holds an agent in another process while a person has control, and lets it go on hand-back', async () => {
-    const gate = new EventLogGate({ sessionId, listEvents: (options) => events.list(sessionId, options), pollMs: 50 });
+    let looks = 0;
+    const gate = new EventLogGate({
+      sessionId,
+      listEvents: (options) => {
+        looks += 1;
+        return events.list(sessionId, options);
+      },
+      pollMs: 50,
+    });
     await gate.waitForAgent();
     expect(gate.holder).toBe('agent');
 
     expect(await control('take')).toBe('person');
     let released = false;
+    const looked = looks;
     const waiting = gate.waitForAgent().then(() => (released = true));
-    await sleep(500);
+    // The gate has read the log three times since the take (so it has seen it) and still holds the agent.
+    while (looks < looked + 3) await sleep(10);
     expect(released).toBe(false);
     expect(gate.holder).toBe('person');
 

@@ -96,7 +96,7 @@ describe('InputGate', () => {
     expect(gate.take()).toBe(true);
     const held = tools.keyboard({ text: 'a' });
     await tools.screen();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(gate.waiting).toBe(1);
     expect(calls).toEqual([]);
     expect(gate.handBack()).toBe(true);
     await held;

@@ -18,6 +18,11 @@ export class InputGate {
     return this.current;
   }
 
+  /** How many agent calls are held at the gate now. */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
   /** The person takes the display; returns false when they already had it. */
   take(): boolean {
     if (this.current === 'person') return false;
