@@ -1,15 +1,28 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { packageRoot } from './paths.js';
 
-const manifestSchema = z.object({ name: z.string(), version: z.string().min(1) });
+export interface PackageManifest {
+  name: string;
+  version: string;
+}
 
-let cached: z.infer<typeof manifestSchema> | undefined;
+let cached: PackageManifest | undefined;
 
-/** The installed package's name and version, from its package.json (the one place they are written). */
-export function packageManifest(): z.infer<typeof manifestSchema> {
-  cached ??= manifestSchema.parse(JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')));
+/**
+ * The installed package's name and version, from its package.json (the one place they are written).
+ * Checked by hand, not with zod: `--help` and every client command read it, and loading zod
+ * costs more than the rest of their start-up.
+ */
+export function packageManifest(): PackageManifest {
+  if (cached) return cached;
+  const file = join(packageRoot(), 'package.json');
+  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  const { name, version } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  if (typeof name !== 'string' || typeof version !== 'string' || version === '') {
+    throw new Error(`${file} has no name or version: reinstall Nexora`);
+  }
+  cached = { name, version };
   return cached;
 }
 

@@ -28,3 +28,32 @@ export async function measure(operation: () => unknown, options: { runs: number;
 export function ms(value: number): string {
   return value < 1 ? `${value.toFixed(3)} ms` : value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(1)} ms`;
 }
+
+export interface PairedSample {
+  a: Sample;
+  b: Sample;
+  /** p50 of (b − a) over the pairs: what b adds to a, with drift in the machine's load cancelled out. */
+  differenceP50: number;
+}
+
+/**
+ * Runs `a` and `b` alternately (`warmup` pairs unmeasured, then `runs` pairs), so that a change
+ * in the machine's load during the run weighs on both alike.
+ */
+export async function measurePaired(a: () => unknown, b: () => unknown, options: { runs: number; warmup?: number }): Promise<PairedSample> {
+  for (let index = 0; index < (options.warmup ?? 3); index++) {
+    await a();
+    await b();
+  }
+  const timesA: number[] = [];
+  const timesB: number[] = [];
+  for (let index = 0; index < options.runs; index++) {
+    const first = performance.now();
+    await a();
+    const second = performance.now();
+    await b();
+    timesA.push(second - first);
+    timesB.push(performance.now() - second);
+  }
+  return { a: summarise(timesA), b: summarise(timesB), differenceP50: summarise(timesB.map((time, index) => time - (timesA[index] ?? 0))).p50 };
+}
