@@ -30,7 +30,7 @@ const workspace = join(root, 'ws');
 mkdirSync(workspace);
 chownSync(workspace, 1000, 1000);
 const docker = createDockerClient();
-const base = 33_000 + 200 * Math.floor(Math.random() * 20);
+const base = 41_000 + 200 * Math.floor(Math.random() * 20);
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   NEXORA_HOME: join(root, 'home'),
