@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testServerUrl } from './fixtures/db-engines.js';
 import { runCli } from './fixtures/run-cli.js';
@@ -53,6 +54,15 @@ describe('unknown commands and usage errors', { timeout: 900_000 }, () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('nexora -p "task"');
+  });
+
+  it('--help prints what the CLI itself renders (the fast path reads the help the build wrote)', async () => {
+    const fast = await cli(['--help']);
+    const rendered = spawnSync(process.execPath, [fileURLToPath(new URL('../dist/cli/main.js', import.meta.url)), '--help'], { encoding: 'utf8' });
+    expect(fast.code).toBe(0);
+    expect(fast.stdout).toBe(rendered.stdout);
+    for (const command of ['session', 'server', 'run', 'mcp']) expect(fast.stdout).toMatch(new RegExp(`^  ${command}[ |]`, 'm'));
+    expect((await cli(['-h'])).stdout).toBe(rendered.stdout);
   });
 
   it('reports the version written in package.json', async () => {
