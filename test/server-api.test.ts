@@ -86,6 +86,17 @@ describe('nexora serve', () => {
     expect((await client.get<HealthBody>('/v1/health')).pid).toBe(first.pid);
   });
 
+  it('a command whose environment names another store refuses the running server instead of working on its store', async () => {
+    const elsewhere = await runCli(['keys', 'list'], { env: { ...env, DATABASE_URL: 'postgres://nexora@127.0.0.1:1/another' } });
+    expect(elsewhere.code).not.toBe(0);
+    expect(elsewhere.stderr).toContain(`The running Nexora server (pid ${first.pid}) uses another store (pglite at `);
+    expect(elsewhere.stderr).toContain('`nexora server stop`');
+    expect(elsewhere.stderr).not.toMatch(/at .*\.js:\d+/);
+    expect(elsewhere.stdout).toBe('');
+    // Nothing happened to the server.
+    expect((await client.get<HealthBody>('/v1/health')).pid).toBe(first.pid);
+  });
+
   it('refuses TCP requests without the token, or with the wrong Host, and serves them with it', async () => {
     expect(health.tcp?.port).toBeGreaterThan(0);
     const token = readFileSync(files.token, 'utf8').trim();
