@@ -1,10 +1,11 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerClient } from '../src/workstation/docker/docker-client.js';
-import { runCli } from './fixtures/run-cli.js';
+import { cliPath, runCli } from './fixtures/run-cli.js';
 import { testImage, WORKSPACE_GID, WORKSPACE_UID } from './fixtures/session-env.js';
 
 // The session and pool commands as a user runs them (the built CLI, `npm test` builds it),
@@ -36,6 +37,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await runCli(['server', 'stop'], { env, timeoutMs: 60_000 }).catch(() => undefined);
   for (const container of await docker.listContainers({ all: true, filters: { label: [`dev.nexora.testrun=${runId}`] } })) {
     await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
   }
@@ -86,4 +88,58 @@ describe('nexora session / pool', () => {
     expect(gc.stdout).toMatch(/nothing to clean up/);
     expect(await docker.listContainers({ all: true, filters: { label: [`dev.nexora.testrun=${runId}`] } })).toEqual([]);
   });
+
+  it('session devtools: the browser on 127.0.0.1 behind a token until Ctrl+C (or the command dies), then gone', async () => {
+    const started = await cli('session', 'start', '--workspace', workspace, '--json', '--no-pool');
+    expect(started.code, started.stderr).toBe(0);
+    const { session } = JSON.parse(started.stdout.trim().split('\n').pop() ?? '{}') as { session: string };
+    const first = await devtools(session);
+    try {
+      const version = await fetch(`${first.url}/json/version`);
+      expect(version.status).toBe(200);
+      expect(((await version.json()) as { Browser: string }).Browser).toMatch(/Chrome/);
+      const anonymous = await fetch(`${new URL(first.url).origin}/json/version`);
+      expect(anonymous.status).toBe(401);
+    } finally {
+      first.child.kill('SIGINT');
+    }
+    expect((await first.exited).code).toBe(0);
+    // Ctrl+C took the endpoint away: nothing answers there any more.
+    await expect(fetch(`${first.url}/json/version`)).rejects.toThrow();
+
+    // A command killed outright: the server notices the closed request and stops serving.
+    const second = await devtools(session);
+    expect((await fetch(`${second.url}/json/version`)).status).toBe(200);
+    second.child.kill('SIGKILL');
+    await second.exited;
+    await waitUntil(async () => fetch(`${second.url}/json/version`).then(() => false, () => true), 'the DevTools of a killed command to stop answering');
+    expect((await cli('session', 'info', session)).stdout).not.toContain(new URL(second.url).port);
+    expect((await cli('session', 'stop', session)).code).toBe(0);
+  });
 });
+
+/** `nexora session devtools ID` running, with the URL it printed. */
+async function devtools(session: string): Promise<{ url: string; child: ChildProcess; exited: Promise<{ code: number | null; stderr: string }> }> {
+  const child = spawn(process.execPath, [cliPath, 'session', 'devtools', session], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const found = /targets:\s+(http:\/\/127\.0\.0\.1:\d+\/\S+)\/json\/list/.exec(stdout);
+      if (found?.[1]) resolve(found[1]);
+    });
+    void exited.then(({ code }) => reject(new Error(`nexora session devtools exited (${code}) before serving: ${stderr}`)));
+  });
+  return { url, child, exited };
+}
+
+async function waitUntil(probe: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -175,15 +175,27 @@ export function sessionRoutes(server: NexoraServer): ApiRoute[] {
     route({
       method: 'POST',
       path: '/v1/sessions/:id/devtools',
-      summary: "Serve the session's Chromium DevTools on 127.0.0.1 behind a token (Chromium starts if needed); the URLs carry the token.",
+      summary:
+        "Serve the session's Chromium DevTools on 127.0.0.1 behind a token (Chromium starts if needed); the URLs carry the token. With Accept: text/event-stream the answer is a `ready` event and the DevTools are served only as long as that connection stays open (a client that dies leaves nothing served); otherwise until DELETE or the session's end.",
       params: sessionIdParams,
-      handler: async ({ params }) => {
+      streams: true,
+      handler: async ({ params, signal, response, wantsStream }) => {
         const sessionId = parseSessionId(params.id);
         const runtime = await server.sessions();
         const session = await runtime.manager.sessions.get(sessionId);
         if (session.status !== 'active') throw new NexoraError('session-invalid-transition', `Session ${sessionId} is ${session.status}: DevTools need an active session (\`nexora session resume ${sessionId}\`).`);
         const proxy = await server.openDevtools(sessionId);
-        return { json: { url: proxy.httpUrl, port: proxy.port, version: `${proxy.httpUrl}/json/version` } };
+        const served = { url: proxy.httpUrl, port: proxy.port, version: `${proxy.httpUrl}/json/version` };
+        if (!wantsStream) return { json: served };
+        const stream = openEventStream(response);
+        stream.send('ready', served);
+        await new Promise<void>((resolve) => {
+          if (signal.aborted) resolve();
+          else signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        server.closeDevtools(sessionId);
+        stream.end();
+        return 'written';
       },
     }),
     route({
