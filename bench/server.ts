@@ -6,38 +6,22 @@
  * BENCHMARKS.md.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
-import { NexoraClient } from '../src/client/nexora-client.js';
-import { serverFiles } from '../src/client/server-files.js';
 import { createDockerClient } from '../src/workstation/docker/docker-client.js';
 import { cliPath } from '../test/fixtures/run-cli.js';
 import { testImage } from '../test/fixtures/session-env.js';
 import { startToolsWorkstation } from '../test/fixtures/tools-workstation.js';
 import { writeSection } from './lib/report.js';
+import { startBenchServer } from './lib/server-home.js';
 import { measurePaired, ms, summarise, type Sample } from './lib/stats.js';
 
 const run = promisify(execFile);
 const runs = Number(process.env.BENCH_RUNS ?? 10);
-const root = mkdtempSync(join(tmpdir(), 'nexora-bench-server-'));
-const runId = `bench-srv-${randomBytes(3).toString('hex')}`;
-const workspace = join(root, 'ws');
-mkdirSync(workspace);
-chownSync(workspace, 1000, 1000);
 const docker = createDockerClient();
 const image = await testImage(docker).catch(() => undefined);
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  NEXORA_HOME: join(root, 'home'),
-  DATABASE_URL: '',
-  NEXORA_CONTAINER_PREFIX: `nexora-${runId}`,
-  NEXORA_CONTAINER_LABELS: `dev.nexora.test=1,dev.nexora.testrun=${runId}`,
-  NEXORA_NETWORK_NAME: `nexora-net-${runId}`,
-  ...(image ? { NEXORA_WORKSTATION_IMAGE: image } : {}),
-};
+const bench = await startBenchServer({ name: 'srv', docker, env: image ? { NEXORA_WORKSTATION_IMAGE: image } : {} });
+const { client, env, workspace } = bench;
 
 /** Wall time and peak RSS of one process, from GNU time. */
 async function timed(command: string, args: string[]): Promise<{ ms: number; kib: number }> {
@@ -68,7 +52,7 @@ async function cliRows(): Promise<string[]> {
   return rows;
 }
 
-async function apiRows(client: NexoraClient): Promise<string[]> {
+async function apiRows(): Promise<string[]> {
   const station = await startToolsWorkstation('bench-srv-tools');
   try {
     const started = await client.post<{ session: { id: string } }>('/v1/sessions', { workspaceDir: workspace, usePool: false }, { timeoutMs: 300_000 });
@@ -96,12 +80,9 @@ async function apiRows(client: NexoraClient): Promise<string[]> {
   }
 }
 
-const start = await run(process.execPath, [cliPath, 'server', 'start'], { env });
-process.stderr.write(start.stdout);
-const client = new NexoraClient({ socketPath: serverFiles({ home: join(root, 'home'), logs: join(root, 'home', 'logs') }).socket });
 try {
   const cli = await cliRows();
-  const api = image ? await apiRows(client) : ['| (no workstation image: build it with `nexora image build`) | | | | |'];
+  const api = image ? await apiRows() : ['| (no workstation image: build it with `nexora image build`) | | | | |'];
   const body = [
     `CLI commands as clients of a running server, ${runs} runs each (peak RSS is the largest of the runs). Ratio: p50 against \`docker ps -a\`.`,
     '',
@@ -120,11 +101,5 @@ try {
   writeSection('server', 'The server and its clients', 'npx tsx bench/server.ts', body);
   process.stdout.write(`${body}\n`);
 } finally {
-  client.close();
-  await run(process.execPath, [cliPath, 'server', 'stop'], { env }).catch(() => undefined);
-  for (const container of await docker.listContainers({ all: true, filters: { label: [`dev.nexora.testrun=${runId}`] } })) {
-    await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
-  }
-  await docker.getNetwork(`nexora-net-${runId}`).remove().catch(() => undefined);
-  rmSync(root, { recursive: true, force: true });
+  await bench.dispose();
 }

@@ -5,44 +5,32 @@
  * Both runs go to one server on the default embedded store; each ends with every session
  * stopped. Writes its section of BENCHMARKS.md.
  */
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import type { HealthBody } from '../src/client/api-schemas.js';
-import { NexoraClient } from '../src/client/nexora-client.js';
-import { serverFiles } from '../src/client/server-files.js';
+import type { NexoraClient } from '../src/client/nexora-client.js';
 import { createDockerClient } from '../src/workstation/docker/docker-client.js';
-import { cliPath } from '../test/fixtures/run-cli.js';
 import { testImage } from '../test/fixtures/session-env.js';
 import { writeSection } from './lib/report.js';
+import { startBenchServer } from './lib/server-home.js';
 import { ms, summarise } from './lib/stats.js';
 
-const run = promisify(execFile);
 const count = Number(process.env.BENCH_BURST ?? 100);
 const batchSize = Number(process.env.BENCH_BATCH ?? 10);
-const root = mkdtempSync(join(tmpdir(), 'nexora-bench-burst-'));
-const runId = `bench-burst-${randomBytes(3).toString('hex')}`;
-const workspace = join(root, 'ws');
-mkdirSync(workspace);
-chownSync(workspace, 1000, 1000);
 const docker = createDockerClient();
+// A port range clear of the test suites' (30000–35000 and their +5000/+10000 DevTools ranges).
 const base = 41_000 + 200 * Math.floor(Math.random() * 20);
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  NEXORA_HOME: join(root, 'home'),
-  DATABASE_URL: '',
-  NEXORA_WORKSTATION_IMAGE: await testImage(docker),
-  NEXORA_VNC_PORTS: `${base}-${base + count + 9}`,
-  NEXORA_CDP_PORTS: `${base + 10_000}-${base + 10_000 + count + 9}`,
-  NEXORA_CONTAINER_PREFIX: `nexora-${runId}`,
-  NEXORA_CONTAINER_LABELS: `dev.nexora.test=1,dev.nexora.testrun=${runId}`,
-  NEXORA_NETWORK_NAME: `nexora-net-${runId}`,
-  NEXORA_START_TIMEOUT: '600',
-};
+const bench = await startBenchServer({
+  name: 'burst',
+  docker,
+  env: {
+    NEXORA_WORKSTATION_IMAGE: await testImage(docker),
+    NEXORA_VNC_PORTS: `${base}-${base + count + 9}`,
+    NEXORA_CDP_PORTS: `${base + 10_000}-${base + 10_000 + count + 9}`,
+    NEXORA_START_TIMEOUT: '600',
+  },
+});
+const { workspace } = bench;
 
 interface Outcome {
   id?: string;
@@ -82,7 +70,7 @@ async function stopAll(client: NexoraClient, outcomes: Outcome[]): Promise<numbe
 }
 
 async function portCollisions(): Promise<number> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [`dev.nexora.testrun=${runId}`] } });
+  const containers = await bench.containers();
   const ports = containers.flatMap((container) => container.Ports.map((port) => port.PublicPort).filter((port): port is number => port !== undefined));
   return ports.length - new Set(ports).size;
 }
@@ -112,8 +100,7 @@ function row(result: RunResult): string {
   return `| ${result.label} | ${ready.length}/${count} | ${result.outcomes.length - ready.length} | ${result.collisions} | ${(result.totalMs / 1000).toFixed(1)} s | ${ms(each.p50)} | ${ms(each.p95)} | ${queued.length} (at most ${Math.max(0, ...result.outcomes.map((outcome) => outcome.ahead))} waiting ahead) | ${(result.stopMs / 1000).toFixed(1)} s |`;
 }
 
-await run(process.execPath, [cliPath, 'server', 'start'], { env });
-const client = new NexoraClient({ socketPath: serverFiles({ home: join(root, 'home'), logs: join(root, 'home', 'logs') }).socket });
+const { client } = bench;
 try {
   const { admission } = await client.get<HealthBody>('/v1/health');
   const loadBefore = loadavg();
@@ -139,11 +126,5 @@ try {
   writeSection('session-burst', `A burst of ${count} session starts through the server`, `BENCH_BURST=${count} npx tsx bench/session-burst.ts`, body);
   process.stdout.write(`${body}\n`);
 } finally {
-  client.close();
-  await run(process.execPath, [cliPath, 'server', 'stop'], { env }).catch(() => undefined);
-  for (const container of await docker.listContainers({ all: true, filters: { label: [`dev.nexora.testrun=${runId}`] } })) {
-    await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
-  }
-  await docker.getNetwork(`nexora-net-${runId}`).remove().catch(() => undefined);
-  rmSync(root, { recursive: true, force: true });
+  await bench.dispose();
 }
