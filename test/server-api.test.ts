@@ -119,6 +119,8 @@ describe('nexora serve', () => {
     await expect(relative).rejects.toThrow(/workspaceDir.*absolute path/);
     await expect(client.put('/v1/keys/openai', { apiKey: 42 })).rejects.toMatchObject({ code: 'invalid-argument', field: 'apiKey' });
     await expect(client.post('/v1/sessions/ses_x/keyboard', { text: 'hi', bogus: 1 })).rejects.toMatchObject({ code: 'invalid-argument' });
+    // The tool's own limits, at the boundary: a wait of 0 ms is refused there, naming the field.
+    await expect(client.post('/v1/sessions/ses_x/keyboard', { text: 'hi', timeoutMs: 0 })).rejects.toMatchObject({ code: 'invalid-argument', field: 'timeoutMs' });
     await expect(client.get('/v1/nothing-here')).rejects.toMatchObject({ code: 'not-found' });
   });
 

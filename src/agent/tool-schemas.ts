@@ -18,7 +18,7 @@ export const keyboardInput = z
       .min(1)
       .optional()
       .describe('"input": wait until the program waits for input again (e.g. a long build back at its prompt), however quiet it is meanwhile. Any other text: wait until it appears on the terminal (matched literally). Default: until the program waits for input or the screen is quiet.'),
-    timeoutMs: z.number().int().min(0).max(3_600_000).optional().describe('Longest wait (default 5000).'),
+    timeoutMs: z.number().int().min(1).max(3_600_000).optional().describe('Longest wait (default 5000).'),
   })
   .refine((input) => (input.text !== undefined && input.text.length > 0) || (input.keys !== undefined && input.keys.length > 0), {
     message: 'give "text", "keys" or both',
