@@ -3,7 +3,7 @@ import { NexoraError } from '../errors.js';
 import { providerKeyJson } from '../secrets/index.js';
 import { loadMigrations, migrateDatabase, migrationStatus } from '../store/index.js';
 import { drainPool, poolStatus } from '../sessions/warm-pool.js';
-import { parseNumericUser } from '../workstation/docker/workspace-owner.js';
+import { parseNumericUser } from '../workstation/workspace-owner.js';
 import { route, type ApiRoute } from './api-route.js';
 import type { NexoraServer } from './nexora-server.js';
 

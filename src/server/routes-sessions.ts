@@ -13,7 +13,7 @@ import type { StartedSession } from '../sessions/session-manager.js';
 import { maskPassword } from '../sessions/vnc-password.js';
 import { claimFromPool } from '../sessions/warm-pool.js';
 import { parseSessionId } from '../store/index.js';
-import { parseNumericUser } from '../workstation/docker/workspace-owner.js';
+import { parseNumericUser } from '../workstation/workspace-owner.js';
 import { errorPayload } from './api-http.js';
 import { route, type ApiRoute } from './api-route.js';
 import { openEventStream } from './event-stream.js';

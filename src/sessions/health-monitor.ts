@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describeError } from '../errors.js';
 import type { SessionId } from '../store/index.js';
-import { LABELS } from '../workstation/docker/labels.js';
+import { LABELS } from '../workstation/labels.js';
 import { getExtras, setOwner } from './session-extras.js';
 import type { SessionManager } from './session-manager.js';
 

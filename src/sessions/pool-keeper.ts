@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { describeError } from '../errors.js';
 import type { SessionId } from '../store/index.js';
-import { workspaceOwner, type NumericUser } from '../workstation/docker/workspace-owner.js';
+import { workspaceOwner, type NumericUser } from '../workstation/workspace-owner.js';
 import type { AdmissionQueue } from './admission-queue.js';
 import { extendPoolMembers, poolMembers } from './session-extras.js';
 import type { SessionManager } from './session-manager.js';

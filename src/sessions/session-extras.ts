@@ -1,5 +1,5 @@
 import type { Db, Queryable, SessionId } from '../store/index.js';
-import type { ContainerOwner } from '../workstation/docker/labels.js';
+import type { ContainerOwner } from '../workstation/labels.js';
 
 /** The session manager's own columns (migration 002) beside the store's session record. */
 export interface SessionExtras {

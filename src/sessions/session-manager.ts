@@ -16,8 +16,8 @@ import {
 } from '../store/index.js';
 import type { ManagedContainer, WorkstationBackend } from '../workstation/backend.js';
 import type { Workstation } from '../workstation/workstation.js';
-import { LABELS, type ContainerOwner } from '../workstation/docker/labels.js';
-import { workspaceOwner, type NumericUser } from '../workstation/docker/workspace-owner.js';
+import { LABELS, type ContainerOwner } from '../workstation/labels.js';
+import { workspaceOwner, type NumericUser } from '../workstation/workspace-owner.js';
 import { toInfo, type ContainerInfo } from './container-info.js';
 import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
 import { claimFromPool } from './warm-pool.js';

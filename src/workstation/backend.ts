@@ -1,5 +1,5 @@
-import type { ContainerOwner } from './docker/labels.js';
-import type { NumericUser } from './docker/workspace-owner.js';
+import type { ContainerOwner } from './labels.js';
+import type { NumericUser } from './workspace-owner.js';
 import type { Workstation } from './workstation.js';
 
 /**

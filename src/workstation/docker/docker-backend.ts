@@ -1,9 +1,10 @@
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
-import { buildContainerSpec, DEFAULT_LIMITS, workstationSpecOptions, type WorkstationLimits } from './container-spec.js';
+import { buildContainerSpec, workstationSpecOptions } from './container-spec.js';
+import { DEFAULT_LIMITS, type WorkstationLimits, type WorkstationNetworkKind } from '../workstation-resources.js';
 import { DockerWorkstation } from './docker-workstation.js';
-import { LABELS, ownerFromLabels, type ContainerOwner } from './labels.js';
-import { ensureNetwork, networkName, type WorkstationNetworkKind } from './networks.js';
+import { LABELS, ownerFromLabels, type ContainerOwner } from '../labels.js';
+import { ensureNetwork, networkName } from './networks.js';
 import { countVerdicts, waitForRfbGreeting, waitForStatusReady } from './readiness.js';
 import { writeVncPassword } from './vnc-password-file.js';
 import type { ContainerState, CreateWorkstationOptions, EngineCallOptions, ManagedContainer, WaitReadyOptions, WorkstationBackend } from '../backend.js';

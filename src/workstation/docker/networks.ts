@@ -2,16 +2,8 @@ import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
 import { guardIsolatedBridge, type BridgeGuardResult } from './host-firewall.js';
-import { LABELS } from './labels.js';
-
-/**
- * `bridge`: outside access (through NAT), no traffic between workstations. `isolated`:
- * additionally no route out (no masquerading) and, where Nexora may set the host's firewall,
- * nothing from the workstations to the host itself (services listening on all interfaces would
- * otherwise answer on the gateway address), while the ports published on the host's loopback
- * still work. (Docker's `--internal` networks cannot publish ports, so they cannot carry VNC.)
- */
-export type WorkstationNetworkKind = 'bridge' | 'isolated';
+import { LABELS } from '../labels.js';
+import type { WorkstationNetworkKind } from '../workstation-resources.js';
 
 const ICC = 'com.docker.network.bridge.enable_icc';
 const MASQUERADE = 'com.docker.network.bridge.enable_ip_masquerade';
