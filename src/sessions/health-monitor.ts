@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { describeError } from '../errors.js';
 import type { SessionId } from '../store/index.js';
 import { LABELS } from '../workstation/labels.js';
-import { getExtras, setOwner } from './session-extras.js';
 import type { SessionManager } from './session-manager.js';
 
 /** What happens to a session whose workstation died or turned unhealthy. */
@@ -175,7 +174,7 @@ export class HealthMonitor {
     this.busy.add(sessionId);
     try {
       const session = await this.manager.sessions.find(sessionId as SessionId);
-      const extras = session ? await getExtras(this.manager.db, session.id) : undefined;
+      const extras = session ? await this.manager.sessions.extras(session.id) : undefined;
       // Only active sessions are monitored: a stop in progress also makes containers die.
       if (!session || session.status !== 'active' || extras?.poolKey) return;
       const id = session.id;
@@ -203,7 +202,7 @@ export class HealthMonitor {
       const reason = `workstation ${problem}${this.policy === 'restart' ? ' and could not be restarted' : ''}`;
       if (containerId) await this.manager.backend.remove(containerId).catch(() => undefined);
       await this.manager.sessions.transition(id, 'crashed', { reason }).catch(() => undefined);
-      await setOwner(this.manager.db, id, undefined).catch(() => undefined);
+      await this.manager.sessions.setOwner(id, undefined).catch(() => undefined);
       this.report({ sessionId: id, containerId, problem, action: 'crashed' });
     } catch (error) {
       this.report({ sessionId, containerId, problem, action: 'ignored', detail: describeError(error) });

@@ -6,13 +6,17 @@ import { openText, sealText } from '../secrets/seal.js';
 import { GitBaselines } from './git-baselines.js';
 import { holdSecretsLock } from '../secrets/provider-key-store.js';
 import { loadSettings } from '../settings.js';
-import { openDatabase, PortAllocator, type Db, type PortRange } from '../store/index.js';
+import { EventStore, openDatabase, PortAllocator, SessionStore, type Db, type PortRange } from '../store/index.js';
 import type { WorkstationLimits, WorkstationNetworkKind } from '../workstation/workstation-resources.js';
 import { LABELS } from '../workstation/labels.js';
 import { connectWorkstationEngine, createWorkstationBackend } from '../workstation/open-backend.js';
 import { workstationImageTag } from '../workstation/image/index.js';
 import { loadSessionConfig, type SessionConfig } from './session-config.js';
-import { SessionManager, type PasswordSealer } from './session-manager.js';
+import { Reconciler } from './reconcile.js';
+import { SessionLifecycle, type SessionLifecycleOptions, type SessionRecordFields } from './session-lifecycle.js';
+import { SessionManager } from './session-manager.js';
+import type { PasswordSealer } from './vnc-password.js';
+import { WarmPool } from './warm-pool.js';
 import { thisProcessOwner } from './session-owner.js';
 
 export interface OpenSessionManagerOptions {
@@ -32,6 +36,8 @@ export interface OpenSessionManagerOptions {
   cdpRange?: PortRange;
   sealer?: PasswordSealer;
   startTimeoutMs?: number;
+  /** Record values (user, model, provider) for sessions started without them. */
+  defaults?: Partial<SessionRecordFields>;
 }
 
 export interface OpenedSessionManager {
@@ -70,7 +76,7 @@ export async function openSessionManager(options: OpenSessionManagerOptions = {}
     ...((options.networkName ?? config.networkName) ? { networkName: options.networkName ?? config.networkName } : {}),
     ...(config.swarm ? { swarm: config.swarm } : {}),
   });
-  const manager = new SessionManager({
+  const manager = createSessionManager({
     db,
     backend,
     ports: new PortAllocator({ vncRange: options.vncRange ?? settings.vncPorts, cdpRange: options.cdpRange ?? settings.cdpPorts }),
@@ -78,6 +84,7 @@ export async function openSessionManager(options: OpenSessionManagerOptions = {}
     owner,
     startTimeoutMs: options.startTimeoutMs ?? config.startTimeoutMs,
     gitBaselines: new GitBaselines({ dir: nexoraPaths(env).gitBaselines }),
+    ...(options.defaults ? { defaults: options.defaults } : {}),
   });
   return {
     manager,
@@ -86,6 +93,22 @@ export async function openSessionManager(options: OpenSessionManagerOptions = {}
       if (!options.db) await db.close();
     },
   };
+}
+
+/**
+ * The session service wired up: the lifecycle over the store and the backend, the warm pool
+ * and the reconciler on the lifecycle, the manager over all three. Nothing below the manager
+ * refers to it, so there is no cycle to break.
+ */
+export function createSessionManager(options: Omit<SessionLifecycleOptions, 'sessions' | 'events'> & { defaults?: Partial<SessionRecordFields> }): SessionManager {
+  const { defaults, ...rest } = options;
+  const lifecycle = new SessionLifecycle({ ...rest, sessions: new SessionStore(options.db), events: new EventStore(options.db) });
+  return new SessionManager({
+    lifecycle,
+    pool: new WarmPool({ lifecycle }),
+    reconciler: new Reconciler({ db: options.db, ports: options.ports, lifecycle }),
+    ...(defaults ? { defaults } : {}),
+  });
 }
 
 /** Seals VNC passwords with the master key (created on first use). */
