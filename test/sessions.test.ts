@@ -254,6 +254,32 @@ describe('warm pool', () => {
     expect(await holders()).toEqual([]);
   });
 
+  it("gives a claimed session the manager's configured record defaults, as a cold start gets them", async () => {
+    const defaults = { userId: 'alice', model: 'test/pool-defaults', provider: 'test' };
+    const configured = await world.open({ db, defaults });
+    const workspace = world.workspace('pool-defaults');
+    await configured.manager.pool.fill({ workspaceDir: workspace, size: 1, idleTimeoutMs: 600_000 });
+    const claimed = await configured.manager.start({ workspaceDir: workspace });
+    const cold = await configured.manager.start({ workspaceDir: workspace, usePool: false });
+    try {
+      expect(claimed.fromPool).toBe(true);
+      expect(cold.fromPool).toBe(false);
+      for (const started of [claimed, cold]) {
+        const record = await configured.manager.sessions.get(started.session.id);
+        expect({ userId: record.userId, model: record.model, provider: record.provider }).toEqual(defaults);
+      }
+      // What the caller gives still wins over the defaults, on a claim too.
+      await configured.manager.pool.fill({ workspaceDir: workspace, size: 1, idleTimeoutMs: 600_000 });
+      const explicit = await configured.manager.claimFromPool({ workspaceDir: workspace, model: 'test/explicit' });
+      expect(explicit?.session).toMatchObject({ userId: 'alice', model: 'test/explicit', provider: 'test' });
+      if (explicit) await configured.manager.stopContainer(explicit.session.id);
+    } finally {
+      for (const started of [claimed, cold]) await configured.manager.stopContainer(started.session.id);
+    }
+    expect(await world.containers()).toHaveLength(0);
+    expect(await holders()).toEqual([]);
+  });
+
   it('removes members past their idle timeout at the next reconciliation, releasing their ports', async () => {
     const workspace = world.workspace('expiring');
     const [member] = await manager.pool.fill({ workspaceDir: workspace, size: 1, idleTimeoutMs: 1 });
