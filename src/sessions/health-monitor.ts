@@ -90,7 +90,7 @@ export class HealthMonitor {
   private async sweepOnce(): Promise<void> {
     let containers;
     try {
-      containers = await this.manager.backend.list();
+      containers = await this.manager.backend.list(this.callOptions());
     } catch {
       this.engineLost = true;
       return;
@@ -180,7 +180,7 @@ export class HealthMonitor {
       const id = session.id;
       if (problem === 'unhealthy') {
         // Docker's flag lags (a woken pool container reads unhealthy until its next probe): look.
-        const status = await (await this.manager.workstation(id)).status();
+        const status = await (await this.manager.workstation(id)).status(this.callOptions());
         if (status.ready) {
           this.report({ sessionId: id, containerId, problem, action: 'ignored', detail: 'healthy when checked' });
           return;
@@ -191,7 +191,7 @@ export class HealthMonitor {
       if (this.policy === 'restart' && problem !== 'missing' && restarts < this.maxRestarts) {
         this.restarts.set(id, restarts + 1);
         try {
-          if (problem === 'unhealthy') await this.manager.backend.stop(containerId, 2);
+          if (problem === 'unhealthy') await this.manager.backend.stop(containerId, 2, this.callOptions());
           await this.manager.resume(id);
           this.report({ sessionId: id, containerId, problem, action: 'restarted' });
           return;
@@ -200,7 +200,7 @@ export class HealthMonitor {
         }
       }
       const reason = `workstation ${problem}${this.policy === 'restart' ? ' and could not be restarted' : ''}`;
-      if (containerId) await this.manager.backend.remove(containerId).catch(() => undefined);
+      if (containerId) await this.manager.backend.remove(containerId, this.callOptions()).catch(() => undefined);
       await this.manager.sessions.transition(id, 'crashed', { reason }).catch(() => undefined);
       await this.manager.sessions.setOwner(id, undefined).catch(() => undefined);
       this.report({ sessionId: id, containerId, problem, action: 'crashed' });
@@ -209,6 +209,11 @@ export class HealthMonitor {
     } finally {
       this.busy.delete(sessionId);
     }
+  }
+
+  /** Engine calls end when the monitor stops (each also has the backend's own deadline). */
+  private callOptions(): { signal?: AbortSignal } {
+    return this.controller ? { signal: this.controller.signal } : {};
   }
 
   private report(incident: HealthIncident): void {

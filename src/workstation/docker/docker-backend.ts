@@ -6,6 +6,7 @@ import { DockerWorkstation } from './docker-workstation.js';
 import { LABELS, ownerFromLabels, type ContainerOwner } from '../labels.js';
 import { ensureNetwork, networkName } from './networks.js';
 import { countVerdicts, waitForRfbGreeting, waitForStatusReady } from './readiness.js';
+import { settleBefore } from './settle-before.js';
 import { writeVncPassword } from './vnc-password-file.js';
 import type { ContainerState, CreateWorkstationOptions, EngineCallOptions, ManagedContainer, WaitReadyOptions, WorkstationBackend } from '../backend.js';
 
@@ -59,7 +60,6 @@ export class DockerBackend implements WorkstationBackend {
   async checkImage(options: EngineCallOptions = {}): Promise<void> {
     if (this.imageChecked) return;
     try {
-      // dockerode does not pass a signal on for an image inspect: the deadline races it instead.
       await settleBefore(this.docker.getImage(this.image).inspect(), callSignal(options));
       this.imageChecked = true;
     } catch (error) {
@@ -203,7 +203,8 @@ export class DockerBackend implements WorkstationBackend {
 
   async remove(id: string, options: EngineCallOptions = {}): Promise<void> {
     try {
-      await this.docker.getContainer(id).remove({ force: true, v: true, abortSignal: callSignal(options) });
+      // A forced removal on a loaded host can take a while: a longer default deadline than other calls.
+      await this.docker.getContainer(id).remove({ force: true, v: true, abortSignal: callSignal({ timeoutMs: 60_000, ...options }) });
     } catch (error) {
       if (isNotFound(error) || /already in progress/.test(describeError(error))) return;
       throw dockerError(`remove container ${id.slice(0, 12)}`, error);
@@ -263,16 +264,6 @@ export class DockerBackend implements WorkstationBackend {
     const cache = extra?.inactive_file ?? extra?.total_inactive_file ?? extra?.cache ?? 0;
     return Math.max(usage - cache, 0);
   }
-}
-
-/** Settles with `promise`, or rejects with the signal's reason when it fires first. */
-function settleBefore<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 function callSignal(options: EngineCallOptions): AbortSignal {
