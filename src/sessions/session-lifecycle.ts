@@ -9,7 +9,7 @@ import { LABELS, type ContainerOwner } from '../workstation/labels.js';
 import type { Workstation } from '../workstation/workstation.js';
 import { workspaceOwner, type NumericUser } from '../workstation/workspace-owner.js';
 import { toInfo, type ContainerInfo } from './container-info.js';
-import type { GitBaselines } from './git-baselines.js';
+import type { GitBaselines, GitChangesReport } from './git-baselines.js';
 import { recordStep } from './step-recorder.js';
 import { newVncPassword, storeVncPassword, type PasswordSealer } from './vnc-password.js';
 
@@ -343,7 +343,7 @@ export class SessionLifecycle {
   }
 
   /** What the session changed in its workspace's git metadata since it started; undefined without a baseline. */
-  async gitChanges(sessionId: SessionId, options: { signal?: AbortSignal } = {}): Promise<Awaited<ReturnType<GitBaselines['changes']>> | undefined> {
+  async gitChanges(sessionId: SessionId, options: { signal?: AbortSignal } = {}): Promise<GitChangesReport | undefined> {
     const session = await this.sessions.get(sessionId);
     if (!this.gitBaselines || !session.workspaceDir) return undefined;
     return this.gitBaselines.changes(sessionId, session.workspaceDir, options);
