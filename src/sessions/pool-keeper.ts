@@ -1,9 +1,8 @@
-import { resolve } from 'node:path';
 import { describeError } from '../errors.js';
 import type { SessionId } from '../store/index.js';
 import type { NumericUser } from '../workstation/workspace-owner.js';
 import type { AdmissionQueue } from './admission-queue.js';
-import type { WarmPool } from './warm-pool.js';
+import { workspacePath, type WarmPool } from './warm-pool.js';
 
 export interface PoolTargetSpec {
   workspaceDir: string;
@@ -92,7 +91,7 @@ export class PoolKeeper {
 
   /** Stops keeping the pools of one workspace (or all): `pool drain` must not be undone by a refill. */
   forget(options: { workspaceDir?: string } = {}): void {
-    const workspaceDir = options.workspaceDir ? resolve(options.workspaceDir) : undefined;
+    const workspaceDir = options.workspaceDir ? workspacePath(options.workspaceDir) : undefined;
     for (const target of [...this.targets.values()]) if (!workspaceDir || target.workspaceDir === workspaceDir) this.targets.delete(target.key);
   }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { checkWorkspace } from '../config/workspace-guard.js';
@@ -35,6 +36,18 @@ export interface FillPoolOptions extends PoolTarget {
   idleTimeoutMs: number;
   signal?: AbortSignal;
   onProgress?: (line: string) => void;
+}
+
+/**
+ * A workspace as pools and session records name it (the real path, as the workspace guard
+ * returns it), for matching a directory a caller names; its absolute path if it is gone.
+ */
+export function workspacePath(dir: string): string {
+  try {
+    return realpathSync.native(resolve(dir));
+  } catch {
+    return resolve(dir);
+  }
 }
 
 /** Workstations are interchangeable when image, workspace, user and browser option match. */
@@ -182,7 +195,7 @@ export class WarmPool {
   /** Removes pool members (of one workspace, or all) and frees their ports. */
   async drain(options: { workspaceDir?: string } = {}): Promise<SessionId[]> {
     const members = await this.status();
-    const target = options.workspaceDir ? resolve(options.workspaceDir) : undefined;
+    const target = options.workspaceDir ? workspacePath(options.workspaceDir) : undefined;
     const drained: SessionId[] = [];
     for (const member of members) {
       if (target && member.workspaceDir !== target) continue;
