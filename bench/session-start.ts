@@ -9,7 +9,6 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { vncPasswordFile } from '../src/rfb/index.js';
-import { claimFromPool, warmPool } from '../src/sessions/warm-pool.js';
 import { createSessionEnv } from '../test/fixtures/session-env.js';
 import { formatBytes } from '../src/cli/output.js';
 import { ms, summarise, type Sample } from './lib/stats.js';
@@ -100,8 +99,8 @@ try {
   const poolWorkspace = world.workspace('pool');
   const claims: number[] = [];
   for (let index = 0; index < runs; index++) {
-    await warmPool(manager, { workspaceDir: poolWorkspace, size: 1, idleTimeoutMs: 600_000 });
-    const claimed = await claimFromPool(manager, { workspaceDir: poolWorkspace });
+    await manager.pool.fill({ workspaceDir: poolWorkspace, size: 1, idleTimeoutMs: 600_000 });
+    const claimed = await manager.claimFromPool({ workspaceDir: poolWorkspace });
     if (!claimed) throw new Error('the pool had nothing to claim');
     claims.push(claimed.durationMs);
     await manager.stopContainer(claimed.session.id);

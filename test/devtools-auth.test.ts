@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserTools } from '../src/tools/browser/browser-tools.js';
 import { createDockerClient } from '../src/workstation/docker/docker-client.js';
-import { LABELS } from '../src/workstation/docker/labels.js';
+import { LABELS } from '../src/workstation/labels.js';
 import { startToolsWorkstation, type ToolsWorkstation } from './fixtures/tools-workstation.js';
 
 // Issue 10, item 5, played as the attacker: with Chromium running, its DevTools protocol is

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionManager } from '../src/sessions/session-manager.js';
-import type { Db } from '../src/store/index.js';
+import { PortAllocator, type Db } from '../src/store/index.js';
 import { createSessionEnv, type SessionEnv } from './fixtures/session-env.js';
 
 let world: SessionEnv;
@@ -37,13 +37,13 @@ describe('many sessions at once', () => {
       for (const binding of bindings) expect(binding.HostIp).toBe('127.0.0.1');
       expect(bindings.map((binding) => Number(binding.HostPort))).toEqual([session.info.vncPort]);
     }
-    expect((await manager.ports.holders(db)).length).toBe(count);
+    expect((await new PortAllocator().holders(db)).length).toBe(count);
     const stopBegun = performance.now();
     await Promise.all(started.map((session) => manager.stopContainer(session.session.id)));
     const stopMs = performance.now() - stopBegun;
     console.log(`20 concurrent: all ready in ${startMs.toFixed(0)} ms, all stopped in ${stopMs.toFixed(0)} ms`);
     expect(await world.containers()).toHaveLength(0);
-    expect(await manager.ports.holders(db)).toEqual([]);
+    expect(await new PortAllocator().holders(db)).toEqual([]);
     expect((await manager.sessions.list({ status: 'ended' })).length).toBe(count);
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PortAllocator } from '../src/store/index.js';
 import { createSessionEnv, type SessionEnv } from './fixtures/session-env.js';
 import { spawnSessionChild } from './fixtures/session-child-process.js';
 
@@ -33,7 +34,7 @@ describe('SIGKILL of the managing process', () => {
       expect(report.removedContainers).toHaveLength(1);
       expect(report.crashedSessions).toHaveLength(1);
       expect(await world.containers()).toHaveLength(0);
-      expect(await manager.ports.holders(db)).toEqual([]);
+      expect(await new PortAllocator().holders(db)).toEqual([]);
       const session = await manager.sessions.get(report.crashedSessions[0] as never);
       expect(session.status).toBe('crashed');
       expect(session.statusReason).toMatch(/start interrupted/);
@@ -46,11 +47,11 @@ describe('SIGKILL of the managing process', () => {
     const child = spawnSessionChild(world, world.workspace());
     await child.waitFor('STEP creating the workstation container');
     await child.kill();
-    const { manager, db, report, close } = await nextRun();
+    const { db, report, close } = await nextRun();
     try {
       expect(report.crashedSessions).toHaveLength(1);
       expect(await world.containers()).toHaveLength(0);
-      expect(await manager.ports.holders(db)).toEqual([]);
+      expect(await new PortAllocator().holders(db)).toEqual([]);
     } finally {
       await close();
     }
@@ -69,7 +70,7 @@ describe('SIGKILL of the managing process', () => {
       expect((await resumed.workstation.exec({ cmd: 'tmux has-session -t main && echo alive' })).stdout).toBe('alive\n');
       await manager.stopContainer(sessionId as never);
       expect(await world.containers()).toHaveLength(0);
-      expect(await manager.ports.holders(db)).toEqual([]);
+      expect(await new PortAllocator().holders(db)).toEqual([]);
     } finally {
       await close();
     }

@@ -2,8 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthMonitor, type HealthIncident } from '../src/sessions/health-monitor.js';
 import type { SessionManager } from '../src/sessions/session-manager.js';
-import type { Db, SessionId } from '../src/store/index.js';
-import { warmPool } from '../src/sessions/warm-pool.js';
+import { PortAllocator, type Db, type SessionId } from '../src/store/index.js';
 import { waitForRfbGreeting } from '../src/workstation/docker/readiness.js';
 import { createSessionEnv, type SessionEnv } from './fixtures/session-env.js';
 
@@ -70,7 +69,7 @@ async function restartEngine(): Promise<string[]> {
 describe('Docker engine restart', () => {
   it('running sessions are recovered (or adopted when they survived); the store matches the engine afterwards', async () => {
     const restarted = await manager.start({ workspaceDir: world.workspace(), usePool: false });
-    const [pooled] = await warmPool(manager, { workspaceDir: world.workspace('pool'), size: 1, idleTimeoutMs: 600_000 });
+    const [pooled] = await manager.pool.fill({ workspaceDir: world.workspace('pool'), size: 1, idleTimeoutMs: 600_000 });
     const incidents: HealthIncident[] = [];
     const monitor = new HealthMonitor(manager, { policy: 'restart', sweepIntervalMs: 1000, onIncident: (incident) => incidents.push(incident) });
     monitor.start();
@@ -114,7 +113,7 @@ describe('Docker engine restart', () => {
         expect(['running', 'paused']).toContain(container.State);
       }
       for (const session of live) expect(containers.some((container) => container.Labels['dev.nexora.session'] === session.id)).toBe(true);
-      expect((await manager.ports.holders(db)).map((holder) => holder.sessionId).sort()).toEqual(live.map((session) => session.id as string).sort());
+      expect((await new PortAllocator().holders(db)).map((holder) => holder.sessionId).sort()).toEqual(live.map((session) => session.id as string).sort());
       const pool = await manager.sessions.get(pooled as SessionId);
       console.log(`engine restart: states right after ${JSON.stringify(states)}; pool member ${pool.status}; incidents ${JSON.stringify(incidents)}`);
     } finally {
@@ -123,6 +122,6 @@ describe('Docker engine restart', () => {
       await manager.stopContainer(pooled as SessionId).catch(() => undefined);
     }
     expect(await world.containers()).toHaveLength(0);
-    expect(await manager.ports.holders(db)).toEqual([]);
+    expect(await new PortAllocator().holders(db)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthMonitor, type HealthIncident } from '../src/sessions/health-monitor.js';
 import type { SessionManager } from '../src/sessions/session-manager.js';
-import type { Db } from '../src/store/index.js';
+import { PortAllocator, type Db } from '../src/store/index.js';
 import { createSessionEnv, type SessionEnv } from './fixtures/session-env.js';
 
 let world: SessionEnv;
@@ -65,7 +65,7 @@ describe('health monitor', () => {
       expect(session.status).toBe('crashed');
       expect(session.statusReason).toMatch(/died/);
       expect(await world.containers()).toHaveLength(0);
-      expect(await manager.ports.holders(db)).toEqual([]);
+      expect(await new PortAllocator().holders(db)).toEqual([]);
     } finally {
       await monitor.stop();
     }

@@ -111,8 +111,7 @@ describe('workstation networks', () => {
         expect((error as Error).message).toContain(`docker network rm ${entry.name}`);
         const network = await world.docker.getNetwork(entry.name).inspect();
         expect(Object.keys(network.Containers ?? {})).toEqual([]);
-        const held = await manager.db.query<{ n: number }>("SELECT count(*)::int AS n FROM sessions WHERE status IN ('starting', 'active')");
-        expect(held[0]?.n).toBe(0);
+        expect(await manager.sessions.list({ statuses: ['starting', 'active'] })).toEqual([]);
       } finally {
         await close();
         await world.docker.getNetwork(entry.name).remove().catch(() => undefined);

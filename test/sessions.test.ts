@@ -2,8 +2,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionManager } from '../src/sessions/session-manager.js';
-import { claimFromPool, drainPool, poolStatus, warmPool } from '../src/sessions/warm-pool.js';
-import { EventStore, type Db } from '../src/store/index.js';
+import { EventStore, PortAllocator, releasePorts, type Db } from '../src/store/index.js';
 import { createSessionEnv, WORKSPACE_GID, WORKSPACE_UID, type SessionEnv } from './fixtures/session-env.js';
 
 let world: SessionEnv;
@@ -22,7 +21,7 @@ afterAll(async () => {
 });
 
 async function holders(): Promise<string[]> {
-  return (await manager.ports.holders(db)).map((holder) => holder.sessionId);
+  return (await new PortAllocator().holders(db)).map((holder) => holder.sessionId);
 }
 
 describe('session lifecycle', () => {
@@ -176,7 +175,7 @@ describe('session lifecycle', () => {
     const lost = await manager.start({ workspaceDir: world.workspace(), usePool: false });
     // An orphan: the store forgets the session, the container stays.
     await db.query("UPDATE sessions SET status = 'ended', ended_at = now() WHERE id = $1", [started.session.id]);
-    await manager.ports.release(db, started.session.id);
+    await releasePorts(db, started.session.id);
     // A lost session: its container disappears behind the manager's back.
     await manager.backend.remove(lost.info.id);
     const report = await manager.reconcile();
@@ -211,11 +210,11 @@ describe('port exhaustion', () => {
       expect(String((error as Error).message)).toMatch(/No free VNC port in 46500–46500/);
       const containers = await small.containers();
       expect(containers.map((container) => container.Id)).toEqual([first.info.id]);
-      expect((await tiny.ports.holders(tinyDb)).map((holder) => holder.sessionId)).toEqual([first.session.id]);
+      expect((await new PortAllocator().holders(tinyDb)).map((holder) => holder.sessionId)).toEqual([first.session.id]);
       const failed = (await tiny.sessions.list({ status: 'crashed' }))[0];
       expect(failed?.statusReason).toMatch(/start failed/);
       await tiny.stopContainer(first.session.id);
-      expect(await tiny.ports.holders(tinyDb)).toEqual([]);
+      expect(await new PortAllocator().holders(tinyDb)).toEqual([]);
     } finally {
       await small.dispose();
     }
@@ -225,9 +224,9 @@ describe('port exhaustion', () => {
 describe('warm pool', () => {
   it('claims a pre-started workstation well under the cold-start time, and holds its ports honestly', async () => {
     const workspace = world.workspace('pooled');
-    const warmed = await warmPool(manager, { workspaceDir: workspace, size: 2, idleTimeoutMs: 600_000 });
+    const warmed = await manager.pool.fill({ workspaceDir: workspace, size: 2, idleTimeoutMs: 600_000 });
     expect(warmed).toHaveLength(2);
-    const status = await poolStatus(manager);
+    const status = await manager.pool.status();
     expect(status.filter((member) => member.ready)).toHaveLength(2);
     // Pool members hold ports under their own session ids.
     const held = await holders();
@@ -244,23 +243,49 @@ describe('warm pool', () => {
     console.log(`cold start ${cold.durationMs.toFixed(0)} ms, pool claim ${claimed.durationMs.toFixed(1)} ms`);
     expect(claimed.durationMs).toBeLessThan(cold.durationMs / 2);
     // Only one member left; a direct claim takes it, then the pool is empty and a start falls back to cold.
-    const second = await claimFromPool(manager, { workspaceDir: workspace });
+    const second = await manager.claimFromPool({ workspaceDir: workspace });
     expect(second?.fromPool).toBe(true);
-    expect(await claimFromPool(manager, { workspaceDir: workspace })).toBeUndefined();
+    expect(await manager.claimFromPool({ workspaceDir: workspace })).toBeUndefined();
     for (const started of [cold, claimed, second!]) await manager.stopContainer(started.session.id);
-    await warmPool(manager, { workspaceDir: workspace, size: 1, idleTimeoutMs: 600_000 });
-    const drained = await drainPool(manager);
+    await manager.pool.fill({ workspaceDir: workspace, size: 1, idleTimeoutMs: 600_000 });
+    const drained = await manager.pool.drain();
     expect(drained).toHaveLength(1);
+    expect(await world.containers()).toHaveLength(0);
+    expect(await holders()).toEqual([]);
+  });
+
+  it("gives a claimed session the manager's configured record defaults, as a cold start gets them", async () => {
+    const defaults = { userId: 'alice', model: 'test/pool-defaults', provider: 'test' };
+    const configured = await world.open({ db, defaults });
+    const workspace = world.workspace('pool-defaults');
+    await configured.manager.pool.fill({ workspaceDir: workspace, size: 1, idleTimeoutMs: 600_000 });
+    const claimed = await configured.manager.start({ workspaceDir: workspace });
+    const cold = await configured.manager.start({ workspaceDir: workspace, usePool: false });
+    try {
+      expect(claimed.fromPool).toBe(true);
+      expect(cold.fromPool).toBe(false);
+      for (const started of [claimed, cold]) {
+        const record = await configured.manager.sessions.get(started.session.id);
+        expect({ userId: record.userId, model: record.model, provider: record.provider }).toEqual(defaults);
+      }
+      // What the caller gives still wins over the defaults, on a claim too.
+      await configured.manager.pool.fill({ workspaceDir: workspace, size: 1, idleTimeoutMs: 600_000 });
+      const explicit = await configured.manager.claimFromPool({ workspaceDir: workspace, model: 'test/explicit' });
+      expect(explicit?.session).toMatchObject({ userId: 'alice', model: 'test/explicit', provider: 'test' });
+      if (explicit) await configured.manager.stopContainer(explicit.session.id);
+    } finally {
+      for (const started of [claimed, cold]) await configured.manager.stopContainer(started.session.id);
+    }
     expect(await world.containers()).toHaveLength(0);
     expect(await holders()).toEqual([]);
   });
 
   it('removes members past their idle timeout at the next reconciliation, releasing their ports', async () => {
     const workspace = world.workspace('expiring');
-    const [member] = await warmPool(manager, { workspaceDir: workspace, size: 1, idleTimeoutMs: 1 });
+    const [member] = await manager.pool.fill({ workspaceDir: workspace, size: 1, idleTimeoutMs: 1 });
     expect(member).toBeDefined();
     // Expired members are never handed out.
-    expect(await claimFromPool(manager, { workspaceDir: workspace })).toBeUndefined();
+    expect(await manager.claimFromPool({ workspaceDir: workspace })).toBeUndefined();
     const report = await manager.reconcile();
     expect(report.expiredPoolMembers).toEqual([member]);
     expect(await world.containers()).toHaveLength(0);

@@ -3,6 +3,8 @@ import { NexoraError, describeError } from '../errors.js';
 import { createRedactor, maskSecret } from './mask.js';
 import type { Keyring, MasterKey, MasterKeyStore, Rotation } from './master-key.js';
 import { open, openText, seal, sealText, type Sealed } from './seal.js';
+// The sessions table is the store's: the rotation re-seals its passwords through it, in this transaction.
+import { resealVncPasswords } from '../store/sessions-repository.js';
 
 /** What the key store needs of a database (the store's `Db` fits). */
 export interface KeyDatabase {
@@ -219,13 +221,12 @@ export class ProviderKeyStore {
             sealed.keyId,
           ]);
         }
-        const sessionRows = await tx.query<{ id: string; vnc_password_sealed: string }>('SELECT id, vnc_password_sealed FROM sessions WHERE vnc_password_sealed IS NOT NULL FOR UPDATE');
-        for (const row of sessionRows) {
-          const context = vncPasswordContext(row.id);
-          await tx.query('UPDATE sessions SET vnc_password_sealed = $2 WHERE id = $1', [row.id, sealText(started.next, openText(keyring, row.vnc_password_sealed, context), context)]);
-        }
+        const vncPasswords = await resealVncPasswords(tx, (sessionId, sealed) => {
+          const context = vncPasswordContext(sessionId);
+          return sealText(started.next, openText(keyring, sealed, context), context);
+        });
         await options.beforeCommit?.();
-        return { providerKeys: providerRows.length, vncPasswords: sessionRows.length };
+        return { providerKeys: providerRows.length, vncPasswords };
       } catch (error) {
         // Nothing is committed and we still hold the lock: the old key goes back in place.
         started.abort();

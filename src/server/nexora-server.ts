@@ -247,7 +247,7 @@ export class NexoraServer {
     });
     health.start();
     const pool = new PoolKeeper({
-      manager: opened.manager,
+      pool: opened.manager.pool,
       admission: this.admission,
       ...(this.options.poolIntervalMs !== undefined ? { intervalMs: this.options.poolIntervalMs } : {}),
       log: (line) => this.log.info(line),

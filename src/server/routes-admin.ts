@@ -2,8 +2,7 @@ import { poolDrainBody, poolWarmBody, providerParams, setKeyBody, stopServerBody
 import { NexoraError } from '../errors.js';
 import { providerKeyJson } from '../secrets/index.js';
 import { loadMigrations, migrateDatabase, migrationStatus } from '../store/index.js';
-import { drainPool, poolStatus } from '../sessions/warm-pool.js';
-import { parseNumericUser } from '../workstation/docker/workspace-owner.js';
+import { parseNumericUser } from '../workstation/workspace-owner.js';
 import { route, type ApiRoute } from './api-route.js';
 import type { NexoraServer } from './nexora-server.js';
 
@@ -51,7 +50,7 @@ export function adminRoutes(server: NexoraServer): ApiRoute[] {
       summary: 'The warm-pool members and the pools the server keeps full.',
       handler: async () => {
         const runtime = await server.sessions();
-        return { json: { members: await poolStatus(runtime.manager), kept: runtime.pool.kept } };
+        return { json: { members: await runtime.manager.pool.status(), kept: runtime.pool.kept } };
       },
     }),
     route({
@@ -96,7 +95,7 @@ export function adminRoutes(server: NexoraServer): ApiRoute[] {
       handler: async ({ body }) => {
         const runtime = await server.sessions();
         runtime.pool.forget(body.workspaceDir ? { workspaceDir: body.workspaceDir } : {});
-        const drained = await drainPool(runtime.manager, body.workspaceDir ? { workspaceDir: body.workspaceDir } : {});
+        const drained = await runtime.manager.pool.drain(body.workspaceDir ? { workspaceDir: body.workspaceDir } : {});
         return { json: { drained } };
       },
     }),

@@ -11,9 +11,8 @@ import { describeError, NexoraError } from '../errors.js';
 import type { ContainerInfo } from '../sessions/container-info.js';
 import type { StartedSession } from '../sessions/session-manager.js';
 import { maskPassword } from '../sessions/vnc-password.js';
-import { claimFromPool } from '../sessions/warm-pool.js';
 import { parseSessionId } from '../store/index.js';
-import { parseNumericUser } from '../workstation/docker/workspace-owner.js';
+import { parseNumericUser } from '../workstation/workspace-owner.js';
 import { errorPayload } from './api-http.js';
 import { route, type ApiRoute } from './api-route.js';
 import { openEventStream } from './event-stream.js';
@@ -51,19 +50,19 @@ export function sessionRoutes(server: NexoraServer): ApiRoute[] {
           const runtime = await server.sessions();
           const user = body.user ? parseNumericUser(body.user) : undefined;
           const target = { workspaceDir, ...(user ? { user } : {}), ...(body.startChromium ? { startChromium: true } : {}) };
-          let started: StartedSession | undefined;
-          if (body.usePool !== false) {
-            progress('claiming a warm workstation');
-            started = await claimFromPool(runtime.manager, target);
-            if (started) void runtime.pool.claimed(target).catch(() => undefined);
-          }
-          if (!started) {
-            progress('waiting for a start slot');
-            started = await server.admission.run(
-              () => runtime.manager.startCold({ ...target, signal, onProgress: progress }),
-              { signal, onQueued: (ahead) => stream?.send('queued', { ahead }) },
-            );
-          }
+          // One start path for both ways (the manager's record defaults and git baseline alike);
+          // only the cold start waits its turn in the admission queue.
+          const started = await runtime.manager.start({
+            ...target,
+            usePool: body.usePool !== false,
+            signal,
+            onProgress: progress,
+            admit: (coldStart) => {
+              progress('waiting for a start slot');
+              return server.admission.run(coldStart, { signal, onQueued: (ahead) => stream?.send('queued', { ahead }) });
+            },
+          });
+          if (started.fromPool) void runtime.pool.claimed(target).catch(() => undefined);
           server.log.info(`session ${started.session.id} started (${started.fromPool ? 'warm pool' : 'cold'}, ${Math.round(started.durationMs)} ms)`);
           if (runtime.config.poolSize > 0) {
             void runtime.pool

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { describeError } from '../errors.js';
 import type { SessionId } from '../store/index.js';
-import { LABELS } from '../workstation/docker/labels.js';
-import { getExtras, setOwner } from './session-extras.js';
+import { LABELS } from '../workstation/labels.js';
 import type { SessionManager } from './session-manager.js';
 
 /** What happens to a session whose workstation died or turned unhealthy. */
@@ -91,7 +90,7 @@ export class HealthMonitor {
   private async sweepOnce(): Promise<void> {
     let containers;
     try {
-      containers = await this.manager.backend.list();
+      containers = await this.manager.backend.list(this.callOptions());
     } catch {
       this.engineLost = true;
       return;
@@ -175,13 +174,13 @@ export class HealthMonitor {
     this.busy.add(sessionId);
     try {
       const session = await this.manager.sessions.find(sessionId as SessionId);
-      const extras = session ? await getExtras(this.manager.db, session.id) : undefined;
+      const extras = session ? await this.manager.sessions.extras(session.id) : undefined;
       // Only active sessions are monitored: a stop in progress also makes containers die.
       if (!session || session.status !== 'active' || extras?.poolKey) return;
       const id = session.id;
       if (problem === 'unhealthy') {
         // Docker's flag lags (a woken pool container reads unhealthy until its next probe): look.
-        const status = await (await this.manager.workstation(id)).status();
+        const status = await (await this.manager.workstation(id)).status(this.callOptions());
         if (status.ready) {
           this.report({ sessionId: id, containerId, problem, action: 'ignored', detail: 'healthy when checked' });
           return;
@@ -192,7 +191,7 @@ export class HealthMonitor {
       if (this.policy === 'restart' && problem !== 'missing' && restarts < this.maxRestarts) {
         this.restarts.set(id, restarts + 1);
         try {
-          if (problem === 'unhealthy') await this.manager.backend.stop(containerId, 2);
+          if (problem === 'unhealthy') await this.manager.backend.stop(containerId, 2, this.callOptions());
           await this.manager.resume(id);
           this.report({ sessionId: id, containerId, problem, action: 'restarted' });
           return;
@@ -201,15 +200,20 @@ export class HealthMonitor {
         }
       }
       const reason = `workstation ${problem}${this.policy === 'restart' ? ' and could not be restarted' : ''}`;
-      if (containerId) await this.manager.backend.remove(containerId).catch(() => undefined);
+      if (containerId) await this.manager.backend.remove(containerId, this.callOptions()).catch(() => undefined);
       await this.manager.sessions.transition(id, 'crashed', { reason }).catch(() => undefined);
-      await setOwner(this.manager.db, id, undefined).catch(() => undefined);
+      await this.manager.sessions.setOwner(id, undefined).catch(() => undefined);
       this.report({ sessionId: id, containerId, problem, action: 'crashed' });
     } catch (error) {
       this.report({ sessionId, containerId, problem, action: 'ignored', detail: describeError(error) });
     } finally {
       this.busy.delete(sessionId);
     }
+  }
+
+  /** Engine calls end when the monitor stops (each also has the backend's own deadline). */
+  private callOptions(): { signal?: AbortSignal } {
+    return this.controller ? { signal: this.controller.signal } : {};
   }
 
   private report(incident: HealthIncident): void {

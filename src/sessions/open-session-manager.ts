@@ -6,18 +6,17 @@ import { openText, sealText } from '../secrets/seal.js';
 import { GitBaselines } from './git-baselines.js';
 import { holdSecretsLock } from '../secrets/provider-key-store.js';
 import { loadSettings } from '../settings.js';
-import { openDatabase, PortAllocator, type Db, type PortRange } from '../store/index.js';
-import type { WorkstationBackend } from '../workstation/backend.js';
-import { DockerBackend } from '../workstation/docker/docker-backend.js';
-import { ClusterNodes } from '../workstation/swarm/cluster-nodes.js';
-import { SwarmBackend } from '../workstation/swarm/swarm-backend.js';
-import { createDockerClient, pingDocker } from '../workstation/docker/docker-client.js';
-import type { WorkstationLimits } from '../workstation/docker/container-spec.js';
-import { LABELS } from '../workstation/docker/labels.js';
-import type { WorkstationNetworkKind } from '../workstation/docker/networks.js';
+import { EventStore, openDatabase, PortAllocator, SessionStore, type Db, type PortRange } from '../store/index.js';
+import type { WorkstationLimits, WorkstationNetworkKind } from '../workstation/workstation-resources.js';
+import { LABELS } from '../workstation/labels.js';
+import { connectWorkstationEngine, createWorkstationBackend } from '../workstation/open-backend.js';
 import { workstationImageTag } from '../workstation/image/index.js';
 import { loadSessionConfig, type SessionConfig } from './session-config.js';
-import { SessionManager, type PasswordSealer } from './session-manager.js';
+import { Reconciler } from './reconcile.js';
+import { SessionLifecycle, type SessionLifecycleOptions, type SessionRecordFields } from './session-lifecycle.js';
+import { SessionManager } from './session-manager.js';
+import type { PasswordSealer } from './vnc-password.js';
+import { WarmPool } from './warm-pool.js';
 import { thisProcessOwner } from './session-owner.js';
 
 export interface OpenSessionManagerOptions {
@@ -37,6 +36,8 @@ export interface OpenSessionManagerOptions {
   cdpRange?: PortRange;
   sealer?: PasswordSealer;
   startTimeoutMs?: number;
+  /** Record values (user, model, provider) for sessions started without them. */
+  defaults?: Partial<SessionRecordFields>;
 }
 
 export interface OpenedSessionManager {
@@ -53,9 +54,7 @@ export async function openSessionManager(options: OpenSessionManagerOptions = {}
   const env = options.env ?? process.env;
   const settings = loadSettings(env);
   const config = loadSessionConfig(env);
-  // On a swarm the manager's engine (NEXORA_SWARM_MANAGER, else DOCKER_HOST) is the one asked.
-  const docker = options.docker ?? createDockerClient(config.swarm?.manager ? { ...env, DOCKER_HOST: config.swarm.manager } : env);
-  await pingDocker(docker, { env: config.swarm?.manager ? { ...env, DOCKER_HOST: config.swarm.manager } : env });
+  const docker = await connectWorkstationEngine({ env, ...(options.docker ? { docker: options.docker } : {}), ...(config.swarm ? { swarm: config.swarm } : {}) });
   // NEXORA_WORKSTATION_IMAGE pins an image (one built elsewhere, or an older definition).
   // Checked when a workstation is created, not here: listing or stopping sessions must work
   // while the image is being rebuilt under a new tag.
@@ -64,35 +63,20 @@ export async function openSessionManager(options: OpenSessionManagerOptions = {}
   const owner = thisProcessOwner();
   const labels = { ...config.containerLabels, [LABELS.store]: storeScope(db.location), ...options.labels };
   const namePrefix = options.namePrefix ?? config.containerPrefix;
-  const limits = { ...config.limits, ...options.limits };
-  const backend: WorkstationBackend = config.swarm
-    ? new SwarmBackend({
-        manager: docker,
-        nodes: new ClusterNodes({ manager: docker, endpoints: config.swarm.nodes, env }),
-        image,
-        owner,
-        labels,
-        limits,
-        placement: {
-          constraints: config.swarm.constraints,
-          ...(config.swarm.spread ? { spread: config.swarm.spread } : {}),
-          reserveMemoryBytes: config.swarm.reserveMemoryBytes,
-          reserveNanoCpus: config.swarm.reserveNanoCpus,
-        },
-        ...(namePrefix ? { namePrefix } : {}),
-      })
-    : new DockerBackend({
-        docker,
-        image,
-        owner,
-        labels,
-        endpointHost: config.endpointHost,
-        network: options.network ?? config.network,
-        limits,
-        ...(namePrefix ? { namePrefix } : {}),
-        ...((options.networkName ?? config.networkName) ? { networkName: options.networkName ?? config.networkName } : {}),
-      });
-  const manager = new SessionManager({
+  const backend = createWorkstationBackend({
+    env,
+    docker,
+    image,
+    owner,
+    labels,
+    limits: { ...config.limits, ...options.limits },
+    ...(namePrefix ? { namePrefix } : {}),
+    endpointHost: config.endpointHost,
+    network: options.network ?? config.network,
+    ...((options.networkName ?? config.networkName) ? { networkName: options.networkName ?? config.networkName } : {}),
+    ...(config.swarm ? { swarm: config.swarm } : {}),
+  });
+  const manager = createSessionManager({
     db,
     backend,
     ports: new PortAllocator({ vncRange: options.vncRange ?? settings.vncPorts, cdpRange: options.cdpRange ?? settings.cdpPorts }),
@@ -100,6 +84,7 @@ export async function openSessionManager(options: OpenSessionManagerOptions = {}
     owner,
     startTimeoutMs: options.startTimeoutMs ?? config.startTimeoutMs,
     gitBaselines: new GitBaselines({ dir: nexoraPaths(env).gitBaselines }),
+    ...(options.defaults ? { defaults: options.defaults } : {}),
   });
   return {
     manager,
@@ -108,6 +93,22 @@ export async function openSessionManager(options: OpenSessionManagerOptions = {}
       if (!options.db) await db.close();
     },
   };
+}
+
+/**
+ * The session service wired up: the lifecycle over the store and the backend, the warm pool
+ * and the reconciler on the lifecycle, the manager over all three. Nothing below the manager
+ * refers to it, so there is no cycle to break.
+ */
+export function createSessionManager(options: Omit<SessionLifecycleOptions, 'sessions' | 'events'> & { defaults?: Partial<SessionRecordFields> }): SessionManager {
+  const { defaults, ...rest } = options;
+  const lifecycle = new SessionLifecycle({ ...rest, sessions: new SessionStore(options.db), events: new EventStore(options.db) });
+  return new SessionManager({
+    lifecycle,
+    pool: new WarmPool({ lifecycle }),
+    reconciler: new Reconciler({ db: options.db, ports: options.ports, lifecycle }),
+    ...(defaults ? { defaults } : {}),
+  });
 }
 
 /** Seals VNC passwords with the master key (created on first use). */

@@ -1,11 +1,8 @@
-import { resolve } from 'node:path';
 import { describeError } from '../errors.js';
 import type { SessionId } from '../store/index.js';
-import { workspaceOwner, type NumericUser } from '../workstation/docker/workspace-owner.js';
+import type { NumericUser } from '../workstation/workspace-owner.js';
 import type { AdmissionQueue } from './admission-queue.js';
-import { extendPoolMembers, poolMembers } from './session-extras.js';
-import type { SessionManager } from './session-manager.js';
-import { poolKey, warmPool } from './warm-pool.js';
+import { workspacePath, type WarmPool } from './warm-pool.js';
 
 export interface PoolTargetSpec {
   workspaceDir: string;
@@ -26,7 +23,8 @@ interface Target {
 }
 
 export interface PoolKeeperOptions {
-  manager: SessionManager;
+  /** The pools to keep (the session manager's `pool`). */
+  pool: WarmPool;
   /** Pool starts wait their turn with session starts. */
   admission: AdmissionQueue;
   /** How often to look at every pool without being asked. Default 2 s. */
@@ -39,7 +37,7 @@ export interface PoolKeeperOptions {
  * for it within its idle timeout. Runs in the server, so the pool refills between commands.
  */
 export class PoolKeeper {
-  private readonly manager: SessionManager;
+  private readonly pool: WarmPool;
   private readonly admission: AdmissionQueue;
   private readonly intervalMs: number;
   private readonly log: (line: string) => void;
@@ -51,7 +49,7 @@ export class PoolKeeper {
   private stopped = false;
 
   constructor(options: PoolKeeperOptions) {
-    this.manager = options.manager;
+    this.pool = options.pool;
     this.admission = options.admission;
     this.intervalMs = options.intervalMs ?? 2000;
     this.log = options.log ?? (() => undefined);
@@ -77,7 +75,7 @@ export class PoolKeeper {
   async demand(spec: PoolTargetSpec): Promise<SessionId[]> {
     const target = await this.targetFor(spec);
     this.targets.set(target.key, target);
-    await extendPoolMembers(this.manager.db, target.key, spec.idleTimeoutMs);
+    await this.pool.extend(target.key, spec.idleTimeoutMs);
     return this.fill(target);
   }
 
@@ -87,21 +85,18 @@ export class PoolKeeper {
     const target = this.targets.get(probe.key);
     if (!target) return;
     target.lastDemandAt = Date.now();
-    await extendPoolMembers(this.manager.db, target.key, target.idleTimeoutMs);
+    await this.pool.extend(target.key, target.idleTimeoutMs);
     void this.fill(target).catch((error: unknown) => this.log(`warm pool for ${target.workspaceDir}: ${describeError(error)}`));
   }
 
   /** Stops keeping the pools of one workspace (or all): `pool drain` must not be undone by a refill. */
   forget(options: { workspaceDir?: string } = {}): void {
-    const workspaceDir = options.workspaceDir ? resolve(options.workspaceDir) : undefined;
+    const workspaceDir = options.workspaceDir ? workspacePath(options.workspaceDir) : undefined;
     for (const target of [...this.targets.values()]) if (!workspaceDir || target.workspaceDir === workspaceDir) this.targets.delete(target.key);
   }
 
   private async targetFor(spec: PoolTargetSpec): Promise<Target> {
-    const workspaceDir = resolve(spec.workspaceDir);
-    const user = spec.user ?? (await workspaceOwner(workspaceDir));
-    const startChromium = spec.startChromium ?? false;
-    const key = poolKey({ image: this.manager.backend.image, workspaceDir, user, startChromium });
+    const { key, workspaceDir, user, startChromium } = await this.pool.key(spec);
     return { key, workspaceDir, user, startChromium, size: spec.size, idleTimeoutMs: spec.idleTimeoutMs, lastDemandAt: Date.now() };
   }
 
@@ -155,10 +150,10 @@ export class PoolKeeper {
   private async fillOnce(target: Target): Promise<SessionId[]> {
     const all: SessionId[] = [];
     for (;;) {
-      const have = (await poolMembers(this.manager.db, target.key)).length;
+      const have = (await this.pool.members(target.key)).length;
       if (have >= target.size || this.stopped || !this.targets.has(target.key)) return all;
       const added = await this.admission.run(() =>
-        warmPool(this.manager, {
+        this.pool.fill({
           workspaceDir: target.workspaceDir,
           user: target.user,
           startChromium: target.startChromium,
@@ -174,9 +169,9 @@ export class PoolKeeper {
 
   private async retire(target: Target): Promise<void> {
     this.targets.delete(target.key);
-    const members = await poolMembers(this.manager.db, target.key);
+    const members = await this.pool.members(target.key);
     for (const member of members) {
-      await this.manager.stopContainer(member.id, { reason: 'warm-pool member idle' }).catch(() => undefined);
+      await this.pool.retire(member.id, 'warm-pool member idle').catch(() => undefined);
     }
     this.log(`warm pool for ${target.workspaceDir}: idle for ${Math.round(target.idleTimeoutMs / 1000)} s, retired ${members.length} member(s)`);
   }

@@ -1,7 +1,6 @@
-import type { SessionId, SessionRecord } from '../store/index.js';
-import type { ManagedContainer } from '../workstation/backend.js';
-import { liveExtras, setOwner, type SessionExtras } from './session-extras.js';
-import type { SessionManager } from './session-manager.js';
+import type { Db, EventStore, PortAllocator, SessionExtras, SessionId, SessionRecord, SessionStore } from '../store/index.js';
+import type { ManagedContainer, WorkstationBackend } from '../workstation/backend.js';
+import type { SessionLifecycle } from './session-lifecycle.js';
 import { isOwnerAlive } from './session-owner.js';
 
 /** What to do with an active session whose container exists but does not run. */
@@ -32,6 +31,13 @@ export interface ReconcileReport {
   expiredPoolMembers: string[];
 }
 
+export interface ReconcilerOptions {
+  db: Db;
+  ports: PortAllocator;
+  /** Restarts stopped workstations (policy `restart`); its store, events and backend are the reconciler's too. */
+  lifecycle: SessionLifecycle;
+}
+
 /**
  * Makes the store and the engine agree, after anything: a nexora process killed mid-start or
  * mid-session, a Docker engine restart, a container removed by hand. Labelled containers with
@@ -39,148 +45,166 @@ export interface ReconcileReport {
  * ports); a session whose starter or stopper died is finished (removed); running containers of
  * active sessions are adopted back. Sessions that a live process is working on are left alone.
  */
-export async function reconcile(manager: SessionManager, options: ReconcileOptions = {}): Promise<ReconcileReport> {
-  const report: ReconcileReport = {
-    removedContainers: [],
-    crashedSessions: [],
-    endedSessions: [],
-    adoptedSessions: [],
-    stoppedSessions: [],
-    restartedSessions: [],
-    releasedPorts: [],
-    expiredPoolMembers: [],
-  };
-  const staleAfterMs = options.staleAfterMs ?? 10 * 60_000;
-  // The engine first: if it does not answer, nothing may be concluded from missing containers.
-  const containers = await manager.backend.list();
-  const live = await manager.sessions.list({ statuses: ['starting', 'active', 'stopping'] });
-  const extras = await liveExtras(manager.db);
-  const sessionsById = new Map(live.map((session) => [session.id as string, session]));
-  const claimed = new Set<string>();
+export class Reconciler {
+  private readonly db: Db;
+  private readonly ports: PortAllocator;
+  private readonly lifecycle: SessionLifecycle;
+  private readonly sessions: SessionStore;
+  private readonly events: EventStore;
+  private readonly backend: WorkstationBackend;
 
-  const ownerGone = (session: SessionRecord, extra: SessionExtras | undefined): boolean => {
-    const owner = extra?.owner;
-    // A session is created a moment before its owner is recorded: give that moment a grace.
-    if (!owner) return Date.now() - session.updatedAt.getTime() > 30_000;
-    const alive = isOwnerAlive(owner);
-    if (alive === 'unknown') return Date.now() - session.updatedAt.getTime() > staleAfterMs;
-    return !alive;
-  };
+  constructor(options: ReconcilerOptions) {
+    this.db = options.db;
+    this.ports = options.ports;
+    this.lifecycle = options.lifecycle;
+    this.sessions = options.lifecycle.sessions;
+    this.events = options.lifecycle.events;
+    this.backend = options.lifecycle.backend;
+  }
 
-  const remove = async (container: ManagedContainer): Promise<void> => {
-    try {
-      await manager.backend.remove(container.id);
-      report.removedContainers.push(container.name);
-    } catch {
-      // One stubborn container must not stop the rest of the clean-up.
-    }
-  };
+  async run(options: ReconcileOptions = {}): Promise<ReconcileReport> {
+    const report: ReconcileReport = {
+      removedContainers: [],
+      crashedSessions: [],
+      endedSessions: [],
+      adoptedSessions: [],
+      stoppedSessions: [],
+      restartedSessions: [],
+      releasedPorts: [],
+      expiredPoolMembers: [],
+    };
+    const staleAfterMs = options.staleAfterMs ?? 10 * 60_000;
+    // The engine first: if it does not answer, nothing may be concluded from missing containers.
+    const containers = await this.backend.list();
+    const live = await this.sessions.list({ statuses: ['starting', 'active', 'stopping'] });
+    const extras = await this.sessions.liveExtras();
+    const sessionsById = new Map(live.map((session) => [session.id as string, session]));
+    const claimed = new Set<string>();
 
-  for (const container of containers) {
-    const byContainer = live.find((session) => session.containerId === container.id);
-    const session = byContainer ?? sessionsById.get(container.sessionId);
-    if (!session) {
-      await remove(container);
-      continue;
-    }
-    claimed.add(session.id);
-    const extra = extras.get(session.id);
-    if (session.status === 'starting') {
-      if (extra?.poolKey && extra.poolReadyAt) {
-        if (extra.poolExpiresAt && extra.poolExpiresAt.getTime() < Date.now()) {
-          await remove(container);
-          await endQuietly(manager, session.id, 'warm-pool member expired');
-          report.expiredPoolMembers.push(session.id);
-        } else if (container.state !== 'paused' && container.state !== 'running') {
-          await remove(container);
-          await crash(manager, session.id, `warm-pool workstation ${container.state}`);
-          report.crashedSessions.push(session.id);
-        }
+    const ownerGone = (session: SessionRecord, extra: SessionExtras | undefined): boolean => {
+      const owner = extra?.owner;
+      // A session is created a moment before its owner is recorded: give that moment a grace.
+      if (!owner) return Date.now() - session.updatedAt.getTime() > 30_000;
+      const alive = isOwnerAlive(owner);
+      if (alive === 'unknown') return Date.now() - session.updatedAt.getTime() > staleAfterMs;
+      return !alive;
+    };
+
+    const remove = async (container: ManagedContainer): Promise<void> => {
+      try {
+        await this.backend.remove(container.id);
+        report.removedContainers.push(container.name);
+      } catch {
+        // One stubborn container must not stop the rest of the clean-up.
+      }
+    };
+
+    for (const container of containers) {
+      const byContainer = live.find((session) => session.containerId === container.id);
+      const session = byContainer ?? sessionsById.get(container.sessionId);
+      if (!session) {
+        await remove(container);
         continue;
       }
-      if (!ownerGone(session, extra)) continue;
-      await remove(container);
-      await crash(manager, session.id, 'start interrupted: the nexora process starting it exited');
-      report.crashedSessions.push(session.id);
-      continue;
-    }
-    if (session.status === 'stopping') {
-      if (!ownerGone(session, extra)) continue;
-      await remove(container);
-      await finishStop(manager, session.id);
-      report.endedSessions.push(session.id);
-      continue;
-    }
-    // Active.
-    if (session.containerId !== container.id) {
-      await manager.sessions.setContainer(session.id, { containerId: container.id, vncPort: container.vncPort, cdpPort: container.cdpPort });
-    }
-    if (container.state === 'running' || container.state === 'paused') {
-      if (extra?.owner) await setOwner(manager.db, session.id, undefined);
-      report.adoptedSessions.push(session.id);
-      continue;
-    }
-    const policy = options.onStopped ?? 'keep';
-    if (policy === 'keep') {
-      report.stoppedSessions.push(session.id);
-    } else if (policy === 'restart') {
-      try {
-        await manager.resume(session.id);
-        report.restartedSessions.push(session.id);
-      } catch {
+      claimed.add(session.id);
+      const extra = extras.get(session.id);
+      if (session.status === 'starting') {
+        if (extra?.poolKey && extra.poolReadyAt) {
+          if (extra.poolExpiresAt && extra.poolExpiresAt.getTime() < Date.now()) {
+            await remove(container);
+            await this.endQuietly(session.id, 'warm-pool member expired');
+            report.expiredPoolMembers.push(session.id);
+          } else if (container.state !== 'paused' && container.state !== 'running') {
+            await remove(container);
+            await this.crash(session.id, `warm-pool workstation ${container.state}`);
+            report.crashedSessions.push(session.id);
+          }
+          continue;
+        }
+        if (!ownerGone(session, extra)) continue;
         await remove(container);
-        await crash(manager, session.id, `its workstation did not restart (${container.state})`);
+        await this.crash(session.id, 'start interrupted: the nexora process starting it exited');
         report.crashedSessions.push(session.id);
+        continue;
       }
-    } else {
-      await remove(container);
-      await crash(manager, session.id, `its workstation container ${container.state}`);
-      report.crashedSessions.push(session.id);
-    }
-  }
-
-  for (const session of live) {
-    if (claimed.has(session.id)) continue;
-    const extra = extras.get(session.id);
-    if (session.status === 'active') {
-      await crash(manager, session.id, 'its workstation container disappeared');
-      report.crashedSessions.push(session.id);
-    } else if (ownerGone(session, extra)) {
       if (session.status === 'stopping') {
-        await finishStop(manager, session.id);
+        if (!ownerGone(session, extra)) continue;
+        await remove(container);
+        await this.finishStop(session.id);
         report.endedSessions.push(session.id);
+        continue;
+      }
+      // Active.
+      if (session.containerId !== container.id) {
+        await this.sessions.setContainer(session.id, { containerId: container.id, vncPort: container.vncPort, cdpPort: container.cdpPort });
+      }
+      if (container.state === 'running' || container.state === 'paused') {
+        if (extra?.owner) await this.sessions.setOwner(session.id, undefined);
+        report.adoptedSessions.push(session.id);
+        continue;
+      }
+      const policy = options.onStopped ?? 'keep';
+      if (policy === 'keep') {
+        report.stoppedSessions.push(session.id);
+      } else if (policy === 'restart') {
+        try {
+          await this.lifecycle.resume(session.id);
+          report.restartedSessions.push(session.id);
+        } catch {
+          await remove(container);
+          await this.crash(session.id, `its workstation did not restart (${container.state})`);
+          report.crashedSessions.push(session.id);
+        }
       } else {
-        await crash(manager, session.id, 'start interrupted before its container existed');
+        await remove(container);
+        await this.crash(session.id, `its workstation container ${container.state}`);
         report.crashedSessions.push(session.id);
       }
     }
+
+    for (const session of live) {
+      if (claimed.has(session.id)) continue;
+      const extra = extras.get(session.id);
+      if (session.status === 'active') {
+        await this.crash(session.id, 'its workstation container disappeared');
+        report.crashedSessions.push(session.id);
+      } else if (ownerGone(session, extra)) {
+        if (session.status === 'stopping') {
+          await this.finishStop(session.id);
+          report.endedSessions.push(session.id);
+        } else {
+          await this.crash(session.id, 'start interrupted before its container existed');
+          report.crashedSessions.push(session.id);
+        }
+      }
+    }
+
+    // Ports can only be held by live sessions; anything else is a leak from an older version
+    // or a hand-edited database.
+    const stillLive = new Set((await this.sessions.list({ statuses: ['starting', 'active', 'stopping'] })).map((session) => session.id as string));
+    for (const holder of await this.ports.holders(this.db)) {
+      if (stillLive.has(holder.sessionId)) continue;
+      await this.ports.release(this.db, holder.sessionId);
+      report.releasedPorts.push(holder.sessionId);
+    }
+    return report;
   }
 
-  // Ports can only be held by live sessions; anything else is a leak from an older version
-  // or a hand-edited database.
-  const stillLive = new Set((await manager.sessions.list({ statuses: ['starting', 'active', 'stopping'] })).map((session) => session.id as string));
-  for (const holder of await manager.ports.holders(manager.db)) {
-    if (stillLive.has(holder.sessionId)) continue;
-    await manager.ports.release(manager.db, holder.sessionId);
-    report.releasedPorts.push(holder.sessionId);
+  private async crash(id: SessionId, reason: string): Promise<void> {
+    await this.events.record({ sessionId: id, kind: 'session-reconcile', payload: { outcome: 'crashed', reason } }).catch(() => undefined);
+    await this.sessions.transition(id, 'crashed', { reason }).catch(() => undefined);
+    await this.sessions.setOwner(id, undefined).catch(() => undefined);
   }
-  return report;
-}
 
-async function crash(manager: SessionManager, id: SessionId, reason: string): Promise<void> {
-  await manager.events.record({ sessionId: id, kind: 'session-reconcile', payload: { outcome: 'crashed', reason } }).catch(() => undefined);
-  await manager.sessions.transition(id, 'crashed', { reason }).catch(() => undefined);
-  await setOwner(manager.db, id, undefined).catch(() => undefined);
-}
+  private async finishStop(id: SessionId): Promise<void> {
+    await this.events.record({ sessionId: id, kind: 'session-reconcile', payload: { outcome: 'ended', reason: 'stop interrupted; finished' } }).catch(() => undefined);
+    await this.sessions.transition(id, 'ended', { reason: 'stop finished by reconciliation' }).catch(() => undefined);
+    await this.sessions.setOwner(id, undefined).catch(() => undefined);
+  }
 
-async function finishStop(manager: SessionManager, id: SessionId): Promise<void> {
-  await manager.events.record({ sessionId: id, kind: 'session-reconcile', payload: { outcome: 'ended', reason: 'stop interrupted; finished' } }).catch(() => undefined);
-  await manager.sessions.transition(id, 'ended', { reason: 'stop finished by reconciliation' }).catch(() => undefined);
-  await setOwner(manager.db, id, undefined).catch(() => undefined);
-}
-
-async function endQuietly(manager: SessionManager, id: SessionId, reason: string): Promise<void> {
-  await manager.sessions.transition(id, 'stopping', { reason }).catch(() => undefined);
-  await manager.sessions.transition(id, 'ended', { reason }).catch(() => undefined);
-  await setOwner(manager.db, id, undefined).catch(() => undefined);
+  private async endQuietly(id: SessionId, reason: string): Promise<void> {
+    await this.sessions.transition(id, 'stopping', { reason }).catch(() => undefined);
+    await this.sessions.transition(id, 'ended', { reason }).catch(() => undefined);
+    await this.sessions.setOwner(id, undefined).catch(() => undefined);
+  }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NexoraError } from '../errors.js';
-import type { WorkstationLimits } from '../workstation/docker/container-spec.js';
-import type { WorkstationNetworkKind } from '../workstation/docker/networks.js';
+import type { SwarmConfig } from '../workstation/backend-config.js';
+import type { WorkstationLimits, WorkstationNetworkKind } from '../workstation/workstation-resources.js';
 import type { HealthPolicy } from './health-monitor.js';
 
 /** Session and workstation settings from the environment. */
@@ -24,24 +24,6 @@ export interface SessionConfig {
   backend: 'docker' | 'swarm';
   /** Set when backend is swarm. */
   swarm: SwarmConfig | undefined;
-}
-
-/** How the swarm backend reaches the cluster and places workstations (docs/swarm.md). */
-export interface SwarmConfig {
-  /** Engine API endpoint of a manager (unix://, tcp://, ssh://); default DOCKER_HOST. */
-  manager: string | undefined;
-  /**
-   * Each node's own Engine API endpoint, by node hostname: exec and attach are per-node
-   * operations (a manager cannot exec into a task on another node).
-   */
-  nodes: Record<string, string>;
-  /** Placement constraints, e.g. `node.labels.nexora==1` (Swarm's syntax). */
-  constraints: string[];
-  /** Spread descriptor for placement preferences; default `node.id` (spread across nodes). */
-  spread: string | undefined;
-  /** Reserved per workstation, so Swarm places it where there is room. */
-  reserveMemoryBytes: number;
-  reserveNanoCpus: number;
 }
 
 const sizeText = z

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { ContainerOwner } from '../workstation/docker/labels.js';
+import type { ContainerOwner } from '../workstation/labels.js';
 
 /**
  * A process's identity that survives pid reuse: its pid plus its start time (Linux

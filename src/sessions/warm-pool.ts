@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
-import { checkWorkspace } from '../config/workspace-guard.js';
-import { performance } from 'node:perf_hooks';
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { checkWorkspace } from '../config/workspace-guard.js';
 import { describeError } from '../errors.js';
-import { newSessionId, type SessionId } from '../store/index.js';
-import type { ContainerState } from '../workstation/docker/docker-backend.js';
-import { workspaceOwner, type NumericUser } from '../workstation/docker/workspace-owner.js';
-import { claimPoolMember, markPoolMember, markPoolReady, poolMembers, setOwner } from './session-extras.js';
+import { newSessionId, type SessionExtras, type SessionId, type SessionStore } from '../store/index.js';
+import type { ContainerState, WorkstationBackend } from '../workstation/backend.js';
+import { workspaceOwner, type NumericUser } from '../workstation/workspace-owner.js';
 import { toInfo } from './container-info.js';
-import type { SessionManager, StartedSession } from './session-manager.js';
+import type { SessionLifecycle, SessionRecordFields, StartedSession } from './session-lifecycle.js';
+import { recordStep } from './step-recorder.js';
 
 /** Pool members are sessions, so they show up under this user in the store. */
 export const POOL_USER = 'nexora-pool';
@@ -30,6 +31,25 @@ export interface PoolMemberStatus {
   expiresAt: Date | null;
 }
 
+export interface FillPoolOptions extends PoolTarget {
+  size: number;
+  idleTimeoutMs: number;
+  signal?: AbortSignal;
+  onProgress?: (line: string) => void;
+}
+
+/**
+ * A workspace as pools and session records name it (the real path, as the workspace guard
+ * returns it), for matching a directory a caller names; its absolute path if it is gone.
+ */
+export function workspacePath(dir: string): string {
+  try {
+    return realpathSync.native(resolve(dir));
+  } catch {
+    return resolve(dir);
+  }
+}
+
 /** Workstations are interchangeable when image, workspace, user and browser option match. */
 export function poolKey(options: { image: string; workspaceDir: string; user: NumericUser; startChromium: boolean }): string {
   return createHash('sha256')
@@ -38,124 +58,150 @@ export function poolKey(options: { image: string; workspaceDir: string; user: Nu
     .slice(0, 16);
 }
 
-async function keyFor(manager: SessionManager, target: PoolTarget): Promise<{ key: string; workspaceDir: string; user: NumericUser }> {
-  const workspaceDir = checkWorkspace(target.workspaceDir);
-  const user = target.user ?? (await workspaceOwner(workspaceDir));
-  return { key: poolKey({ image: manager.backend.image, workspaceDir, user, startChromium: target.startChromium ?? false }), workspaceDir, user };
-}
-
 /**
- * Fills a workspace's pool up to `size` pre-started, paused workstations. Each holds its
- * ports under its own session id (status `starting`, marked as a pool member), so the port
- * ranges count it honestly. Returns the ids of the members it added.
+ * Pre-started, paused workstations per workspace, claimed by new sessions in well under the
+ * cold-start time. Each member holds its ports under its own session id (status `starting`,
+ * marked as a pool member), so the port ranges count it honestly. Built on the lifecycle (a
+ * member is a cold start that stays `starting`); the session manager claims through it.
  */
-export async function warmPool(
-  manager: SessionManager,
-  options: PoolTarget & { size: number; idleTimeoutMs: number; signal?: AbortSignal; onProgress?: (line: string) => void },
-): Promise<SessionId[]> {
-  const { key, workspaceDir, user } = await keyFor(manager, options);
-  const existing = await poolMembers(manager.db, key);
-  const missing = Math.max(options.size - existing.length, 0);
-  const results = await Promise.allSettled(
-    Array.from({ length: missing }, async () => {
-      const id = newSessionId();
-      await manager.sessions.create({ id, userId: POOL_USER, model: 'none', provider: 'none', workspaceDir });
-      await markPoolMember(manager.db, id, key, options.idleTimeoutMs);
-      const started = await manager.startCold({
-        sessionId: id,
-        workspaceDir,
-        user,
-        poolKey: key,
-        ...(options.startChromium !== undefined ? { startChromium: options.startChromium } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
+export class WarmPool {
+  private readonly lifecycle: SessionLifecycle;
+  private readonly sessions: SessionStore;
+  private readonly backend: WorkstationBackend;
+
+  constructor(options: { lifecycle: SessionLifecycle }) {
+    this.lifecycle = options.lifecycle;
+    this.sessions = options.lifecycle.sessions;
+    this.backend = options.lifecycle.backend;
+  }
+
+  /** The key of the pool that serves `target`, with its workspace and user resolved the way a cold start resolves them. */
+  async key(target: PoolTarget): Promise<{ key: string; workspaceDir: string; user: NumericUser; startChromium: boolean }> {
+    const workspaceDir = checkWorkspace(target.workspaceDir);
+    const user = target.user ?? (await workspaceOwner(workspaceDir));
+    const startChromium = target.startChromium ?? false;
+    return { key: poolKey({ image: this.backend.image, workspaceDir, user, startChromium }), workspaceDir, user, startChromium };
+  }
+
+  /** Fills a workspace's pool up to `size` members. Returns the ids of the members it added. */
+  async fill(options: FillPoolOptions): Promise<SessionId[]> {
+    const { key, workspaceDir, user } = await this.key(options);
+    const existing = await this.sessions.poolMembers(key);
+    const missing = Math.max(options.size - existing.length, 0);
+    const results = await Promise.allSettled(
+      Array.from({ length: missing }, async () => {
+        const id = newSessionId();
+        await this.sessions.create({ id, userId: POOL_USER, model: 'none', provider: 'none', workspaceDir });
+        await this.sessions.markPoolMember(id, { poolKey: key, idleTimeoutMs: options.idleTimeoutMs });
+        const started = await this.lifecycle.startCold({
+          sessionId: id,
+          record: { userId: POOL_USER, model: 'none', provider: 'none' },
+          workspaceDir,
+          user,
+          poolKey: key,
+          ...(options.startChromium !== undefined ? { startChromium: options.startChromium } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        try {
+          await recordStep(this.lifecycle.events, {
+            sessionId: id,
+            kind: 'pool-pause',
+            run: () => this.backend.pause(started.info.id, options.signal ? { signal: options.signal } : {}),
+          });
+          await this.sessions.markPoolReady(id);
+          await this.sessions.setOwner(id, undefined);
+        } catch (error) {
+          await this.lifecycle.stop(id, { reason: `warm-pool pause failed: ${describeError(error)}` }).catch(() => undefined);
+          throw error;
+        }
+        options.onProgress?.(`pool member ${id} ready (ports ${started.info.vncPort}/${started.info.cdpPort})`);
+        return id;
+      }),
+    );
+    const added = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed && added.length === 0) throw failed.reason;
+    return added;
+  }
+
+  /**
+   * Claims a ready workstation for a new session with the given record fields: one transaction
+   * takes the member (no two claims get the same one), then the container is unpaused.
+   * Undefined when the pool is empty or the member fails to wake (it is then removed).
+   */
+  async claim(options: PoolTarget & { record: SessionRecordFields; signal?: AbortSignal }): Promise<StartedSession | undefined> {
+    const begun = performance.now();
+    const { key } = await this.key(options);
+    const id = await this.sessions.claimPoolMember({ poolKey: key, ...options.record });
+    if (!id) return undefined;
+    const signal = options.signal ? { signal: options.signal } : {};
+    try {
+      const session = await this.sessions.get(id);
+      const container = await this.lifecycle.findContainer(id, session.containerId, signal);
+      if (!container) throw new Error('its container is gone');
+      await recordStep(this.lifecycle.events, { sessionId: id, kind: 'pool-claim', run: () => this.backend.unpause(container.id, signal), describe: () => ({ containerId: container.id }) });
+      const active = await this.sessions.transition(id, 'active', { reason: 'claimed from the warm pool' });
+      const password = await this.lifecycle.vncPassword(id);
+      return {
+        session: active,
+        info: toInfo(active, { ...container, state: 'running' }, true),
+        workstation: this.backend.workstation(container, password),
+        fromPool: true,
+        durationMs: performance.now() - begun,
+      };
+    } catch (error) {
+      await this.lifecycle.stop(id, { reason: `warm-pool claim failed: ${describeError(error)}` }).catch(() => undefined);
+      return undefined;
+    }
+  }
+
+  /** Live members (claimed ones excluded), of one pool or all. */
+  members(key?: string): Promise<SessionExtras[]> {
+    return this.sessions.poolMembers(key);
+  }
+
+  /** Pushes back the idle expiry of a pool's members: someone still starts sessions from it. */
+  extend(key: string, idleTimeoutMs: number): Promise<void> {
+    return this.sessions.extendPoolMembers(key, idleTimeoutMs);
+  }
+
+  /** Removes one member and frees its ports. */
+  retire(sessionId: SessionId, reason: string): Promise<void> {
+    return this.lifecycle.stop(sessionId, { reason });
+  }
+
+  /** Every pool member with its container's state. */
+  async status(): Promise<PoolMemberStatus[]> {
+    const members = await this.sessions.poolMembers();
+    const containers = await this.backend.list();
+    const result: PoolMemberStatus[] = [];
+    for (const member of members) {
+      const session = await this.sessions.get(member.id);
+      const container = containers.find((candidate) => candidate.sessionId === member.id);
+      result.push({
+        sessionId: member.id,
+        poolKey: member.poolKey ?? '',
+        workspaceDir: session.workspaceDir ?? '',
+        state: container?.state ?? 'missing',
+        ready: member.poolReadyAt !== null && container?.state === 'paused',
+        vncPort: session.vncPort,
+        cdpPort: session.cdpPort,
+        expiresAt: member.poolExpiresAt,
       });
-      try {
-        await manager.timed(id, 'pool-pause', () => manager.backend.pause(started.info.id));
-        await markPoolReady(manager.db, id);
-        await setOwner(manager.db, id, undefined);
-      } catch (error) {
-        await manager.stopContainer(id, { reason: `warm-pool pause failed: ${describeError(error)}` }).catch(() => undefined);
-        throw error;
-      }
-      options.onProgress?.(`pool member ${id} ready (ports ${started.info.vncPort}/${started.info.cdpPort})`);
-      return id;
-    }),
-  );
-  const added = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failed && added.length === 0) throw failed.reason;
-  return added;
-}
-
-/**
- * Claims a ready workstation from the pool for a new session: one transaction takes the
- * member (no two claims get the same one), then the container is unpaused. Undefined when
- * the pool is empty or the member fails to wake (it is then removed).
- */
-export async function claimFromPool(
-  manager: SessionManager,
-  options: PoolTarget & { userId?: string; model?: string; provider?: string },
-): Promise<StartedSession | undefined> {
-  const begun = performance.now();
-  const { key } = await keyFor(manager, options);
-  const id = await claimPoolMember(manager.db, {
-    poolKey: key,
-    userId: options.userId ?? 'local',
-    model: options.model ?? 'none',
-    provider: options.provider ?? 'none',
-  });
-  if (!id) return undefined;
-  try {
-    const session = await manager.sessions.get(id);
-    const container = await manager.findContainer(id, session.containerId);
-    if (!container) throw new Error('its container is gone');
-    await manager.timed(id, 'pool-claim', () => manager.backend.unpause(container.id), () => ({ containerId: container.id }));
-    const active = await manager.sessions.transition(id, 'active', { reason: 'claimed from the warm pool' });
-    const password = await manager.vncPassword(id);
-    return {
-      session: active,
-      info: toInfo(active, { ...container, state: 'running' }, true),
-      workstation: manager.backend.workstation(container, password),
-      fromPool: true,
-      durationMs: performance.now() - begun,
-    };
-  } catch (error) {
-    await manager.stopContainer(id, { reason: `warm-pool claim failed: ${describeError(error)}` }).catch(() => undefined);
-    return undefined;
+    }
+    return result;
   }
-}
 
-/** Every pool member with its container's state. */
-export async function poolStatus(manager: SessionManager): Promise<PoolMemberStatus[]> {
-  const members = await poolMembers(manager.db);
-  const containers = await manager.backend.list();
-  const result: PoolMemberStatus[] = [];
-  for (const member of members) {
-    const session = await manager.sessions.get(member.id);
-    const container = containers.find((candidate) => candidate.sessionId === member.id);
-    result.push({
-      sessionId: member.id,
-      poolKey: member.poolKey ?? '',
-      workspaceDir: session.workspaceDir ?? '',
-      state: container?.state ?? 'missing',
-      ready: member.poolReadyAt !== null && container?.state === 'paused',
-      vncPort: session.vncPort,
-      cdpPort: session.cdpPort,
-      expiresAt: member.poolExpiresAt,
-    });
+  /** Removes pool members (of one workspace, or all) and frees their ports. */
+  async drain(options: { workspaceDir?: string } = {}): Promise<SessionId[]> {
+    const members = await this.status();
+    const target = options.workspaceDir ? workspacePath(options.workspaceDir) : undefined;
+    const drained: SessionId[] = [];
+    for (const member of members) {
+      if (target && member.workspaceDir !== target) continue;
+      await this.lifecycle.stop(member.sessionId as SessionId, { reason: 'warm pool drained' });
+      drained.push(member.sessionId as SessionId);
+    }
+    return drained;
   }
-  return result;
-}
-
-/** Removes pool members (of one workspace, or all) and frees their ports. */
-export async function drainPool(manager: SessionManager, options: { workspaceDir?: string } = {}): Promise<SessionId[]> {
-  const members = await poolStatus(manager);
-  const target = options.workspaceDir ? resolve(options.workspaceDir) : undefined;
-  const drained: SessionId[] = [];
-  for (const member of members) {
-    if (target && member.workspaceDir !== target) continue;
-    await manager.stopContainer(member.sessionId as SessionId, { reason: 'warm pool drained' });
-    drained.push(member.sessionId as SessionId);
-  }
-  return drained;
 }

@@ -121,3 +121,8 @@ function toRecord(row: EventRow): EventRecord {
     durationMs: row.duration_ms,
   };
 }
+
+/** Deletes a session's history inside the caller's transaction (the session is being removed). */
+export async function deleteEventsOf(tx: Queryable, sessionId: SessionId): Promise<void> {
+  await tx.query('DELETE FROM events WHERE session_id = $1', [sessionId]);
+}

@@ -9,7 +9,7 @@ export type { SessionId } from './session-id.js';
 export { newSessionId, parseSessionId } from './session-id.js';
 export type { SessionStatus } from './session-status.js';
 export { sessionStatuses, sessionStatusSchema, nextStatuses, isFinalStatus } from './session-status.js';
-export type { SessionRecord, SessionUsage, CreateSessionInput, ListSessionsFilter } from './sessions-repository.js';
+export type { SessionRecord, SessionUsage, CreateSessionInput, ListSessionsFilter, SessionExtras, SessionOwner } from './sessions-repository.js';
 export { SessionStore } from './sessions-repository.js';
 export type { PortRange, PortType, PortPair, PortHolder, PortAllocatorOptions } from './port-allocator.js';
 export { PortAllocator, PortsExhaustedError, releasePorts, defaultVncRange, defaultCdpRange } from './port-allocator.js';

@@ -4,63 +4,27 @@ import { sqlState, sqlStates } from './sql-error.js';
 import { releasePorts } from './port-allocator.js';
 import type { SessionId } from './session-id.js';
 import { isFinalStatus, nextStatuses, previousStatuses, sessionStatuses, type SessionStatus } from './session-status.js';
+import {
+  extrasColumns,
+  sessionColumns,
+  toExtras,
+  toRecord,
+  toUsage,
+  usageColumns,
+  type CreateSessionInput,
+  type ExtrasRow,
+  type ListSessionsFilter,
+  type SessionExtras,
+  type SessionOwner,
+  type SessionRecord,
+  type SessionRow,
+  type SessionUsage,
+  type UsageRow,
+} from './session-record.js';
+import { deleteEventsOf } from './event-store.js';
+import { deleteVncSessionsOf } from './vnc-session-store.js';
 
-export interface SessionRecord {
-  id: SessionId;
-  userId: string;
-  model: string;
-  provider: string;
-  status: SessionStatus;
-  statusReason: string | null;
-  workspaceDir: string | null;
-  containerId: string | null;
-  vncPort: number | null;
-  cdpPort: number | null;
-  createdAt: Date;
-  updatedAt: Date;
-  endedAt: Date | null;
-}
-
-/** Tokens and money a session's model calls have used (the sum over its steps). */
-export interface SessionUsage {
-  inputTokens: number;
-  outputTokens: number;
-  cachedInputTokens: number;
-  usd: number;
-}
-
-export interface CreateSessionInput {
-  id: SessionId;
-  userId: string;
-  model: string;
-  provider: string;
-  workspaceDir?: string | null;
-}
-
-export interface ListSessionsFilter {
-  status?: SessionStatus;
-  statuses?: readonly SessionStatus[];
-  userId?: string;
-  limit?: number;
-}
-
-interface SessionRow {
-  id: string;
-  user_id: string;
-  model: string;
-  provider: string;
-  status: SessionStatus;
-  status_reason: string | null;
-  workspace_dir: string | null;
-  container_id: string | null;
-  vnc_port: number | null;
-  cdp_port: number | null;
-  created_at: Date;
-  updated_at: Date;
-  ended_at: Date | null;
-}
-
-const columns = 'id, user_id, model, provider, status, status_reason, workspace_dir, container_id, vnc_port, cdp_port, created_at, updated_at, ended_at';
+export type { CreateSessionInput, ListSessionsFilter, SessionExtras, SessionOwner, SessionRecord, SessionUsage } from './session-record.js';
 
 /**
  * Sessions and their state machine. Every change of status is recorded as a
@@ -73,7 +37,7 @@ export class SessionStore {
   async create(input: CreateSessionInput): Promise<SessionRecord> {
     const created = this.db.transaction(async (tx) => {
       const rows = await tx.query<SessionRow>(
-        `INSERT INTO sessions (id, user_id, model, provider, workspace_dir) VALUES ($1, $2, $3, $4, $5) RETURNING ${columns}`,
+        `INSERT INTO sessions (id, user_id, model, provider, workspace_dir) VALUES ($1, $2, $3, $4, $5) RETURNING ${sessionColumns}`,
         [input.id, input.userId, input.model, input.provider, input.workspaceDir ?? null],
       );
       await recordEvent(tx, input.id, 'session-create', { userId: input.userId, model: input.model, provider: input.provider, workspaceDir: input.workspaceDir ?? null });
@@ -91,7 +55,7 @@ export class SessionStore {
   }
 
   async get(id: SessionId, tx: Queryable = this.db): Promise<SessionRecord> {
-    const rows = await tx.query<SessionRow>(`SELECT ${columns} FROM sessions WHERE id = $1`, [id]);
+    const rows = await tx.query<SessionRow>(`SELECT ${sessionColumns} FROM sessions WHERE id = $1`, [id]);
     const row = rows[0];
     if (!row) throw notFound(id);
     return toRecord(row);
@@ -99,7 +63,7 @@ export class SessionStore {
 
   /** Like get, but undefined for an unknown id. */
   async find(id: SessionId): Promise<SessionRecord | undefined> {
-    const rows = await this.db.query<SessionRow>(`SELECT ${columns} FROM sessions WHERE id = $1`, [id]);
+    const rows = await this.db.query<SessionRow>(`SELECT ${sessionColumns} FROM sessions WHERE id = $1`, [id]);
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
@@ -112,7 +76,7 @@ export class SessionStore {
       }
     }
     const rows = await this.db.query<SessionRow>(
-      `SELECT ${columns} FROM sessions
+      `SELECT ${sessionColumns} FROM sessions
         WHERE ($1::text[] IS NULL OR status = ANY($1::text[]))
           AND ($2::text IS NULL OR user_id = $2)
         ORDER BY created_at DESC, id
@@ -146,7 +110,7 @@ export class SessionStore {
                 ended_at = CASE WHEN $4::boolean THEN now() ELSE NULL END,
                 vnc_password_sealed = CASE WHEN $4::boolean THEN NULL ELSE vnc_password_sealed END
           WHERE id = $1
-          RETURNING ${columns}`,
+          RETURNING ${sessionColumns}`,
         [id, to, options.reason ?? null, final],
       );
       if (final) await releasePorts(tx, id);
@@ -181,7 +145,7 @@ export class SessionStore {
   /** Records the container and the ports it publishes. */
   async setContainer(id: SessionId, container: { containerId: string; vncPort: number; cdpPort: number }, tx: Queryable = this.db): Promise<SessionRecord> {
     const rows = await tx.query<SessionRow>(
-      `UPDATE sessions SET container_id = $2, vnc_port = $3, cdp_port = $4, updated_at = now() WHERE id = $1 RETURNING ${columns}`,
+      `UPDATE sessions SET container_id = $2, vnc_port = $3, cdp_port = $4, updated_at = now() WHERE id = $1 RETURNING ${sessionColumns}`,
       [id, container.containerId, container.vncPort, container.cdpPort],
     );
     if (!rows[0]) throw notFound(id);
@@ -203,6 +167,115 @@ export class SessionStore {
     if (!rows[0]) throw notFound(id);
     return rows[0].vnc_password_sealed ?? undefined;
   }
+  /** Deletes a session with its history (events, VNC connections) and its ports, in one transaction. */
+  async remove(id: SessionId): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await deleteEventsOf(tx, id);
+      await deleteVncSessionsOf(tx, id);
+      await releasePorts(tx, id);
+      await tx.query('DELETE FROM sessions WHERE id = $1', [id]);
+    });
+  }
+
+  /** Marks which process is working on a session (undefined: nobody). */
+  async setOwner(id: SessionId, owner: SessionOwner | undefined): Promise<void> {
+    await this.db.query('UPDATE sessions SET owner_host = $2, owner_pid = $3, owner_instance = $4 WHERE id = $1', [
+      id,
+      owner?.host ?? null,
+      owner?.pid ?? null,
+      owner?.instance ?? null,
+    ]);
+  }
+
+  /** A session's owner and warm-pool columns; undefined for an unknown id. */
+  async extras(id: SessionId): Promise<SessionExtras | undefined> {
+    const rows = await this.db.query<ExtrasRow>(`SELECT ${extrasColumns} FROM sessions WHERE id = $1`, [id]);
+    return rows[0] ? toExtras(rows[0]) : undefined;
+  }
+
+  /** The extras of every session that is not over, by id. */
+  async liveExtras(): Promise<Map<string, SessionExtras>> {
+    const rows = await this.db.query<ExtrasRow>(`SELECT ${extrasColumns} FROM sessions WHERE status IN ('starting', 'active', 'stopping')`);
+    return new Map(rows.map((row) => [row.id, toExtras(row)]));
+  }
+
+  /** Makes a `starting` session a member of a warm pool, expiring after `idleTimeoutMs` unclaimed. */
+  async markPoolMember(id: SessionId, options: { poolKey: string; idleTimeoutMs: number }): Promise<void> {
+    await this.db.query(
+      `UPDATE sessions SET pool_key = $2, pool_expires_at = now() + ($3::double precision * interval '1 millisecond') WHERE id = $1`,
+      [id, options.poolKey, options.idleTimeoutMs],
+    );
+  }
+
+  /** A pool member's workstation is started and paused: it may be claimed. */
+  async markPoolReady(id: SessionId): Promise<void> {
+    await this.db.query('UPDATE sessions SET pool_ready_at = now() WHERE id = $1', [id]);
+  }
+
+  /**
+   * Takes one ready member of a pool for a new owner in one transaction: the row lock (SKIP
+   * LOCKED) means two claims never get the same workstation. Returns its session id.
+   */
+  async claimPoolMember(options: { poolKey: string; userId: string; model: string; provider: string }): Promise<SessionId | undefined> {
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query<{ id: string }>(
+        `SELECT id FROM sessions
+          WHERE pool_key = $1 AND status = 'starting' AND pool_ready_at IS NOT NULL AND pool_expires_at > now()
+          ORDER BY pool_ready_at
+          LIMIT 1
+          FOR UPDATE SKIP LOCKED`,
+        [options.poolKey],
+      );
+      const id = rows[0]?.id;
+      if (!id) return undefined;
+      await tx.query(
+        `UPDATE sessions SET pool_key = NULL, pool_ready_at = NULL, pool_expires_at = NULL,
+                user_id = $2, model = $3, provider = $4, created_at = now(), updated_at = now()
+          WHERE id = $1`,
+        [id, options.userId, options.model, options.provider],
+      );
+      return id as SessionId;
+    });
+  }
+
+  /** Live pool members (claimed ones excluded), optionally of one pool, oldest first. */
+  async poolMembers(poolKey?: string): Promise<SessionExtras[]> {
+    const rows = await this.db.query<ExtrasRow>(
+      `SELECT ${extrasColumns} FROM sessions WHERE pool_key IS NOT NULL AND status IN ('starting', 'active', 'stopping') AND ($1::text IS NULL OR pool_key = $1) ORDER BY created_at`,
+      [poolKey ?? null],
+    );
+    return rows.map(toExtras);
+  }
+
+  /** Ids of every session that is or was a warm-pool member and was never claimed (over or not). */
+  async poolMemberIds(): Promise<Set<string>> {
+    const rows = await this.db.query<{ id: string }>('SELECT id FROM sessions WHERE pool_key IS NOT NULL');
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /** Pushes back the idle expiry of a pool's members: someone still starts sessions from it. */
+  async extendPoolMembers(poolKey: string, idleTimeoutMs: number): Promise<void> {
+    await this.db.query(
+      `UPDATE sessions SET pool_expires_at = now() + ($2::double precision * interval '1 millisecond')
+        WHERE pool_key = $1 AND status = 'starting'`,
+      [poolKey, idleTimeoutMs],
+    );
+  }
+
+}
+
+/**
+ * Re-seals every stored VNC password inside the caller's transaction (the master-key
+ * rotation's, in secrets/), rows locked until it commits. `reseal` gets the session id (the
+ * sealing context) and the sealed text, and returns it sealed under the new key. Returns how
+ * many. A function rather than a SessionStore method: the key store sees only a transaction.
+ */
+export async function resealVncPasswords(tx: Queryable, reseal: (sessionId: SessionId, sealed: string) => string): Promise<number> {
+  const rows = await tx.query<{ id: string; vnc_password_sealed: string }>('SELECT id, vnc_password_sealed FROM sessions WHERE vnc_password_sealed IS NOT NULL FOR UPDATE');
+  for (const row of rows) {
+    await tx.query('UPDATE sessions SET vnc_password_sealed = $2 WHERE id = $1', [row.id, reseal(row.id as SessionId, row.vnc_password_sealed)]);
+  }
+  return rows.length;
 }
 
 /** Appends a lifecycle event inside the caller's transaction. */
@@ -220,39 +293,3 @@ function single<T>(rows: T[]): T {
   return row;
 }
 
-const usageColumns = 'input_tokens, output_tokens, cached_input_tokens, cost_usd';
-
-interface UsageRow {
-  input_tokens: string | number;
-  output_tokens: string | number;
-  cached_input_tokens: string | number;
-  cost_usd: string | number;
-}
-
-// bigint and numeric come back as strings from node-postgres.
-function toUsage(row: UsageRow): SessionUsage {
-  return {
-    inputTokens: Number(row.input_tokens),
-    outputTokens: Number(row.output_tokens),
-    cachedInputTokens: Number(row.cached_input_tokens),
-    usd: Number(row.cost_usd),
-  };
-}
-
-function toRecord(row: SessionRow): SessionRecord {
-  return {
-    id: row.id as SessionId,
-    userId: row.user_id,
-    model: row.model,
-    provider: row.provider,
-    status: row.status,
-    statusReason: row.status_reason,
-    workspaceDir: row.workspace_dir,
-    containerId: row.container_id,
-    vncPort: row.vnc_port,
-    cdpPort: row.cdp_port,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-    endedAt: row.ended_at ? new Date(row.ended_at) : null,
-  };
-}

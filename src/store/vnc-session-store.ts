@@ -1,5 +1,5 @@
 import { NexoraError } from '../errors.js';
-import type { Db } from './db.js';
+import type { Db, Queryable } from './db.js';
 import { randomBase32 } from './session-id.js';
 import type { SessionId } from './session-id.js';
 import { sqlState, sqlStates, unknownSession } from './sql-error.js';
@@ -102,4 +102,9 @@ function toRecord(row: VncSessionRow): VncSessionRecord {
     lastActivity: new Date(row.last_activity),
     closedAt: row.closed_at ? new Date(row.closed_at) : null,
   };
+}
+
+/** Deletes a session's VNC connection records inside the caller's transaction (the session is being removed). */
+export async function deleteVncSessionsOf(tx: Queryable, sessionId: SessionId): Promise<void> {
+  await tx.query('DELETE FROM vnc_sessions WHERE session_id = $1', [sessionId]);
 }

@@ -1,5 +1,5 @@
-import type { ContainerOwner } from './docker/labels.js';
-import type { NumericUser } from './docker/workspace-owner.js';
+import type { ContainerOwner } from './labels.js';
+import type { NumericUser } from './workspace-owner.js';
 import type { Workstation } from './workstation.js';
 
 /**
@@ -74,7 +74,7 @@ export interface WorkstationBackend {
   /** Where published ports are reached from this process by default. */
   readonly endpointHost: string;
   /** Fails with 'image-missing' (and how to get it) unless the image is where workstations run. */
-  checkImage(): Promise<void>;
+  checkImage(options?: EngineCallOptions): Promise<void>;
   /** Creates and starts a workstation; when the start fails what was created is removed. */
   create(options: CreateWorkstationOptions): Promise<{ id: string; name: string; warnings: string[]; node?: string; vncHost?: string }>;
   /**
@@ -83,21 +83,22 @@ export interface WorkstationBackend {
    */
   waitReady(id: string, options: WaitReadyOptions): Promise<void>;
   /** READY/FAILED lines already in the workstation's log (take it before a restart). */
-  verdictsSoFar(id: string): Promise<number>;
+  verdictsSoFar(id: string, options?: EngineCallOptions): Promise<number>;
   /** Waits for the VNC server only (after an unpause), with an authenticated handshake. */
   waitGreeting(options: { id: string; vncPort: number; vncPassword: string; timeoutMs: number; signal?: AbortSignal }): Promise<string>;
   workstation(container: ManagedContainer, vncPassword: string): Workstation;
   /** One managed workstation, or undefined when it does not exist (or is not Nexora's). */
   inspect(id: string, options?: EngineCallOptions): Promise<ManagedContainer | undefined>;
   /** Every workstation of this store (running or not). */
-  list(): Promise<ManagedContainer[]>;
-  remove(id: string): Promise<void>;
-  stop(id: string, timeoutSeconds?: number): Promise<void>;
-  start(id: string): Promise<void>;
+  list(options?: EngineCallOptions): Promise<ManagedContainer[]>;
+  remove(id: string, options?: EngineCallOptions): Promise<void>;
+  /** Stops it, killing it after `timeoutSeconds` (default 2). */
+  stop(id: string, timeoutSeconds?: number, options?: EngineCallOptions): Promise<void>;
+  start(id: string, options?: EngineCallOptions): Promise<void>;
   pause(id: string, options?: EngineCallOptions): Promise<void>;
   unpause(id: string, options?: EngineCallOptions): Promise<void>;
   /** Memory in use (cgroup usage minus page cache), in bytes. */
-  memoryUsage(id: string): Promise<number>;
+  memoryUsage(id: string, options?: EngineCallOptions): Promise<number>;
   /**
    * The engine's event stream of Nexora containers (die, oom, health_status), as JSON lines.
    * A swarm backend may cover only some nodes: the health monitor's sweep covers the rest.

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildContainerSpec, DEFAULT_LIMITS } from './container-spec.js';
-import { LABELS, ownerFromLabels } from './labels.js';
-import { parseNumericUser } from './workspace-owner.js';
+import { buildContainerSpec } from './container-spec.js';
+import { DEFAULT_LIMITS } from '../workstation-resources.js';
+import { LABELS, ownerFromLabels } from '../labels.js';
+import { parseNumericUser } from '../workspace-owner.js';
 
 const base = {
   image: 'nexora-workstation:abc',

@@ -1,24 +1,8 @@
 import type Docker from 'dockerode';
 import type { CreateWorkstationOptions } from '../backend.js';
-import { LABELS, ownerLabels, type ContainerOwner } from './labels.js';
+import { LABELS, ownerLabels, type ContainerOwner } from '../labels.js';
+import type { WorkstationLimits } from '../workstation-resources.js';
 import { workspaceMounts } from './workspace-mounts.js';
-
-/** Resource limits of one workstation container. */
-export interface WorkstationLimits {
-  memoryBytes: number;
-  /** CPU share in units of 1e-9 CPUs (Docker's NanoCpus): 1 CPU = 1e9. */
-  nanoCpus: number;
-  pidsLimit: number;
-  /** Size of /dev/shm (Chromium's shared memory). */
-  shmBytes: number;
-}
-
-export const DEFAULT_LIMITS: WorkstationLimits = {
-  memoryBytes: 1024 * 1024 * 1024,
-  nanoCpus: 1_000_000_000,
-  pidsLimit: 512,
-  shmBytes: 256 * 1024 * 1024,
-};
 
 export interface ContainerSpecOptions {
   image: string;

@@ -1,10 +1,12 @@
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
-import { buildContainerSpec, DEFAULT_LIMITS, workstationSpecOptions, type WorkstationLimits } from './container-spec.js';
+import { buildContainerSpec, workstationSpecOptions } from './container-spec.js';
+import { DEFAULT_LIMITS, type WorkstationLimits, type WorkstationNetworkKind } from '../workstation-resources.js';
 import { DockerWorkstation } from './docker-workstation.js';
-import { LABELS, ownerFromLabels, type ContainerOwner } from './labels.js';
-import { ensureNetwork, networkName, type WorkstationNetworkKind } from './networks.js';
+import { LABELS, ownerFromLabels, type ContainerOwner } from '../labels.js';
+import { ensureNetwork, networkName } from './networks.js';
 import { countVerdicts, waitForRfbGreeting, waitForStatusReady } from './readiness.js';
+import { settleBefore } from './settle-before.js';
 import { writeVncPassword } from './vnc-password-file.js';
 import type { ContainerState, CreateWorkstationOptions, EngineCallOptions, ManagedContainer, WaitReadyOptions, WorkstationBackend } from '../backend.js';
 
@@ -55,10 +57,10 @@ export class DockerBackend implements WorkstationBackend {
   }
 
   /** Fails with 'image-missing' (and how to build it) unless the engine has the image. */
-  async checkImage(): Promise<void> {
+  async checkImage(options: EngineCallOptions = {}): Promise<void> {
     if (this.imageChecked) return;
     try {
-      await this.docker.getImage(this.image).inspect();
+      await settleBefore(this.docker.getImage(this.image).inspect(), callSignal(options));
       this.imageChecked = true;
     } catch (error) {
       if (isNotFound(error)) {
@@ -93,7 +95,7 @@ export class DockerBackend implements WorkstationBackend {
       throw dockerError(`create the workstation container ${name}`, error);
     }
     try {
-      await container.start();
+      await container.start({ abortSignal: callSignal(options.signal ? { signal: options.signal } : {}) });
     } catch (error) {
       await this.remove(container.id).catch(() => undefined);
       throw dockerError(`start the workstation container ${name}`, error);
@@ -125,8 +127,8 @@ export class DockerBackend implements WorkstationBackend {
   }
 
   /** READY/FAILED lines already in the container's log (take it before a restart). */
-  verdictsSoFar(id: string): Promise<number> {
-    return countVerdicts(this.docker, id).catch(() => 0);
+  verdictsSoFar(id: string, options: EngineCallOptions = {}): Promise<number> {
+    return countVerdicts(this.docker, id, { signal: callSignal(options) }).catch(() => 0);
   }
 
   /** Waits for the VNC server only (after an unpause: the desktop was ready when paused), with an authenticated handshake. */
@@ -178,12 +180,12 @@ export class DockerBackend implements WorkstationBackend {
   }
 
   /** Every container carrying Nexora's label on this engine (running or not). */
-  async list(): Promise<ManagedContainer[]> {
+  async list(options: EngineCallOptions = {}): Promise<ManagedContainer[]> {
     let containers;
     try {
       // Only this store's containers: other stores (another user, a test) own theirs.
       const scope = Object.entries(this.options.labels ?? {}).map(([key, value]) => `${key}=${value}`);
-      containers = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=1`, ...scope] } });
+      containers = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=1`, ...scope] }, abortSignal: callSignal(options) });
     } catch (error) {
       throw dockerError('list workstation containers', error);
     }
@@ -199,27 +201,29 @@ export class DockerBackend implements WorkstationBackend {
     );
   }
 
-  async remove(id: string): Promise<void> {
+  async remove(id: string, options: EngineCallOptions = {}): Promise<void> {
     try {
-      await this.docker.getContainer(id).remove({ force: true, v: true });
+      // A forced removal on a loaded host can take a while: a longer default deadline than other calls.
+      await this.docker.getContainer(id).remove({ force: true, v: true, abortSignal: callSignal({ timeoutMs: 60_000, ...options }) });
     } catch (error) {
       if (isNotFound(error) || /already in progress/.test(describeError(error))) return;
       throw dockerError(`remove container ${id.slice(0, 12)}`, error);
     }
   }
 
-  async stop(id: string, timeoutSeconds = 2): Promise<void> {
+  async stop(id: string, timeoutSeconds = 2, options: EngineCallOptions = {}): Promise<void> {
     try {
-      await this.docker.getContainer(id).stop({ t: timeoutSeconds });
+      // The deadline covers the engine's own wait for the process to exit.
+      await this.docker.getContainer(id).stop({ t: timeoutSeconds, abortSignal: callSignal({ timeoutMs: 30_000 + timeoutSeconds * 1000, ...options }) });
     } catch (error) {
       if (isNotModified(error)) return;
       throw dockerError(`stop container ${id.slice(0, 12)}`, error);
     }
   }
 
-  async start(id: string): Promise<void> {
+  async start(id: string, options: EngineCallOptions = {}): Promise<void> {
     try {
-      await this.docker.getContainer(id).start();
+      await this.docker.getContainer(id).start({ abortSignal: callSignal(options) });
     } catch (error) {
       if (isNotModified(error)) return;
       throw dockerError(`start container ${id.slice(0, 12)}`, error);
@@ -252,8 +256,9 @@ export class DockerBackend implements WorkstationBackend {
   }
 
   /** Memory in use by the container (cgroup usage minus page cache), in bytes. */
-  async memoryUsage(id: string): Promise<number> {
-    const stats = await this.docker.getContainer(id).stats({ stream: false });
+  async memoryUsage(id: string, options: EngineCallOptions = {}): Promise<number> {
+    // dockerode's typings omit abortSignal on stats; docker-modem honours it like on every call.
+    const stats = await this.docker.getContainer(id).stats({ stream: false, abortSignal: callSignal(options) } as { stream: false });
     const usage = stats.memory_stats.usage ?? 0;
     const extra = stats.memory_stats.stats as Record<string, number> | undefined;
     const cache = extra?.inactive_file ?? extra?.total_inactive_file ?? extra?.cache ?? 0;

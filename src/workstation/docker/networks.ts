@@ -2,16 +2,9 @@ import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
 import { guardIsolatedBridge, type BridgeGuardResult } from './host-firewall.js';
-import { LABELS } from './labels.js';
-
-/**
- * `bridge`: outside access (through NAT), no traffic between workstations. `isolated`:
- * additionally no route out (no masquerading) and, where Nexora may set the host's firewall,
- * nothing from the workstations to the host itself (services listening on all interfaces would
- * otherwise answer on the gateway address), while the ports published on the host's loopback
- * still work. (Docker's `--internal` networks cannot publish ports, so they cannot carry VNC.)
- */
-export type WorkstationNetworkKind = 'bridge' | 'isolated';
+import { LABELS } from '../labels.js';
+import { settleBefore } from './settle-before.js';
+import type { WorkstationNetworkKind } from '../workstation-resources.js';
 
 const ICC = 'com.docker.network.bridge.enable_icc';
 const MASQUERADE = 'com.docker.network.bridge.enable_ip_masquerade';
@@ -76,6 +69,7 @@ async function createOrVerify(docker: Docker, options: EnsureNetworkOptions): Pr
   }
   try {
     await docker.createNetwork({
+      abortSignal: engineDeadline(),
       Name: options.name,
       Driver: 'bridge',
       CheckDuplicate: true,
@@ -93,7 +87,7 @@ async function createOrVerify(docker: Docker, options: EnsureNetworkOptions): Pr
 }
 
 async function verify(docker: Docker, options: EnsureNetworkOptions, summary: Docker.NetworkInspectInfo): Promise<EnsuredNetwork> {
-  const network = (await docker.getNetwork(summary.Id).inspect());
+  const network = await settleBefore(docker.getNetwork(summary.Id).inspect(), engineDeadline());
   const problems = networkMismatches(options.kind, network);
   if (problems.length > 0) {
     throw new NexoraError(
@@ -108,8 +102,13 @@ async function verify(docker: Docker, options: EnsureNetworkOptions, summary: Do
 }
 
 async function findNetwork(docker: Docker, name: string): Promise<Docker.NetworkInspectInfo | undefined> {
-  const found = await docker.listNetworks({ filters: { name: [name] } });
+  const found = await docker.listNetworks({ filters: { name: [name] }, abortSignal: engineDeadline() });
   return found.find((network) => network.Name === name);
+}
+
+/** A deadline for one network request: a wedged engine fails the start instead of hanging it. */
+function engineDeadline(): AbortSignal {
+  return AbortSignal.timeout(30_000);
 }
 
 /** Linux interface names have at most 15 characters. */

@@ -50,8 +50,8 @@ const VERDICT = /^nexora-start: (READY|FAILED) ?(.*)$/gm;
  * How many READY/FAILED lines the container's log holds: a restarted container keeps its
  * old log, so a wait after a restart skips that many.
  */
-export async function countVerdicts(docker: Docker, containerId: string): Promise<number> {
-  const buffer = await docker.getContainer(containerId).logs({ follow: false, stdout: true, stderr: true });
+export async function countVerdicts(docker: Docker, containerId: string, options: { signal?: AbortSignal } = {}): Promise<number> {
+  const buffer = await docker.getContainer(containerId).logs({ follow: false, stdout: true, stderr: true, abortSignal: options.signal ?? AbortSignal.timeout(30_000) });
   // Not demultiplexed: each line follows an 8-byte frame header, so no ^ anchor here.
   return [...buffer.toString('latin1').matchAll(/nexora-start: (READY|FAILED)/g)].length;
 }
@@ -116,7 +116,7 @@ function watchLog(docker: Docker, containerId: string, options: { timeoutMs: num
 async function notReady(docker: Docker, containerId: string, detail: string, cause?: unknown): Promise<NexoraError> {
   let state = '';
   try {
-    const info = await docker.getContainer(containerId).inspect();
+    const info = await docker.getContainer(containerId).inspect({ abortSignal: AbortSignal.timeout(10_000) });
     if (!info.State.Running) state = ` The container exited with code ${info.State.ExitCode}${info.State.OOMKilled ? ' (out of memory: raise the memory limit)' : ''}.`;
   } catch {
     state = ' The container is gone.';

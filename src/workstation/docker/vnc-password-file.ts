@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
 import { vncPasswordFile } from '../../rfb/index.js';
+import { startDeadline } from './start-deadline.js';
 
 /** Where the start script tells the VNC server to read the password (a tmpfs, mode 0600). */
 export const VNC_PASSWORD_FILE = '/run/nexora/vncpasswd';
@@ -26,6 +27,9 @@ export async function writeVncPassword(
   const timer = setTimeout(() => (stream as { destroy?: () => void } | undefined)?.destroy?.(), options.timeoutMs);
   const onAbort = (): void => (stream as { destroy?: () => void } | undefined)?.destroy?.();
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  // The exec's create and start requests get the deadline too (the timer above only reaches
+  // the stream once it exists), through a signal that cannot fire once the stream is open.
+  const starting = startDeadline(options.timeoutMs, options.signal);
   try {
     const exec = await docker.getContainer(containerId).exec({
       Cmd: ['sh', '-c', WRITE_SCRIPT, VNC_PASSWORD_FILE],
@@ -34,9 +38,10 @@ export async function writeVncPassword(
       AttachStderr: true,
       Tty: false,
       WorkingDir: '/',
-      ...(options.signal ? { abortSignal: options.signal } : {}),
+      abortSignal: starting.signal,
     });
-    stream = (await exec.start({ hijack: true, stdin: true }));
+    stream = await exec.start({ hijack: true, stdin: true, abortSignal: starting.signal });
+    starting.done();
     const ended = new Promise<void>((resolve, reject) => {
       stream!.on('end', resolve);
       stream!.on('close', resolve);
@@ -45,7 +50,7 @@ export async function writeVncPassword(
     });
     stream.end(content);
     await ended;
-    const info = await exec.inspect();
+    const info = await exec.inspect({ abortSignal: AbortSignal.timeout(Math.min(options.timeoutMs, 30_000)) });
     if (info.ExitCode !== 0) throw new Error(`the write exited with ${info.ExitCode}`);
   } catch (error) {
     if (options.signal?.aborted) throw new NexoraError('aborted', 'Delivering the VNC password was aborted.');
@@ -55,6 +60,7 @@ export async function writeVncPassword(
       { cause: error },
     );
   } finally {
+    starting.done();
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
   }

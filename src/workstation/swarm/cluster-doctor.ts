@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { describeError } from '../../errors.js';
-import type { SwarmConfig } from '../../sessions/session-config.js';
+import type { SwarmConfig } from '../backend-config.js';
 import { isNotFound } from '../docker/docker-backend.js';
 import { dockerOptionsFromEnv } from '../docker/docker-client.js';
 import { ClusterNodes } from './cluster-nodes.js';

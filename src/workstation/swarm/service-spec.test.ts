@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '../docker/container-spec.js';
+import { DEFAULT_LIMITS } from '../workstation-resources.js';
 import { buildServiceSpec } from './service-spec.js';
 
 const workspace = mkdtempSync(join(tmpdir(), 'nexora-spec-'));

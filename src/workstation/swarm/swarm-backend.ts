@@ -1,9 +1,10 @@
 import type Docker from 'dockerode';
 import { NexoraError } from '../../errors.js';
 import type { ContainerState, CreateWorkstationOptions, EngineCallOptions, ManagedContainer, WaitReadyOptions, WorkstationBackend } from '../backend.js';
-import { DEFAULT_LIMITS, workstationSpecOptions, type WorkstationLimits } from '../docker/container-spec.js';
+import { workstationSpecOptions } from '../docker/container-spec.js';
+import { DEFAULT_LIMITS, type WorkstationLimits } from '../workstation-resources.js';
 import { dockerError, isNotFound } from '../docker/docker-backend.js';
-import { LABELS, ownerFromLabels, type ContainerOwner } from '../docker/labels.js';
+import { LABELS, ownerFromLabels, type ContainerOwner } from '../labels.js';
 import { execInContainer } from '../docker/exec.js';
 import { countVerdicts, waitForRfbGreeting, waitForStatusReady } from '../docker/readiness.js';
 import { writeVncPassword } from '../docker/vnc-password-file.js';

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { NexoraError, describeError } from '../../errors.js';
+import { NexoraError, describeError } from '../errors.js';
 
 export interface NumericUser {
   uid: number;
