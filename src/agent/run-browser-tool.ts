@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { NexoraError } from '../errors.js';
 import type { BrowserResult, BrowserTools } from '../tools/browser/browser-tools.js';
 import { browserInputs, type BrowserToolName } from './browser-tool-schemas.js';
-import type { ToolOutcome } from './run-tool.js';
+import type { ToolOutcome } from './tool-outcome.js';
 import { truncateHeadTail } from './truncate.js';
 
 /** Runs one browser tool call; errors the model can act on come back as text (see runTool). */

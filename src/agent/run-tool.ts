@@ -7,18 +7,9 @@ import { runBrowserTool } from './run-browser-tool.js';
 import type { ScreenContext } from './screen-text.js';
 import { frameToolOutput } from './tool-output-frame.js';
 import { executeInput, keyboardInput, mouseInput, screenInput, type ToolName } from './tool-schemas.js';
+import type { ToolOutcome } from './tool-outcome.js';
 import { truncateHeadTail } from './truncate.js';
 
-/** A tool call's result as the loop uses it. */
-export interface ToolOutcome {
-  /** What the model reads. */
-  text: string;
-  /** A screenshot to show the model, if it can see and the display changed. */
-  png?: Buffer;
-  /** One line for logs and the events table. */
-  summary: string;
-  isError: boolean;
-}
 
 /** What ended a keyboard() wait, in words. */
 function describeWaitEnd(outcome: string): string {

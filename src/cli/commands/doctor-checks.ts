@@ -5,7 +5,18 @@ import { createDockerClient, pingDocker } from '../../workstation/docker/docker-
 import { findImage, listImages, workstationImageTag } from '../../workstation/image/index.js';
 import { loadSessionConfig } from '../../sessions/session-config.js';
 import { checkCluster, type ClusterCheck } from '../../workstation/swarm/cluster-doctor.js';
-import type { Check } from './doctor.js';
+
+/** One line of `nexora doctor`'s report. */
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+  /** A warning does not fail the run. */
+  warning?: boolean;
+}
+
+export type Check = () => Promise<CheckResult>;
 
 function imageCheck(): Check {
   return async () => {

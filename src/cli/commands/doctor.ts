@@ -5,21 +5,10 @@ import { describeError } from '../../errors.js';
 import { setupScriptCommand } from '../../package-info.js';
 import { loadSettings } from '../../settings.js';
 import { createDockerClient, describeDockerHost, pingDocker } from '../../workstation/docker/docker-client.js';
-import { doctorExtraChecks } from './doctor-checks.js';
+import { doctorExtraChecks, type Check, type CheckResult } from './doctor-checks.js';
 
 const run = promisify(execFile);
 
-/** One line of `nexora doctor`'s report. */
-export interface CheckResult {
-  name: string;
-  ok: boolean;
-  detail: string;
-  fix?: string;
-  /** A warning does not fail the run. */
-  warning?: boolean;
-}
-
-export type Check = () => Promise<CheckResult>;
 
 function nodeCheck(): Check {
   return () => {
