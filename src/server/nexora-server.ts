@@ -17,7 +17,7 @@ import { CdpProxy } from '../tools/browser/cdp-proxy.js';
 import { connectTools } from '../tools/connect-tools.js';
 import type { ViewerServer } from '../viewer/viewer-server.js';
 import { bearerAuth, createApiHandler } from './api-http.js';
-import { apiRoutes } from './api-routes.js';
+import type { ApiRoute } from './api-route.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { RunRegistry } from './run-registry.js';
 import { serverFiles, storeFingerprint, type ServerFiles } from '../client/server-files.js';
@@ -27,6 +27,8 @@ import { ToolChannels } from './tool-channels.js';
 export interface NexoraServerOptions {
   env?: NodeJS.ProcessEnv;
   log: ServerLog;
+  /** The API it serves (`apiRoutes`): given by the caller, so the routes can build on the server without a circle. */
+  routes: (server: NexoraServer) => ApiRoute[];
   /** Also listen on 127.0.0.1:<port> (0: any free port), with a bearer token. */
   tcpPort?: number;
   /** How often the warm pool is looked at. */
@@ -287,7 +289,7 @@ export class NexoraServer {
   }
 
   private async listen(): Promise<void> {
-    const routes = apiRoutes(this);
+    const routes = this.options.routes(this);
     const onError = (error: unknown): void => this.log.error(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     await removeStaleSocket(this.files.socket);
     const local = createServer(createApiHandler({ routes, onError }));

@@ -109,13 +109,14 @@ export function registerServerCommand(program: Command): void {
 /** The body of `nexora serve`: runs until SIGTERM, SIGINT, `server stop` or the home's removal. */
 async function serve(port: number | undefined): Promise<void> {
   const { NexoraServer } = await import('../../server/nexora-server.js');
+  const { apiRoutes } = await import('../../server/api-routes.js');
   const { fileLog } = await import('../../server/server-log.js');
   const files = serverFiles(nexoraPaths());
   const log = fileLog({ file: files.log, ...(process.stderr.isTTY ? { echo: process.stderr } : {}) });
   process.on('unhandledRejection', (reason) => log.error(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`));
   let server;
   try {
-    server = await NexoraServer.open({ log, ...(port !== undefined ? { tcpPort: port } : {}) });
+    server = await NexoraServer.open({ log, routes: apiRoutes, ...(port !== undefined ? { tcpPort: port } : {}) });
   } catch (error) {
     log.error(`could not start: ${describeError(error)}`);
     // 3: another server has this home (a command starting one at the same time lost the race).
