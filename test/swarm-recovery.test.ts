@@ -153,7 +153,13 @@ describe("a node's death under the restart policy", () => {
         if (mine.some((session) => session?.status !== 'active' && session?.status !== undefined)) {
           throw new Error(`a lost session ended instead of restarting: ${JSON.stringify(mine)}`);
         }
-        return mine.every((session) => session?.node && session.node !== victim.hostname) ? mine : undefined;
+        if (!mine.every((session) => session?.node && session.node !== victim.hostname)) return undefined;
+        // Placed elsewhere; restarted once the desktop is ready there (the step's event says so).
+        for (const id of lost) {
+          const { events } = await client.get<{ events: { kind: string }[] }>(`/v1/sessions/${id}/events`);
+          if (!events.some((event) => event.kind === 'workstation-restart')) return undefined;
+        }
+        return mine;
       }, 300_000);
       expect(moved.map((session) => session?.status)).toEqual(lost.map(() => 'active'));
 
