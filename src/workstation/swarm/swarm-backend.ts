@@ -238,8 +238,10 @@ export class SwarmBackend implements WorkstationBackend {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const remaining = await this.countTaskContainers(docker, taskIds, options);
-      // Unknown (the node stopped answering) ends the wait: the fixture or the operator cleans that node.
-      if (remaining === 0 || remaining === undefined) return;
+      if (remaining === 0) return;
+      // A failed listing ends the wait only when the node stopped answering (the fixture or the
+      // operator cleans that node); one error while containers are being removed does not.
+      if (remaining === undefined && !(await answers(docker))) return;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -367,6 +369,19 @@ function toManaged(raw: { id: string; name: string; labels: Record<string, strin
     ...(node ? { node: node.hostname, vncHost: node.address } : {}),
     ...(detail ? { detail } : {}),
   };
+}
+
+/** Whether an engine answers a ping within 5 s. */
+async function answers(docker: Docker): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), 5000);
+  });
+  try {
+    return await Promise.race([docker.ping().then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function callSignal(options: EngineCallOptions): AbortSignal {
