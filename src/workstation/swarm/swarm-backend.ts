@@ -229,7 +229,7 @@ export class SwarmBackend implements WorkstationBackend {
     const nodeIds = new Set(tasks.flatMap((task) => (task.nodeId ? [task.nodeId] : [])));
     if (nodeIds.size === 0) return;
     const nodes = (await this.nodes.list().catch(() => [])).filter((node) => nodeIds.has(node.id) && node.state === 'ready' && this.nodes.hasEndpoint(node.hostname));
-    await Promise.all(nodes.map((node) => this.waitContainersGone(node, tasks, { runningOnly: true })));
+    await Promise.all(nodes.map((node) => this.waitContainersGone(node, tasks)));
   }
 
   private async waitContainersGone(node: ClusterNode, tasks: readonly ServiceTask[], options: { runningOnly?: boolean } = {}): Promise<void> {
@@ -287,7 +287,7 @@ export class SwarmBackend implements WorkstationBackend {
     }
     const nodeIds = new Set(tasks.flatMap((task) => (task.nodeId ? [task.nodeId] : [])));
     const nodes = (await this.nodes.list().catch(() => [])).filter((node) => nodeIds.has(node.id) && node.state === 'ready' && this.nodes.hasEndpoint(node.hostname));
-    await Promise.all(nodes.map((node) => this.waitContainersGone(node, tasks)));
+    await Promise.all(nodes.map((node) => this.waitContainersGone(node, tasks, { runningOnly: true })));
   }
 
   private async scale(id: string, replicas: number): Promise<void> {
