@@ -245,7 +245,12 @@ export class NexoraServer {
     this.log.info(`sessions reconciled: ${report.adoptedSessions.length} adopted${changed.map(([key, list]) => `, ${key} ${(list as unknown[]).length}`).join('')}`);
     const health = new HealthMonitor(opened.manager, {
       policy: opened.config.healthPolicy,
-      onIncident: (incident) => this.log.info(`health: ${incident.sessionId} ${incident.problem} → ${incident.action}${incident.detail ? ` (${incident.detail})` : ''}`),
+      onIncident: (incident) => {
+        this.log.info(`health: ${incident.sessionId} ${incident.problem} → ${incident.action}${incident.detail ? ` (${incident.detail})` : ''}`);
+        // A restarted workstation is a new container (on a swarm, maybe on another node, the old
+        // one still up on its lost node): channels opened before must not reach the old one.
+        if (incident.action === 'restarted') this.closeChannels(incident.sessionId as SessionId);
+      },
     });
     health.start();
     const pool = new PoolKeeper({

@@ -88,14 +88,19 @@ export function taskContainerState(task: ServiceTask | undefined): ContainerStat
  * Waits until the service's task runs and has a container on a node; fails with Swarm's own
  * reason when the task ends first (no node fits, the image is missing on the node, …).
  */
-export async function waitForRunningTask(manager: Docker, serviceId: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ServiceTask & { nodeId: string; containerId: string }> {
+export async function waitForRunningTask(
+  manager: Docker,
+  serviceId: string,
+  options: { timeoutMs: number; signal?: AbortSignal; ignoreTaskIds?: ReadonlySet<string> },
+): Promise<ServiceTask & { nodeId: string; containerId: string }> {
   const deadline = Date.now() + options.timeoutMs;
   let last: ServiceTask | undefined;
   let delayMs = 50;
   while (Date.now() < deadline) {
     if (options.signal?.aborted) throw new NexoraError('aborted', 'Waiting for the swarm task was aborted.');
     const tasks = await listServiceTasks(manager, { serviceIds: [serviceId], signal: AbortSignal.timeout(10_000) });
-    last = currentTask(tasks);
+    // Tasks a restart replaced do not count, even while one still reads `running` on a lost node.
+    last = currentTask(tasks.filter((task) => !options.ignoreTaskIds?.has(task.id)));
     // `starting` with a container is enough: Swarm holds a task there until Docker's health check
     // first passes (its interval, 30 s); our own readiness wait is sharper (waitReady).
     if ((last?.state === 'running' || last?.state === 'starting') && last.nodeId && last.containerId) return { ...last, nodeId: last.nodeId, containerId: last.containerId };

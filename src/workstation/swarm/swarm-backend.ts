@@ -46,6 +46,8 @@ export class SwarmBackend implements WorkstationBackend {
   private readonly options: SwarmBackendOptions;
   private readonly limits: WorkstationLimits;
   private imageChecked = false;
+  /** Per service, the tasks a restart replaced: locating it waits for a newer one. */
+  private readonly replacedTasks = new Map<string, Set<string>>();
 
   constructor(options: SwarmBackendOptions) {
     this.manager = options.manager;
@@ -108,7 +110,12 @@ export class SwarmBackend implements WorkstationBackend {
    * Waits (within timeoutMs) while Swarm is still placing it.
    */
   async locate(serviceId: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<TaskLocation> {
-    const task = await waitForRunningTask(this.manager, serviceId, { timeoutMs: options.timeoutMs ?? 15_000, ...(options.signal ? { signal: options.signal } : {}) });
+    const replaced = this.replacedTasks.get(serviceId);
+    const task = await waitForRunningTask(this.manager, serviceId, {
+      timeoutMs: options.timeoutMs ?? 15_000,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(replaced ? { ignoreTaskIds: replaced } : {}),
+    });
     const node = (await this.nodes.list()).find((candidate) => candidate.id === task.nodeId);
     if (!node) throw new NexoraError('swarm-node-unreachable', `The node running workstation ${serviceId.slice(0, 12)} left the swarm.`);
     if (node.state !== 'ready') throw new NexoraError('swarm-node-unreachable', `The node ${node.hostname} running workstation ${serviceId.slice(0, 12)} is ${node.state}.`);
@@ -208,6 +215,7 @@ export class SwarmBackend implements WorkstationBackend {
    * node that ran one: only then may its VNC port go to another session on the same node.
    */
   async remove(id: string): Promise<void> {
+    this.replacedTasks.delete(id);
     let tasks: ServiceTask[] = [];
     try {
       tasks = await listServiceTasks(this.manager, { serviceIds: [id] });
@@ -225,35 +233,62 @@ export class SwarmBackend implements WorkstationBackend {
     await Promise.all(nodes.map((node) => this.waitContainersGone(node, tasks)));
   }
 
-  private async waitContainersGone(node: ClusterNode, tasks: readonly ServiceTask[]): Promise<void> {
+  private async waitContainersGone(node: ClusterNode, tasks: readonly ServiceTask[], options: { runningOnly?: boolean } = {}): Promise<void> {
     const docker = this.nodes.engine(node.hostname);
     const taskIds = tasks.map((task) => task.id);
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      const remaining = await this.countTaskContainers(docker, taskIds);
-      // Unknown (the node stopped answering) ends the wait: the fixture or the operator cleans that node.
-      if (remaining === 0 || remaining === undefined) return;
+      const remaining = await this.countTaskContainers(docker, taskIds, options);
+      if (remaining === 0) return;
+      // A failed listing ends the wait only when the node stopped answering (the fixture or the
+      // operator cleans that node); one error while containers are being removed does not.
+      if (remaining === undefined && !(await answers(docker))) return;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 
-  private async countTaskContainers(docker: Docker, taskIds: readonly string[]): Promise<number | undefined> {
+  private async countTaskContainers(docker: Docker, taskIds: readonly string[], options: { runningOnly?: boolean }): Promise<number | undefined> {
     try {
-      const all = await docker.listContainers({ all: true, filters: { label: ['com.docker.swarm.task.id'] }, abortSignal: AbortSignal.timeout(10_000) });
+      // A stopped task's container holds no port: when only the port matters, it may stay.
+      const all = await docker.listContainers({ all: options.runningOnly !== true, filters: { label: ['com.docker.swarm.task.id'] }, abortSignal: AbortSignal.timeout(10_000) });
       return all.filter((container) => taskIds.includes(container.Labels['com.docker.swarm.task.id'] ?? '')).length;
     } catch {
       return undefined;
     }
   }
 
-  /** Scales the service to zero: its task's container is stopped and removed by Swarm. */
+  /**
+   * Scales the service to zero and waits (bounded) until Swarm has let go of its task: no task
+   * meant to run, and no container left on a live node (its VNC port is then free there).
+   */
   async stop(id: string): Promise<void> {
     await this.scale(id, 0);
+    await this.waitScaledDown(id);
   }
 
-  /** Scales the service back to one: Swarm places a new task (a fresh container). */
+  /**
+   * Scales the service down, then back to one: Swarm places a new task (a fresh container),
+   * on another node if its node is down. Scaling up alone would not do: a task on a node that
+   * went down still fills the service's one slot until the orchestrator lets go of it.
+   */
   async start(id: string): Promise<void> {
+    const replaced = this.replacedTasks.get(id) ?? new Set<string>();
+    for (const task of await listServiceTasks(this.manager, { serviceIds: [id] })) replaced.add(task.id);
+    this.replacedTasks.set(id, replaced);
+    await this.stop(id);
     await this.scale(id, 1);
+  }
+
+  private async waitScaledDown(id: string): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    let tasks = await listServiceTasks(this.manager, { serviceIds: [id] });
+    while (tasks.some((task) => task.desiredState === 'running') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      tasks = await listServiceTasks(this.manager, { serviceIds: [id] });
+    }
+    const nodeIds = new Set(tasks.flatMap((task) => (task.nodeId ? [task.nodeId] : [])));
+    const nodes = (await this.nodes.list().catch(() => [])).filter((node) => nodeIds.has(node.id) && node.state === 'ready' && this.nodes.hasEndpoint(node.hostname));
+    await Promise.all(nodes.map((node) => this.waitContainersGone(node, tasks, { runningOnly: true })));
   }
 
   private async scale(id: string, replicas: number): Promise<void> {
@@ -335,6 +370,19 @@ function toManaged(raw: { id: string; name: string; labels: Record<string, strin
     ...(node ? { node: node.hostname, vncHost: node.address } : {}),
     ...(detail ? { detail } : {}),
   };
+}
+
+/** Whether an engine answers a ping within 5 s. */
+async function answers(docker: Docker): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), 5000);
+  });
+  try {
+    return await Promise.race([docker.ping().then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function callSignal(options: EngineCallOptions): AbortSignal {
