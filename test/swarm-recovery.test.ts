@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NexoraClient } from '../src/client/nexora-client.js';
 import { serverFiles } from '../src/client/server-files.js';
-import type { SessionId } from '../src/store/index.js';
+import { PortAllocator, type SessionId } from '../src/store/index.js';
 import { runCli } from './fixtures/run-cli.js';
 import { spawnSessionChild } from './fixtures/session-child-process.js';
 import { createSessionEnv, WORKSPACE_GID, WORKSPACE_UID, type SessionEnv } from './fixtures/session-env.js';
@@ -241,7 +241,7 @@ describe('reconciliation on the swarm', () => {
       const session = await manager.sessions.get(report.crashedSessions[0] as SessionId);
       expect(session.status).toBe('crashed');
       expect(session.statusReason).toMatch(/start interrupted/);
-      expect(await manager.ports.holders(db)).toEqual([]);
+      expect(await new PortAllocator().holders(db)).toEqual([]);
       expect(await servicesOf(world.runId)).toEqual([]);
       await waitNothingOnNodes(world.runId);
     } finally {
@@ -265,7 +265,7 @@ describe('reconciliation on the swarm', () => {
       const session = await manager.sessions.get(started.session.id);
       expect(session.status).toBe('crashed');
       expect(session.statusReason).toMatch(/disappeared/);
-      expect(await manager.ports.holders(db)).toEqual([]);
+      expect(await new PortAllocator().holders(db)).toEqual([]);
       expect(await servicesOf(world.runId)).toEqual([]);
       await waitNothingOnNodes(world.runId);
     } finally {
