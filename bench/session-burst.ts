@@ -8,7 +8,7 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { HealthBody } from '../src/client/api-schemas.js';
-import type { NexoraClient } from '../src/client/nexora-client.js';
+import { NexoraClient } from '../src/client/nexora-client.js';
 import { createDockerClient } from '../src/workstation/docker/docker-client.js';
 import { testImage } from '../test/fixtures/session-env.js';
 import { writeSection } from './lib/report.js';
@@ -42,7 +42,9 @@ interface Outcome {
   ahead: number;
 }
 
-async function startOne(client: NexoraClient): Promise<Outcome> {
+/** One start as one program would ask: its own client, so every request of a burst reaches the server at once. */
+async function startOne(): Promise<Outcome> {
+  const client = new NexoraClient({ socketPath: bench.socket });
   const started = performance.now();
   let ahead = 0;
   let queued = false;
@@ -59,7 +61,8 @@ async function startOne(client: NexoraClient): Promise<Outcome> {
     })
     .catch((thrown: unknown) => {
       error = String(thrown);
-    });
+    })
+    .finally(() => client.close());
   return { ...(id ? { id } : {}), ...(error || !id ? { error: error ?? 'no result' } : {}), ms: performance.now() - started, queued, ahead };
 }
 
@@ -107,11 +110,11 @@ try {
   const batched = await measureRun(client, `by hand: batches of ${batchSize}, each after the previous is ready`, async () => {
     const outcomes: Outcome[] = [];
     for (let index = 0; index < count; index += batchSize) {
-      outcomes.push(...(await Promise.all(Array.from({ length: Math.min(batchSize, count - index) }, () => startOne(client)))));
+      outcomes.push(...(await Promise.all(Array.from({ length: Math.min(batchSize, count - index) }, () => startOne()))));
     }
     return outcomes;
   });
-  const burst = await measureRun(client, `one burst of ${count} through the queue`, () => Promise.all(Array.from({ length: count }, () => startOne(client))));
+  const burst = await measureRun(client, `one burst of ${count} through the queue`, () => Promise.all(Array.from({ length: count }, () => startOne())));
   const failures = [...batched.outcomes, ...burst.outcomes].filter((outcome) => outcome.error).map((outcome) => outcome.error);
   const body = [
     `${count} session starts (cold, no pool) through one server on the embedded store, the admission queue letting ${admission.limit} start at once (the CPU count here). The peer is the best way to do it without the queue: batches of ${batchSize} by hand, each batch started when the previous one is ready. Load average before: ${loadBefore.map((value) => value.toFixed(1)).join(' / ')}, after: ${loadavg().map((value) => value.toFixed(1)).join(' / ')} (1/5/15 min).`,

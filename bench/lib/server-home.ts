@@ -20,6 +20,8 @@ export interface BenchServer {
   runId: string;
   workspace: string;
   env: NodeJS.ProcessEnv;
+  /** The server's socket (a client of its own per caller: one client keeps at most 16 connections). */
+  socket: string;
   client: NexoraClient;
   /** The run's containers (all states). */
   containers(): ReturnType<Docker['listContainers']>;
@@ -42,7 +44,8 @@ export async function startBenchServer(options: { name: string; docker: Docker; 
     ...options.env,
   };
   const containers = (): ReturnType<Docker['listContainers']> => options.docker.listContainers({ all: true, filters: { label: [`dev.nexora.testrun=${runId}`] } });
-  const client = new NexoraClient({ socketPath: serverFiles({ home: join(root, 'home'), logs: join(root, 'home', 'logs') }).socket });
+  const socket = serverFiles({ home: join(root, 'home'), logs: join(root, 'home', 'logs') }).socket;
+  const client = new NexoraClient({ socketPath: socket });
   const dispose = async (): Promise<void> => {
     client.close();
     await run(process.execPath, [cliPath, 'server', 'stop'], { env }).catch(() => undefined);
@@ -57,5 +60,5 @@ export async function startBenchServer(options: { name: string; docker: Docker; 
     await dispose();
     throw error;
   }
-  return { runId, workspace, env, client, containers, dispose };
+  return { runId, workspace, env, socket, client, containers, dispose };
 }
