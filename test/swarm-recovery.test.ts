@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NexoraClient } from '../src/client/nexora-client.js';
 import { serverFiles } from '../src/client/server-files.js';
-import { PortAllocator, type SessionId } from '../src/store/index.js';
+import type { SessionManager } from '../src/sessions/session-manager.js';
+import { PortAllocator, type Db, type SessionId } from '../src/store/index.js';
 import { runCli } from './fixtures/run-cli.js';
 import { spawnSessionChild } from './fixtures/session-child-process.js';
 import { createSessionEnv, WORKSPACE_GID, WORKSPACE_UID, type SessionEnv } from './fixtures/session-env.js';
@@ -238,12 +239,7 @@ describe('reconciliation on the swarm', () => {
       const report = await manager.reconcile();
       expect(report.removedContainers).toHaveLength(1);
       expect(report.crashedSessions).toHaveLength(1);
-      const session = await manager.sessions.get(report.crashedSessions[0] as SessionId);
-      expect(session.status).toBe('crashed');
-      expect(session.statusReason).toMatch(/start interrupted/);
-      expect(await new PortAllocator().holders(db)).toEqual([]);
-      expect(await servicesOf(world.runId)).toEqual([]);
-      await waitNothingOnNodes(world.runId);
+      await expectCrashedAndNothingLeft({ manager, db, sessionId: report.crashedSessions[0] as SessionId, reason: /start interrupted/ });
     } finally {
       await close();
     }
@@ -262,14 +258,19 @@ describe('reconciliation on the swarm', () => {
       const report = await manager.reconcile();
       expect(report.removedContainers).toEqual([orphan.name]);
       expect(report.crashedSessions).toEqual([started.session.id]);
-      const session = await manager.sessions.get(started.session.id);
-      expect(session.status).toBe('crashed');
-      expect(session.statusReason).toMatch(/disappeared/);
-      expect(await new PortAllocator().holders(db)).toEqual([]);
-      expect(await servicesOf(world.runId)).toEqual([]);
-      await waitNothingOnNodes(world.runId);
+      await expectCrashedAndNothingLeft({ manager, db, sessionId: started.session.id, reason: /disappeared/ });
     } finally {
       await close();
     }
   }, 600_000);
 });
+
+/** The session is crashed for `reason`, and nothing of the run is left: no port held, no service, no container on any node. */
+async function expectCrashedAndNothingLeft(options: { manager: SessionManager; db: Db; sessionId: SessionId; reason: RegExp }): Promise<void> {
+  const session = await options.manager.sessions.get(options.sessionId);
+  expect(session.status).toBe('crashed');
+  expect(session.statusReason).toMatch(options.reason);
+  expect(await new PortAllocator().holders(options.db)).toEqual([]);
+  expect(await servicesOf(world.runId)).toEqual([]);
+  await waitNothingOnNodes(world.runId);
+}
