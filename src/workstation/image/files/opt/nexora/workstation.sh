@@ -37,6 +37,12 @@ set_status() {
 
 log() { printf 'nexora-start: %s\n' "$*"; }
 
+# A sleep that forks nothing: a read with a timeout on a pipe no one writes to. Start-up
+# runs on the one CPU the container gets, and every process a poll forks is taken from the
+# programs that are starting.
+exec {pause_fd}<> <(:)
+pause() { read -r -t "$1" -u "$pause_fd" _ || :; }
+
 # Every process this uid may signal except this script (and PID 1, which kill -1 skips).
 others_alive() {
   local stat pid line state
@@ -60,7 +66,7 @@ stop_everything() {
   local i
   for ((i = 0; i < 40; i++)); do
     others_alive || return 0
-    sleep 0.02
+    pause 0.02
   done
   kill -KILL -1 2>/dev/null
 }
@@ -95,8 +101,31 @@ wait_for() {
   until "$@"; do
     if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then fail "$what exited during start-up"; fi
     if ((SECONDS >= deadline)); then fail "$what not up within ${start_timeout} s"; fi
-    sleep 0.02
+    pause 0.02
   done
+}
+
+# Waits for an event instead of polling: the waiter (a command run in the background) ends
+# with status 0 when the thing is up. Fails when the waiter fails, the process the step
+# depends on dies first, or the start-up deadline passes.
+await() {
+  local what=$1 pid=$2
+  shift 2
+  local remaining=$((deadline - SECONDS)) waiter timer first status
+  ((remaining > 0)) || fail "$what not up within ${start_timeout} s"
+  kill -0 "$pid" 2>/dev/null || fail "$what exited during start-up"
+  "$@" &
+  waiter=$!
+  sleep "$remaining" &
+  timer=$!
+  wait -n -p first "$waiter" "$timer" "$pid"
+  status=$?
+  kill "$timer" "$waiter" 2>/dev/null
+  case $first in
+    "$waiter") ((status == 0)) || fail "$what did not come up (its check ended with status $status)" ;;
+    "$timer") fail "$what not up within ${start_timeout} s" ;;
+    *) fail "$what exited during start-up" ;;
+  esac
 }
 
 port_listening() {
@@ -105,9 +134,31 @@ port_listening() {
   grep -qE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
-display_up() { xdpyinfo >/dev/null 2>&1; }
-window_manager_up() { xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id'; }
-tmux_up() { tmux has-session -t main 2>/dev/null; }
+# The X server writes its display number to -displayfd once it accepts clients: the read
+# returns then, or at end of file when the server died first.
+display_announced() {
+  local number
+  read -r number <"$display_fifo" && [ -n "$number" ]
+}
+
+# The window manager sets _NET_SUPPORTING_WM_CHECK on the root window when it manages the
+# screen; xprop -spy prints the root's properties now and at every change. (Named, it
+# would ignore an atom that does not exist yet, and this one does not before fluxbox.)
+window_manager_announced() {
+  local line spy_fd spy_pid
+  exec {spy_fd}< <(exec xprop -root -spy 2>/dev/null)
+  spy_pid=$!
+  while read -r -u "$spy_fd" line; do
+    [[ $line == _NET_SUPPORTING_WM_CHECK*'window id'* ]] || continue
+    kill "$spy_pid" 2>/dev/null
+    return 0
+  done
+  return 1
+}
+
+# The session's client-attached hook signals this channel when the xterm's tmux client
+# attaches; a signal sent before anyone waits is kept until the wait.
+terminal_attached() { tmux wait-for nexora-terminal-attached; }
 
 # --- checks and identity ------------------------------------------------------------
 deadline=$((SECONDS + start_timeout))
@@ -119,7 +170,7 @@ deadline=$((SECONDS + start_timeout))
 [[ $vnc_auth_mode =~ ^(file|none)$ ]] || fail "NEXORA_VNC_AUTH must be file or none, not '$vnc_auth_mode'"
 [[ $display_server =~ ^(xvnc|xvfb)$ ]] || fail "NEXORA_DISPLAY_SERVER must be xvnc or xvfb, not '$display_server'"
 
-uid=$(id -u)
+uid=$UID
 
 # HOME is usually a fresh tmpfs that hides the image's copy: fill it from the skeleton.
 export HOME=${HOME:-/home/nexora}
@@ -141,28 +192,44 @@ rm -f "/tmp/.X$display_number-lock" "/tmp/.X11-unix/X$display_number" "$run_dir"
 password_written() { [ -s "$password_file" ]; }
 
 # --- display + VNC, window manager, terminal -----------------------------------------
+# The terminal's tmux session first, in the background: its server and shell come up while
+# the X server starts, so the xterm only has to attach. Its hook tells the wait below when
+# the xterm is showing it.
+tmux new-session -d -s main -x 140 -y 39 -c "$workdir" \; \
+  set-hook -t main client-attached 'wait-for -S nexora-terminal-attached' >>"$log_dir/tmux.log" 2>&1 &
+tmux_pid=$!
+
+readonly display_fifo=$run_dir/display.fifo
+rm -f "$display_fifo"
+mkfifo -m 0600 "$display_fifo" || fail "cannot make $display_fifo"
 if [ "$display_server" = xvnc ]; then
   # One process is the X server and the VNC server: updates go out as X draws (no polling),
   # 10 ms from key to frame. Xvnc reads the password file at each authentication, so it may
   # start before the host has written it; until then every attempt fails. Only VncAuth is
   # offered (the default list adds TLS types). -noreset: the server outlives its first
-  # client. Missing keysyms are added to the keymap, so non-ASCII text can be typed.
+  # client. Missing keysyms are added to the keymap, so non-ASCII text can be typed. Its
+  # RFB listener is open before it announces the display. -extension GLX: nothing here
+  # draws with OpenGL (Chromium runs with --disable-gpu), and loading Mesa's software
+  # renderer was half of the server's start-up (≈ 0.5 s of 0.9 s on one loaded CPU).
   if [ "$vnc_auth_mode" = file ]; then
     vnc_security=(-SecurityTypes VncAuth -PasswordFile "$password_file")
   else
     vnc_security=(-SecurityTypes None)
   fi
   Xvnc "$DISPLAY" -geometry "$geometry" -depth 24 -rfbport "$vnc_port" "${vnc_security[@]}" \
-    -AlwaysShared -noreset -nolisten tcp -desktop workstation >"$log_dir/xvnc.log" 2>&1 &
+    -AlwaysShared -noreset -nolisten tcp -extension GLX -desktop workstation -displayfd 3 \
+    3>"$display_fifo" >"$log_dir/xvnc.log" 2>&1 &
   display_pid=$!
   vnc_pid=$display_pid
-  wait_for "Xvnc" "$display_pid" display_up
+  await "Xvnc" "$display_pid" display_announced
 else
   # -noreset: without it Xvfb resets when its first client disconnects.
-  Xvfb "$DISPLAY" -screen 0 "${geometry}x24" -noreset -nolisten tcp >"$log_dir/xvfb.log" 2>&1 &
+  Xvfb "$DISPLAY" -screen 0 "${geometry}x24" -noreset -nolisten tcp -extension GLX -displayfd 3 \
+    3>"$display_fifo" >"$log_dir/xvfb.log" 2>&1 &
   display_pid=$!
-  wait_for "Xvfb" "$display_pid" display_up
+  await "Xvfb" "$display_pid" display_announced
 fi
+rm -f "$display_fifo"
 
 fluxbox >"$log_dir/fluxbox.log" 2>&1 &
 fluxbox_pid=$!
@@ -182,6 +249,8 @@ if [ "$display_server" = xvfb ]; then
   vnc_pid=$!
 fi
 
+# new-session -A attaches to the session when it exists, and makes a new one when the
+# shell of the last has exited (the supervisor below restarts the terminal then).
 start_terminal() {
   xterm -geometry 140x39+0+0 -fa 'DejaVu Sans Mono' -fs 11 -title main \
     -xrm 'XTerm*termName: xterm-256color' -xrm 'XTerm*metaSendsEscape: true' \
@@ -192,11 +261,14 @@ start_terminal() {
   xterm_started=$SECONDS
 }
 
+# The session must exist before the xterm asks for it, or both would make one.
+wait "$tmux_pid" || fail "tmux could not start its session (see $log_dir/tmux.log)"
 # fluxbox adopts windows mapped before it is ready: no need to wait for it first.
 start_terminal
-wait_for "fluxbox" "$fluxbox_pid" window_manager_up
+await "fluxbox" "$fluxbox_pid" window_manager_announced
 wait_for "the VNC server on port $vnc_port" "$vnc_pid" port_listening "$vnc_port"
-wait_for "tmux session main" "$xterm_pid" tmux_up
+await "the terminal (xterm attached to tmux session main)" "$xterm_pid" terminal_attached
+tmux set-hook -u -t main client-attached 2>/dev/null
 
 if [ "${NEXORA_CHROMIUM:-0}" = 1 ]; then
   NEXORA_START_TIMEOUT=$((deadline - SECONDS > 1 ? deadline - SECONDS : 1)) \
