@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { vncPasswordFile } from '../src/rfb/index.js';
 import { createSessionEnv } from '../test/fixtures/session-env.js';
-import { formatBytes } from '../src/cli/output.js';
+import { formatBytes } from '../src/output/format.js';
 import { ms, summarise, type Sample } from './lib/stats.js';
 import { writeSection } from './lib/report.js';
 

@@ -8,7 +8,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { formatBytes } from '../src/cli/output.js';
+import { formatBytes } from '../src/output/format.js';
 import { describeError } from '../src/errors.js';
 import type { SessionManager, StartedSession } from '../src/sessions/session-manager.js';
 import { createSessionEnv } from '../test/fixtures/session-env.js';

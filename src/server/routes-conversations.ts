@@ -18,7 +18,7 @@ export function conversationRoutes(server: NexoraServer): ApiRoute[] {
       query: conversationsQuery,
       handler: async ({ query }) => {
         const runtime = await server.sessions();
-        const { listConversations } = await import('../cli/commands/conversation-wiring.js');
+        const { listConversations } = await import('../jobs/conversation-wiring.js');
         const found = await listConversations({ sessions: runtime.manager.sessions, events: runtime.manager.events, workspace: query.workspace });
         return { json: { conversations: found } };
       },
@@ -31,8 +31,8 @@ export function conversationRoutes(server: NexoraServer): ApiRoute[] {
       body: continueConversationBody,
       handler: async ({ params, body }) => {
         const runtime = await server.sessions();
-        const { continueConversation } = await import('../cli/commands/conversation-wiring.js');
-        const { agentLimits } = await import('../cli/commands/agent-wiring.js');
+        const { continueConversation } = await import('../jobs/conversation-wiring.js');
+        const { agentLimits } = await import('../jobs/agent-wiring.js');
         const from = parseSessionId(params.id);
         const session = await runtime.manager.sessions.get(from);
         const { config } = await loadConfig({ ...(session.workspaceDir ? { workspace: session.workspaceDir } : {}) }).catch(() => loadConfig());
@@ -79,7 +79,7 @@ export function conversationRoutes(server: NexoraServer): ApiRoute[] {
         const sessionId = parseSessionId(params.id);
         const runtime = await server.sessions();
         const { rfb } = await server.channels.get(sessionId);
-        const { sessionScreenshotArchive } = await import('../cli/commands/agent-wiring.js');
+        const { sessionScreenshotArchive } = await import('../jobs/agent-wiring.js');
         const saved = await sessionScreenshotArchive(runtime.manager.events, sessionId).save(encodePng(rfb.framebuffer, rfb.width, rfb.height), { width: rfb.width, height: rfb.height }, { force: true });
         return { json: { path: saved.path } };
       },

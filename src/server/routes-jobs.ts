@@ -26,21 +26,21 @@ const writeLine = (stdout: NodeJS.WritableStream) => (line: string) => void stdo
 /** Each kind: the command body it runs, given its validated options. */
 const jobs: { [K in JobKind]: (options: ReturnType<(typeof jobBodies)[K]['parse']>, context: JobContext) => Promise<JobOutcome> } = {
   demo: async (options, { server, stdout }) => {
-    const { demoJob } = await import('../cli/commands/demo.js');
+    const { demoJob } = await import('../jobs/demo.js');
     return { exitCode: await demoJob(options, { stdout, openManager: () => borrowedManager(server) }) };
   },
   replay: async (options, { server, stdout }) => {
-    const { replaySession } = await import('../cli/commands/replay.js');
+    const { replaySession } = await import('../jobs/replay.js');
     const report = await replaySession({ sessionId: parseSessionId(options.sessionId), keep: options.keep === true, db: server.db, openManager: () => borrowedManager(server), write: writeLine(stdout) });
     return { exitCode: report.differences > 0 ? 1 : 0, result: { differences: report.differences, steps: report.steps.length } };
   },
   'replay-export': async (options, { server }) => {
-    const { exportReplayScript } = await import('../cli/commands/replay.js');
+    const { exportReplayScript } = await import('../jobs/replay.js');
     const written = await exportReplayScript({ sessionId: parseSessionId(options.sessionId), file: options.file, db: server.db });
     return { exitCode: 0, result: written };
   },
   init: async (options, { server, signal, env }) => {
-    const { initProject } = await import('../cli/commands/init.js');
+    const { initProject } = await import('../jobs/init-project.js');
     const written = await initProject(options, { db: server.db, signal, env });
     return { exitCode: 0, result: written };
   },

@@ -24,7 +24,7 @@ export function runRoutes(server: NexoraServer): ApiRoute[] {
         if (strategy !== undefined && !(routingStrategies as readonly string[]).includes(strategy)) {
           throw Object.assign(new NexoraError('invalid-argument', `Invalid field "strategy": use one of ${routingStrategies.join(', ')}.`), { field: 'strategy' });
         }
-        const { runTask } = await import('../cli/commands/run.js');
+        const { runTask } = await import('../jobs/run-task.js');
         const runtime = await server.sessions();
         const stream = openEventStream(response);
         const id = server.runs.newId();

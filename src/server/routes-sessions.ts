@@ -211,7 +211,7 @@ export function sessionRoutes(server: NexoraServer): ApiRoute[] {
       params: sessionIdParams,
       body: exportBody,
       handler: async ({ params, body }) => {
-        const { exportTranscript } = await import('../cli/commands/export.js');
+        const { exportTranscript } = await import('../jobs/export-transcript.js');
         return { json: await exportTranscript({ sessionId: params.id, format: body.format, outDir: body.outDir, db: server.db }) };
       },
     }),

@@ -6,7 +6,8 @@ import { createDockerClient, dockerOptionsFromEnv, pingDocker } from '../../work
 import { workstationImageTag } from '../../workstation/image/index.js';
 import { ClusterNodes } from '../../workstation/swarm/cluster-nodes.js';
 import { loadImageOntoNodes } from '../../workstation/swarm/load-image.js';
-import { StepPrinter, formatBytes, formatDuration } from '../output.js';
+import { StepPrinter } from '../../output/step-printer.js';
+import { formatBytes, formatDuration } from '../../output/format.js';
 
 /**
  * `nexora image load-nodes`: the workstation image onto every ready swarm node, streamed from

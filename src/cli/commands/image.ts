@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { NexoraError } from '../../errors.js';
 import { createDockerClient, pingDocker } from '../../workstation/docker/docker-client.js';
 import { buildImage, listImages, loadImageDefinition, removeImage } from '../../workstation/image/index.js';
-import { StepPrinter, formatBytes, formatDuration } from '../output.js';
+import { StepPrinter } from '../../output/step-printer.js';
+import { formatBytes, formatDuration } from '../../output/format.js';
 import { registerImageLoadNodesCommand } from './image-load-nodes.js';
 
 const buildFlags = z.object({ dockerfile: z.boolean().default(false), force: z.boolean().default(false) }).strict();

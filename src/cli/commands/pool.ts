@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { checkWorkspace } from '../../config/workspace-guard.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { StepPrinter, formatDuration } from '../output.js';
+import { StepPrinter } from '../../output/step-printer.js';
+import { formatDuration } from '../../output/format.js';
 import { parseOptions, printTable } from '../parse-options.js';
 import { withServer } from './server-client.js';
 

@@ -7,7 +7,7 @@ import { NexoraClient } from '../../client/nexora-client.js';
 import { serverFiles } from '../../client/server-files.js';
 import { NexoraError, describeError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
-import { formatDuration } from '../output.js';
+import { formatDuration } from '../../output/format.js';
 import { parseOptions } from './session.js';
 
 const serveOptions = z.strictObject({

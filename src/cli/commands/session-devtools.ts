@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { NexoraError } from '../../errors.js';
 import { parseSessionId } from '../../store/session-id.js';
-import { StepPrinter } from '../output.js';
+import { StepPrinter } from '../../output/step-printer.js';
 import { withServer } from './server-client.js';
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConversationEntry } from '../../agent/conversation.js';
+import type { ConversationEntry } from '../agent/conversation.js';
 import {
   conversationEventKinds,
   loadConversation,
@@ -10,12 +10,12 @@ import {
   type ConversationImages,
   type ConversationSource,
   type LoadedConversation,
-} from '../../agent/conversation-record.js';
-import { sessionTotals, type SessionTotals } from '../../agent/session-totals.js';
-import { describeError, NexoraError } from '../../errors.js';
-import { nexoraPaths } from '../../paths.js';
-import type { SessionManager, StartedSession } from '../../sessions/session-manager.js';
-import { parseSessionId, type EventStore, type SessionId, type SessionStore } from '../../store/index.js';
+} from '../agent/conversation-record.js';
+import { sessionTotals, type SessionTotals } from '../agent/session-totals.js';
+import { describeError, NexoraError } from '../errors.js';
+import { nexoraPaths } from '../paths.js';
+import type { SessionManager, StartedSession } from '../sessions/session-manager.js';
+import { parseSessionId, type EventStore, type SessionId, type SessionStore } from '../store/index.js';
 
 /** The events table as the agent's conversation loader reads it. */
 export function conversationSource(events: EventStore): ConversationSource {

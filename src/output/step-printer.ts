@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { formatDuration } from './format.js';
 
 /**
  * Prints progress for commands that take a moment: one line per finished step with its
@@ -84,23 +85,4 @@ export class StepPrinter {
   private clearLine(): void {
     if (this.interactive) this.stream.write('\r\x1b[2K');
   }
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }

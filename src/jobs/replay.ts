@@ -1,19 +1,20 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConversation } from '../../agent/conversation-record.js';
-import { replaySteps, replayStepsOf, type ReplayStep, type ReplayStepResult } from '../../agent/replay.js';
-import { replayScriptSchema, toReplayScript, type ReplayScript } from '../../agent/replay-script.js';
-import { loadConfig } from '../../config/load-config.js';
-import { describeError, NexoraError } from '../../errors.js';
-import { nexoraPaths } from '../../paths.js';
-import { openSessionManager, type OpenedSessionManager } from '../../sessions/open-session-manager.js';
-import { EventStore, SessionStore, type Db, type SessionId } from '../../store/index.js';
-import { connectTools } from '../../tools/connect-tools.js';
-import { formatDuration } from '../output.js';
+import { loadConversation } from '../agent/conversation-record.js';
+import { replaySteps, replayStepsOf, type ReplayStep, type ReplayStepResult } from '../agent/replay.js';
+import { toReplayScript, type ReplayScript } from '../agent/replay-script.js';
+import { loadConfig } from '../config/load-config.js';
+import { NexoraError } from '../errors.js';
+import { nexoraPaths } from '../paths.js';
+import { openSessionManager, type OpenedSessionManager } from '../sessions/open-session-manager.js';
+import { EventStore, SessionStore, type Db, type SessionId } from '../store/index.js';
+import { connectTools } from '../tools/connect-tools.js';
+import { formatDuration } from '../output/format.js';
 import { conversationSource } from './conversation-wiring.js';
-import { openCliDatabase } from './db.js';
+import { openJobDatabase } from './job-store.js';
 import { copyWorkspace } from './workspace-copy.js';
+import { snapshotDir } from './workspace-snapshot.js';
 
 /** A session's recorded tool calls (its own runs, not earlier sessions of its conversation). */
 export async function recordedSteps(db: Db, sessionId: SessionId): Promise<ReplayStep[]> {
@@ -25,7 +26,7 @@ export async function recordedSteps(db: Db, sessionId: SessionId): Promise<Repla
 }
 
 export async function exportReplayScript(options: { sessionId: SessionId; file: string; db?: Db }): Promise<{ file: string; steps: number }> {
-  const db = options.db ?? (await openCliDatabase());
+  const db = options.db ?? (await openJobDatabase());
   try {
     const session = await new SessionStore(db).get(options.sessionId);
     const workspace = session.workspaceDir && existsSync(session.workspaceDir) ? session.workspaceDir : undefined;
@@ -38,33 +39,12 @@ export async function exportReplayScript(options: { sessionId: SessionId; file: 
   }
 }
 
-/** Reads and validates a script file, saying what is wrong with a bad one. */
-export function readReplayScript(file: string): ReplayScript {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new NexoraError('invalid-argument', `Cannot read the script ${file}: ${describeError(error)}.`);
-  }
-  const parsed = replayScriptSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new NexoraError('invalid-argument', `${file} is not a Nexora script: ${issue?.path.join('.') || 'file'}: ${issue?.message ?? 'invalid'}. Write one with \`nexora session replay ID --export script\`.`);
-  }
-  return parsed.data;
-}
-
 export interface ReplayReport {
   steps: ReplayStepResult[];
   differences: number;
   /** The first step whose result differs, if any. */
   firstDifferent: ReplayStepResult | undefined;
   usedSnapshot: boolean;
-}
-
-/** Where a session's workspace copy is kept when the user asked for one (`nexora run --snapshot`). */
-export function snapshotDir(sessionId: SessionId): string {
-  return join(nexoraPaths().snapshots, sessionId);
 }
 
 /**
@@ -80,7 +60,7 @@ export async function replaySession(options: {
   write?: (line: string) => void;
 }): Promise<ReplayReport> {
   const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
-  const db = options.db ?? (await openCliDatabase());
+  const db = options.db ?? (await openJobDatabase());
   let copyRoot: string | undefined;
   try {
     const session = await new SessionStore(db).get(options.sessionId);

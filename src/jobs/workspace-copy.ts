@@ -1,6 +1,6 @@
 import { chown, copyFile, lchown, lstat, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NexoraError } from '../../errors.js';
+import { NexoraError } from '../errors.js';
 
 /** Limits on a workspace copy, so a huge tree (a node_modules, a data set) fails fast and says why. */
 export interface CopyLimits {

@@ -1,16 +1,16 @@
-import type { AgentRunOptions } from '../../agent/agent-run.js';
-import { ApprovalGuard, type Approver } from '../../agent/approval.js';
-import type { ApprovalMode } from '../../agent/approval-mode.js';
-import { costPayloadSchema } from '../../agent/session-totals.js';
-import type { EffectiveConfig } from '../../config/config-schema.js';
-import { nexoraPaths } from '../../paths.js';
+import type { AgentRunOptions } from '../agent/agent-run.js';
+import { ApprovalGuard, type Approver } from '../agent/approval.js';
+import type { ApprovalMode } from '../agent/approval-mode.js';
+import { costPayloadSchema } from '../agent/session-totals.js';
+import type { EffectiveConfig } from '../config/config-schema.js';
+import { nexoraPaths } from '../paths.js';
 import { z } from 'zod';
-import type { ProviderRegistry, ResolvedModel } from '../../providers/registry.js';
-import { createRedactor } from '../../secrets/index.js';
-import { EventStore, type Db, type SessionId, type SessionStore } from '../../store/index.js';
-import type { VisualTools } from '../../tools/types.js';
-import { gatedTools } from '../../viewer/input-gate.js';
-import { archivingTools, ScreenshotArchive } from '../../viewer/screenshot-archive.js';
+import type { ProviderRegistry, ResolvedModel } from '../providers/registry.js';
+import { createRedactor } from '../secrets/index.js';
+import { EventStore, type Db, type SessionId, type SessionStore } from '../store/index.js';
+import type { VisualTools } from '../tools/types.js';
+import { gatedTools } from '../viewer/input-gate.js';
+import { archivingTools, ScreenshotArchive } from '../viewer/screenshot-archive.js';
 
 /** The agent-loop options that come from configuration, with the command's own limits on top. */
 export function agentLimits(

@@ -1,15 +1,15 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nexoraPaths } from '../../paths.js';
-import { EventStore, parseSessionId, SessionStore, type Db, type EventRecord } from '../../store/index.js';
-import { renderTranscriptHtml } from '../../viewer/transcript-html.js';
-import { renderTranscriptMarkdown } from '../../viewer/transcript-markdown.js';
-import { openCliDatabase } from './db.js';
+import { nexoraPaths } from '../paths.js';
+import { EventStore, parseSessionId, SessionStore, type Db, type EventRecord } from '../store/index.js';
+import { renderTranscriptHtml } from '../viewer/transcript-html.js';
+import { renderTranscriptMarkdown } from '../viewer/transcript-markdown.js';
+import { openJobDatabase } from './job-store.js';
 
 /** Writes `<outDir>/transcript.{md,json}` and `<outDir>/screenshots/*.png`, or `<outDir>/transcript.html` with the screenshots inside. */
 export async function exportTranscript(options: { sessionId: string; format: 'md' | 'json' | 'html'; outDir: string; db?: Db }): Promise<{ file: string; events: number; screenshots: number }> {
   const sessionId = parseSessionId(options.sessionId);
-  const db = options.db ?? (await openCliDatabase());
+  const db = options.db ?? (await openJobDatabase());
   try {
     const session = await new SessionStore(db).get(sessionId);
     const store = new EventStore(db);
