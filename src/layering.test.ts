@@ -68,3 +68,23 @@ describe('module layering', () => {
     expect(cycles).toEqual([]);
   });
 });
+
+// src/sessions/README.md draws the session layer: one service over a neutral workstation
+// interface, the store the one owner of the sessions table.
+describe('session layer', () => {
+  const under = (folders: string[]) => (file: string): boolean => folders.some((folder) => file.startsWith(`${folder}/`));
+
+  it('sessions/ sees workstations only through the neutral modules, never an engine folder', () => {
+    expect(arrows({ from: under(['sessions']), to: ['workstation/docker', 'workstation/swarm'] })).toEqual([]);
+  });
+
+  it('nothing below sessions/ (workstation/, store/, secrets/) imports it', () => {
+    expect(arrows({ from: under(['workstation', 'store', 'secrets']), to: ['sessions'] })).toEqual([]);
+  });
+
+  it('only the store writes SQL against the sessions table', () => {
+    const sql = /\b(?:FROM|UPDATE|INTO|JOIN)\s+sessions\b/;
+    const offending = files.filter((file) => !file.startsWith('store/') && sql.test(readFileSync(join(src, file), 'utf8')));
+    expect(offending).toEqual([]);
+  });
+});
