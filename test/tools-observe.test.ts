@@ -5,6 +5,7 @@ import type { WorkstationTools } from '../src/tools/workstation-tools.js';
 import { createDockerClient } from '../src/workstation/docker/docker-client.js';
 import { summarise } from '../bench/lib/stats.js';
 import { startToolsWorkstation, type ToolsWorkstation } from './fixtures/tools-workstation.js';
+import { eventually } from './fixtures/eventually.js';
 
 /**
  * What the agent sees (issue 13) and what it must not (issue 10.4), against a real workstation:
@@ -15,17 +16,6 @@ let station: ToolsWorkstation;
 let tools: WorkstationTools;
 
 /** Polls `check` until it holds (bounded), for states that arrive on their own time. */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await read();
-  while (!check(last)) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms; last: ${JSON.stringify(last).slice(0, 2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    last = await read();
-  }
-  return last;
-}
-
 /** Gives the terminal the keyboard back (a click into it). */
 async function focusTerminal(): Promise<void> {
   await tools.mouse({ action: 'click', x: 200, y: 200 });

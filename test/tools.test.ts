@@ -4,6 +4,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NexoraError } from '../src/errors.js';
 import type { VisualTools } from '../src/tools/types.js';
+import { eventually } from './fixtures/eventually.js';
 import { startToolsWorkstation, type ToolsWorkstation } from './fixtures/tools-workstation.js';
 
 let station: ToolsWorkstation;
@@ -87,6 +88,9 @@ describe('keyboard()', () => {
 describe('screen()', () => {
   it('returns the exact text tmux reports, a PNG of the display, and the changed rows', async () => {
     await tools.keyboard({ text: 'clear\n', wait: { pattern: /^\$$/m } });
+    // tmux names the window after its foreground program at its next status redraw (up to
+    // status-interval, 5 s): until then the status line may still say `clear`.
+    await eventually(() => tools.screen({ image: false }), (look) => /^\[main\] 0:bash\*/m.test(look.text), 'tmux naming the window after the shell again', 30_000);
     const before = await tools.screen();
     const reference = await tools.execute('tmux capture-pane -p -t main');
     // One pane: the window is the pane's rows, then tmux's status line.
