@@ -41,7 +41,7 @@ export class Reopening<C extends Breakable> {
     if (this.shut) throw new NexoraError('workstation-failed', this.options.closedMessage);
     let opening = this.current;
     if (opening) {
-      const connection = await opening.catch(() => undefined);
+      const connection = await untilAborted(opening.catch(() => undefined), signal);
       if (connection && !connection.closed) return connection;
       // Broken since (or its start failed): replace it, unless another caller already did.
       if (this.current === opening) this.current = undefined;
@@ -55,7 +55,8 @@ export class Reopening<C extends Breakable> {
     opening.catch(() => {
       if (this.current === opening) this.current = undefined;
     });
-    return opening;
+    // The open is shared: one caller's signal ends its own wait, not the open the others wait on.
+    return untilAborted(opening, signal);
   }
 
   /** Ends the live connection and refuses further calls. */
@@ -63,4 +64,16 @@ export class Reopening<C extends Breakable> {
     this.shut = true;
     this.latest?.close();
   }
+}
+
+/** The promise's outcome, or an 'aborted' error as soon as the signal fires. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  const aborted = (): NexoraError => new NexoraError('aborted', 'Stopped waiting for the workstation channel to open: the call was cancelled.');
+  if (signal.aborted) return Promise.reject(aborted());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(aborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

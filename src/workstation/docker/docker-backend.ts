@@ -7,6 +7,8 @@ import { LABELS, ownerFromLabels, type ContainerOwner } from '../labels.js';
 import { ensureNetwork, networkName } from './networks.js';
 import { countVerdicts, waitForRfbGreeting, waitForStatusReady } from './readiness.js';
 import { settleBefore } from './settle-before.js';
+import { inspectImage } from './engine-requests.js';
+import { callSignal } from '../engine-call.js';
 import { writeVncPassword } from './vnc-password-file.js';
 import type { ContainerState, CreateWorkstationOptions, EngineCallOptions, ManagedContainer, WaitReadyOptions, WorkstationBackend } from '../backend.js';
 
@@ -60,7 +62,7 @@ export class DockerBackend implements WorkstationBackend {
   async checkImage(options: EngineCallOptions = {}): Promise<void> {
     if (this.imageChecked) return;
     try {
-      await settleBefore(this.docker.getImage(this.image).inspect(), callSignal(options));
+      await inspectImage(this.docker, this.image, callSignal(options));
       this.imageChecked = true;
     } catch (error) {
       if (isNotFound(error)) {
@@ -74,11 +76,19 @@ export class DockerBackend implements WorkstationBackend {
   async create(options: CreateWorkstationOptions): Promise<{ id: string; name: string; warnings: string[] }> {
     const kind = this.options.network ?? 'bridge';
     const network = this.options.networkName ?? networkName(kind);
-    const ensured = await ensureNetwork(this.docker, {
+    const ensuring = ensureNetwork(this.docker, {
       kind,
       name: network,
       ...(this.options.labels ? { labels: this.options.labels } : {}),
     });
+    // The network is made once for all concurrent starts (each request with its own deadline):
+    // a cancelled start stops waiting for it, without failing the others.
+    let ensured;
+    try {
+      ensured = await (options.signal ? settleBefore(ensuring, options.signal) : ensuring);
+    } catch (error) {
+      throw dockerError(`set up the network ${network}`, error);
+    }
     const warnings =
       ensured.hostGuard && !ensured.hostGuard.guarded
         ? [`the isolated network does not keep workstations from the host's own services (${ensured.hostGuard.reason}); services listening on all interfaces answer on ${network}'s gateway address`]
@@ -90,12 +100,12 @@ export class DockerBackend implements WorkstationBackend {
     });
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer({ ...spec, ...(options.signal ? { abortSignal: options.signal } : {}) });
+      container = await this.docker.createContainer({ ...spec, abortSignal: callSignal({ signal: options.signal }) });
     } catch (error) {
       throw dockerError(`create the workstation container ${name}`, error);
     }
     try {
-      await container.start({ abortSignal: callSignal(options.signal ? { signal: options.signal } : {}) });
+      await container.start({ abortSignal: callSignal({ signal: options.signal }) });
     } catch (error) {
       await this.remove(container.id).catch(() => undefined);
       throw dockerError(`start the workstation container ${name}`, error);
@@ -204,7 +214,7 @@ export class DockerBackend implements WorkstationBackend {
   async remove(id: string, options: EngineCallOptions = {}): Promise<void> {
     try {
       // A forced removal on a loaded host can take a while: a longer default deadline than other calls.
-      await this.docker.getContainer(id).remove({ force: true, v: true, abortSignal: callSignal({ timeoutMs: 60_000, ...options }) });
+      await this.docker.getContainer(id).remove({ force: true, v: true, abortSignal: callSignal(options, 60_000) });
     } catch (error) {
       if (isNotFound(error) || /already in progress/.test(describeError(error))) return;
       throw dockerError(`remove container ${id.slice(0, 12)}`, error);
@@ -214,7 +224,7 @@ export class DockerBackend implements WorkstationBackend {
   async stop(id: string, timeoutSeconds = 2, options: EngineCallOptions = {}): Promise<void> {
     try {
       // The deadline covers the engine's own wait for the process to exit.
-      await this.docker.getContainer(id).stop({ t: timeoutSeconds, abortSignal: callSignal({ timeoutMs: 30_000 + timeoutSeconds * 1000, ...options }) });
+      await this.docker.getContainer(id).stop({ t: timeoutSeconds, abortSignal: callSignal(options, 30_000 + timeoutSeconds * 1000) });
     } catch (error) {
       if (isNotModified(error)) return;
       throw dockerError(`stop container ${id.slice(0, 12)}`, error);
@@ -258,17 +268,17 @@ export class DockerBackend implements WorkstationBackend {
   /** Memory in use by the container (cgroup usage minus page cache), in bytes. */
   async memoryUsage(id: string, options: EngineCallOptions = {}): Promise<number> {
     // dockerode's typings omit abortSignal on stats; docker-modem honours it like on every call.
-    const stats = await this.docker.getContainer(id).stats({ stream: false, abortSignal: callSignal(options) } as { stream: false });
+    let stats: Docker.ContainerStats;
+    try {
+      stats = await this.docker.getContainer(id).stats({ stream: false, abortSignal: callSignal(options) } as { stream: false });
+    } catch (error) {
+      throw dockerError(`read the memory use of container ${id.slice(0, 12)}`, error);
+    }
     const usage = stats.memory_stats.usage ?? 0;
     const extra = stats.memory_stats.stats as Record<string, number> | undefined;
     const cache = extra?.inactive_file ?? extra?.total_inactive_file ?? extra?.cache ?? 0;
     return Math.max(usage - cache, 0);
   }
-}
-
-function callSignal(options: EngineCallOptions): AbortSignal {
-  const deadline = AbortSignal.timeout(options.timeoutMs ?? 30_000);
-  return options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
 }
 
 function toManaged(raw: {

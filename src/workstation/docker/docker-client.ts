@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
 import { setupScriptCommand } from '../../package-info.js';
+import { pingEngine } from './engine-requests.js';
 
 /**
  * A Docker Engine API client for DOCKER_HOST, read the way the docker CLI reads it:
@@ -61,21 +62,16 @@ export function describeDockerHost(env: NodeJS.ProcessEnv = process.env): string
 export async function pingDocker(docker: Docker, options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const host = describeDockerHost(options.env);
-  let timer: NodeJS.Timeout | undefined;
+  const deadline = AbortSignal.timeout(timeoutMs);
   try {
-    await Promise.race([
-      docker.ping(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+    // The request is closed at the deadline, not left waiting on a wedged engine.
+    await pingEngine(docker, deadline);
   } catch (error) {
+    const reason = deadline.aborted ? `no answer within ${timeoutMs} ms` : describeError(error);
     throw new NexoraError(
       'docker-unavailable',
-      `Docker is not reachable at ${host} (${describeError(error)}). Start the engine (${setupScriptCommand() ? `\`${setupScriptCommand()}\` starts dockerd on Debian/Ubuntu` : 'Debian/Ubuntu: `sudo apt-get install docker.io`, then `sudo dockerd &`'}), or point DOCKER_HOST at a running one.`,
+      `Docker is not reachable at ${host} (${reason}). Start the engine (${setupScriptCommand() ? `\`${setupScriptCommand()}\` starts dockerd on Debian/Ubuntu` : 'Debian/Ubuntu: `sudo apt-get install docker.io`, then `sudo dockerd &`'}), or point DOCKER_HOST at a running one.`,
       { cause: error },
     );
-  } finally {
-    if (timer) clearTimeout(timer);
   }
 }

@@ -98,7 +98,7 @@ export class DockerWorkstation implements Workstation {
     if (!info.State.Running) return { state: 'stopped', ready: false, health, exitCode: info.State.ExitCode, detail: `exited with ${info.State.ExitCode}` };
     // Checked here rather than trusted from Docker's health flag, which lags: a container that
     // was paused (the warm pool) reads unhealthy until the next probe after it wakes.
-    const probe = await this.exec({ cmd: ['sh', '-c', HEALTH_SCRIPT], cwd: '/', timeoutMs: 5000 }).catch(() => undefined);
+    const probe = await this.exec({ cmd: ['sh', '-c', HEALTH_SCRIPT], cwd: '/', timeoutMs: 5000, ...(options.signal ? { signal: options.signal } : {}) }).catch(() => undefined);
     const line = probe?.stdout.trim() ?? '';
     const ready = probe?.exitCode === 0 && line.startsWith('READY');
     if (ready) return { state: 'running', ready, health };

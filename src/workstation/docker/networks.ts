@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
 import { guardIsolatedBridge, type BridgeGuardResult } from './host-firewall.js';
 import { LABELS } from '../labels.js';
-import { settleBefore } from './settle-before.js';
+import { inspectNetwork } from './engine-requests.js';
 import type { WorkstationNetworkKind } from '../workstation-resources.js';
 
 const ICC = 'com.docker.network.bridge.enable_icc';
@@ -87,7 +87,7 @@ async function createOrVerify(docker: Docker, options: EnsureNetworkOptions): Pr
 }
 
 async function verify(docker: Docker, options: EnsureNetworkOptions, summary: Docker.NetworkInspectInfo): Promise<EnsuredNetwork> {
-  const network = await settleBefore(docker.getNetwork(summary.Id).inspect(), engineDeadline());
+  const network = await inspectNetwork(docker, summary.Id, engineDeadline());
   const problems = networkMismatches(options.kind, network);
   if (problems.length > 0) {
     throw new NexoraError(

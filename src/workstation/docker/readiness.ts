@@ -62,17 +62,21 @@ function watchLog(docker: Docker, containerId: string, options: { timeoutMs: num
     let stream: NodeJS.ReadableStream | undefined = undefined;
     let text = '';
     let settled = false;
+    // Closes the log request when the wait ends, even while the engine has not answered it yet.
+    const request = new AbortController();
     const finish = (outcome: LogOutcome): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       destroyStream(stream);
+      request.abort();
       resolve(outcome);
     };
     const onAbort = (): void => finish({ kind: 'ended' });
     const timer = setTimeout(() => finish({ kind: 'timeout' }), options.timeoutMs);
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
     const sink = new Writable({
       write(chunk: Buffer, _encoding, callback) {
         text += chunk.toString('utf8');
@@ -92,7 +96,7 @@ function watchLog(docker: Docker, containerId: string, options: { timeoutMs: num
     });
     docker
       .getContainer(containerId)
-      .logs({ follow: true, stdout: true, stderr: true })
+      .logs({ follow: true, stdout: true, stderr: true, abortSignal: request.signal })
       .then((logs) => {
         stream = logs;
         if (settled) {
@@ -108,6 +112,7 @@ function watchLog(docker: Docker, containerId: string, options: { timeoutMs: num
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
         reject(error instanceof Error ? error : new Error(String(error)));
       });
   });

@@ -1,7 +1,7 @@
 /**
- * Settles with `promise`, or rejects with the signal's reason when it fires first: the
- * deadline for the few dockerode calls that do not pass a signal on (image and network
- * inspect). The request itself is left to finish or fail on its own.
+ * Settles with `promise`, or rejects with the signal's reason when it fires first: one
+ * caller stops waiting for work others share (the workstation network's set-up), which is
+ * left to finish or fail on its own deadline.
  */
 export function settleBefore<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason as Error);

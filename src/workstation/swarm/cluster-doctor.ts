@@ -2,7 +2,9 @@ import Docker from 'dockerode';
 import { describeError } from '../../errors.js';
 import type { SwarmConfig } from '../backend-config.js';
 import { isNotFound } from '../docker/docker-backend.js';
+import { callSignal } from '../engine-call.js';
 import { dockerOptionsFromEnv } from '../docker/docker-client.js';
+import { inspectImage, inspectNetwork } from '../docker/engine-requests.js';
 import { ClusterNodes } from './cluster-nodes.js';
 
 /** One line of `nexora doctor` about the swarm. */
@@ -29,13 +31,13 @@ interface NodeFacts {
  * ready and reachable through its endpoint, the image is on each, and each node's engine
  * applies what a Swarm service cannot ask for itself.
  */
-export async function checkCluster(options: { config: SwarmConfig; image: string; env?: NodeJS.ProcessEnv }): Promise<ClusterCheck[]> {
+export async function checkCluster(options: { config: SwarmConfig; image: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<ClusterCheck[]> {
   const env = options.env ?? process.env;
   const manager = new Docker(dockerOptionsFromEnv(options.config.manager ? { ...env, DOCKER_HOST: options.config.manager } : env));
   const nodes = new ClusterNodes({ manager, endpoints: options.config.nodes, env });
   let listed;
   try {
-    listed = await nodes.list({ signal: AbortSignal.timeout(5000) });
+    listed = await nodes.list({ signal: callSignal({ signal: options.signal }, 5000) });
   } catch (error) {
     return [{ name: 'Swarm manager', ok: false, detail: describeError(error), fix: 'point NEXORA_SWARM_MANAGER at a manager node\'s Engine API, or `docker swarm init` there' }];
   }
@@ -44,8 +46,10 @@ export async function checkCluster(options: { config: SwarmConfig; image: string
       const base = { hostname: node.hostname, state: node.state, availability: node.availability, endpoint: nodes.hasEndpoint(node.hostname) };
       if (!base.endpoint || node.state !== 'ready') return { ...base, image: 'unknown', hardened: undefined };
       const docker = nodes.engine(node.hostname);
+      // A node that stops answering is reported as such, not waited on.
+      const signal = callSignal({ signal: options.signal }, 10_000);
       try {
-        const image = await docker.getImage(options.image).inspect().then(
+        const image = await inspectImage(docker, options.image, signal).then(
           () => 'present' as const,
           (error: unknown) => {
             if (isNotFound(error)) return 'missing' as const;
@@ -54,7 +58,7 @@ export async function checkCluster(options: { config: SwarmConfig; image: string
         );
         // no-new-privileges does not show in the Engine API: every start checks it in the
         // workstation instead (SwarmBackend.waitReady).
-        const bridge = (await docker.getNetwork('bridge').inspect()) as { Options?: Record<string, string> };
+        const bridge = await inspectNetwork(docker, 'bridge', signal);
         const gaps = bridge.Options?.['com.docker.network.bridge.enable_icc'] === 'false' ? [] : ['--icc=false'];
         return { ...base, image, hardened: gaps.length === 0 ? undefined : gaps.join(', ') };
       } catch (error) {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { NexoraError } from '../../errors.js';
 import { dockerError } from '../docker/docker-backend.js';
 import { dockerOptionsFromEnv } from '../docker/docker-client.js';
+import { callSignal } from '../engine-call.js';
 
 /** One node of the swarm as the manager reports it. */
 export interface ClusterNode {
@@ -41,10 +42,11 @@ export class ClusterNodes {
     this.env = options.env ?? process.env;
   }
 
+  /** The manager's nodes: at most 15 s, less when the signal says so. */
   async list(options: { signal?: AbortSignal } = {}): Promise<ClusterNode[]> {
     let raw: unknown[];
     try {
-      raw = await this.manager.listNodes({ abortSignal: options.signal ?? AbortSignal.timeout(15_000) } as Docker.NodeListOptions);
+      raw = await this.manager.listNodes({ abortSignal: callSignal({ signal: options.signal }, 15_000) } as Docker.NodeListOptions);
     } catch (error) {
       if (/not a swarm manager|This node is not a swarm manager/i.test(String((error as Error | undefined)?.message))) {
         throw new NexoraError('swarm-unavailable', 'The engine NEXORA_SWARM_MANAGER (or DOCKER_HOST) names is not a swarm manager: point it at a manager, or run `docker swarm init` there.', { cause: error });

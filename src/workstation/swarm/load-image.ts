@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
 import { dockerError, isNotFound } from '../docker/docker-backend.js';
+import { exportImage, inspectImage } from '../docker/engine-requests.js';
 
 export interface ImageTarget {
   /** The node's name, for progress and errors. */
@@ -48,13 +49,13 @@ export async function loadImageOntoNodes(options: LoadImageOptions): Promise<Loa
   const alreadyPresent: string[] = [];
   const pending: ImageTarget[] = [];
   for (const target of options.targets) {
-    if (await hasImage(target, options.image)) alreadyPresent.push(target.name);
+    if (await hasImage(target, options.image, signal)) alreadyPresent.push(target.name);
     else pending.push(target);
   }
   if (pending.length === 0) return { loaded: [], alreadyPresent, bytes: 0, durationMs: Date.now() - begun };
   let archive: NodeJS.ReadableStream;
   try {
-    archive = await options.source.getImage(options.image).get();
+    archive = await exportImage(options.source, options.image, signal);
   } catch (error) {
     if (isNotFound(error)) throw new NexoraError('image-missing', `The image ${options.image} is not on this engine: build it first with \`nexora image build\`.`, { cause: error });
     throw dockerError(`read the image ${options.image}`, error);
@@ -85,7 +86,7 @@ export async function loadImageOntoNodes(options: LoadImageOptions): Promise<Loa
         } catch (error) {
           throw new NexoraError('docker-failed', `Could not load ${options.image} onto node ${target.name}: ${describeError(error)}`, { cause: error });
         }
-        if (!(await hasImage(target, options.image))) {
+        if (!(await hasImage(target, options.image, signal))) {
           throw new NexoraError('docker-failed', `Node ${target.name} accepted the image archive but does not list ${options.image} afterwards.`);
         }
       }),
@@ -97,9 +98,9 @@ export async function loadImageOntoNodes(options: LoadImageOptions): Promise<Loa
   return { loaded: names, alreadyPresent, bytes, durationMs: Date.now() - begun };
 }
 
-async function hasImage(target: ImageTarget, image: string): Promise<boolean> {
+async function hasImage(target: ImageTarget, image: string, signal: AbortSignal): Promise<boolean> {
   try {
-    await target.docker.getImage(image).inspect();
+    await inspectImage(target.docker, image, signal);
     return true;
   } catch (error) {
     if (isNotFound(error)) return false;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { NexoraError } from '../../errors.js';
 import type { ContainerState } from '../backend.js';
 import { dockerError } from '../docker/docker-backend.js';
+import { callSignal, pollDelay } from '../engine-call.js';
 
 /** One task of a service, as the manager reports it. */
 export interface ServiceTask {
@@ -37,13 +38,13 @@ const taskSchema = z
   })
   .passthrough();
 
-/** The tasks of some services (all of Nexora's when `serviceIds` is omitted). */
+/** The tasks of some services (all of Nexora's when `serviceIds` is omitted); at most 15 s, less when the signal says so. */
 export async function listServiceTasks(manager: Docker, options: { serviceIds?: readonly string[]; signal?: AbortSignal } = {}): Promise<ServiceTask[]> {
   let raw: unknown[];
   try {
     raw = await manager.listTasks({
       ...(options.serviceIds ? { filters: { service: [...options.serviceIds] } } : {}),
-      abortSignal: options.signal ?? AbortSignal.timeout(15_000),
+      abortSignal: callSignal({ signal: options.signal }, 15_000),
     });
   } catch (error) {
     throw dockerError('list the swarm tasks', error);
@@ -96,9 +97,18 @@ export async function waitForRunningTask(
   const deadline = Date.now() + options.timeoutMs;
   let last: ServiceTask | undefined;
   let delayMs = 50;
+  // Each listing ends with the wait: a manager that stops answering cannot stretch it.
+  const waiting = callSignal({ signal: options.signal }, options.timeoutMs);
+  const aborted = (): NexoraError => new NexoraError('aborted', 'Waiting for the swarm task was aborted.');
   while (Date.now() < deadline) {
-    if (options.signal?.aborted) throw new NexoraError('aborted', 'Waiting for the swarm task was aborted.');
-    const tasks = await listServiceTasks(manager, { serviceIds: [serviceId], signal: AbortSignal.timeout(10_000) });
+    if (options.signal?.aborted) throw aborted();
+    let tasks: ServiceTask[];
+    try {
+      tasks = await listServiceTasks(manager, { serviceIds: [serviceId], signal: AbortSignal.any([waiting, AbortSignal.timeout(10_000)]) });
+    } catch (error) {
+      if (options.signal?.aborted) throw aborted();
+      throw error;
+    }
     // Tasks a restart replaced do not count, even while one still reads `running` on a lost node.
     last = currentTask(tasks.filter((task) => !options.ignoreTaskIds?.has(task.id)));
     // `starting` with a container is enough: Swarm holds a task there until Docker's health check
@@ -110,7 +120,12 @@ export async function waitForRunningTask(
         `Swarm could not run the workstation (task ${last.state}${last.message ? `: ${last.message}` : ''}). If the image is missing on a node, load it with \`nexora image load-nodes\`; if no node has room, lower the reservations (NEXORA_SWARM_RESERVE_MEMORY, NEXORA_SWARM_RESERVE_CPUS) or add nodes.`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    try {
+      await pollDelay(Math.min(delayMs, Math.max(deadline - Date.now(), 0)), waiting);
+    } catch {
+      if (options.signal?.aborted) throw aborted();
+      break;
+    }
     delayMs = Math.min(delayMs * 2, 500);
   }
   throw new NexoraError(

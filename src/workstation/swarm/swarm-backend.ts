@@ -7,12 +7,25 @@ import { dockerError, isNotFound } from '../docker/docker-backend.js';
 import { LABELS, ownerFromLabels, type ContainerOwner } from '../labels.js';
 import { execInContainer } from '../docker/exec.js';
 import { countVerdicts, waitForRfbGreeting, waitForStatusReady } from '../docker/readiness.js';
+import { inspectImage, pingEngine } from '../docker/engine-requests.js';
+import { callSignal, pollDelay } from '../engine-call.js';
 import { writeVncPassword } from '../docker/vnc-password-file.js';
 import type { Workstation } from '../workstation.js';
 import type { ClusterNode, ClusterNodes } from './cluster-nodes.js';
 import { buildServiceSpec, type SwarmPlacement } from './service-spec.js';
 import { currentTask, listServiceTasks, taskContainerState, waitForRunningTask, type ServiceTask } from './service-tasks.js';
 import { SwarmWorkstation, type TaskLocation } from './swarm-workstation.js';
+
+/**
+ * Default deadlines of the calls that wait for Swarm, not just for one answer: a removal waits
+ * (up to 30 s) for its containers to go, a stop also for the scale-down (up to 30 s more), a
+ * start does both and scales up again.
+ */
+const REMOVE_TIMEOUT_MS = 90_000;
+const STOP_TIMEOUT_MS = 90_000;
+const START_TIMEOUT_MS = 120_000;
+/** How long a removal or a stop waits for Swarm to let go of a task, within the call's deadline. */
+const LET_GO_MS = 30_000;
 
 export interface SwarmBackendOptions {
   /** A manager's Engine API: services, tasks, nodes. */
@@ -63,13 +76,14 @@ export class SwarmBackend implements WorkstationBackend {
   }
 
   /** The image must be on every ready node that may take workstations: nothing is pulled. */
-  async checkImage(): Promise<void> {
+  async checkImage(options: EngineCallOptions = {}): Promise<void> {
     if (this.imageChecked) return;
+    const signal = callSignal(options);
     const missing: string[] = [];
-    for (const node of await this.nodes.list()) {
+    for (const node of await this.nodes.list({ signal })) {
       if (node.state !== 'ready' || node.availability !== 'active' || !this.nodes.hasEndpoint(node.hostname)) continue;
       try {
-        await this.nodes.engine(node.hostname).getImage(this.image).inspect();
+        await inspectImage(this.nodes.engine(node.hostname), this.image, signal);
       } catch (error) {
         if (!isNotFound(error)) throw dockerError(`inspect the image ${this.image} on node ${node.hostname}`, error);
         missing.push(node.hostname);
@@ -92,7 +106,7 @@ export class SwarmBackend implements WorkstationBackend {
     });
     let service: Docker.Service;
     try {
-      service = await this.manager.createService({ ...spec, ...(options.signal ? { abortSignal: options.signal } : {}) });
+      service = await this.manager.createService({ ...spec, abortSignal: callSignal({ signal: options.signal }) });
     } catch (error) {
       throw dockerError(`create the workstation service ${name}`, error);
     }
@@ -111,12 +125,14 @@ export class SwarmBackend implements WorkstationBackend {
    */
   async locate(serviceId: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<TaskLocation> {
     const replaced = this.replacedTasks.get(serviceId);
+    // The node lookup after the wait gets what is left of the same deadline.
+    const signal = callSignal(options, 15_000);
     const task = await waitForRunningTask(this.manager, serviceId, {
       timeoutMs: options.timeoutMs ?? 15_000,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(replaced ? { ignoreTaskIds: replaced } : {}),
     });
-    const node = (await this.nodes.list()).find((candidate) => candidate.id === task.nodeId);
+    const node = (await this.nodes.list({ signal })).find((candidate) => candidate.id === task.nodeId);
     if (!node) throw new NexoraError('swarm-node-unreachable', `The node running workstation ${serviceId.slice(0, 12)} left the swarm.`);
     if (node.state !== 'ready') throw new NexoraError('swarm-node-unreachable', `The node ${node.hostname} running workstation ${serviceId.slice(0, 12)} is ${node.state}.`);
     return { node, docker: this.nodes.engine(node.hostname), containerId: task.containerId };
@@ -157,10 +173,11 @@ export class SwarmBackend implements WorkstationBackend {
     }
   }
 
-  async verdictsSoFar(id: string): Promise<number> {
+  async verdictsSoFar(id: string, options: EngineCallOptions = {}): Promise<number> {
+    const signal = callSignal(options);
     try {
-      const location = await this.locate(id, { timeoutMs: 5000 });
-      return await countVerdicts(location.docker, location.containerId);
+      const location = await this.locate(id, { timeoutMs: options.timeoutMs ?? 5000, ...(options.signal ? { signal: options.signal } : {}) });
+      return await countVerdicts(location.docker, location.containerId, { signal });
     } catch {
       return 0;
     }
@@ -176,28 +193,30 @@ export class SwarmBackend implements WorkstationBackend {
   }
 
   async inspect(id: string, options: EngineCallOptions = {}): Promise<ManagedContainer | undefined> {
+    const signal = callSignal(options);
     let info: { ID: string; CreatedAt?: string; Spec?: { Name?: string; Labels?: Record<string, string> } };
     try {
-      info = (await this.manager.getService(id).inspect({ abortSignal: callSignal(options) })) as typeof info;
+      info = (await this.manager.getService(id).inspect({ abortSignal: signal })) as typeof info;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw dockerError(`inspect service ${id.slice(0, 12)}`, error);
     }
     const labels = info.Spec?.Labels ?? {};
     if (!this.isOurs(labels)) return undefined;
-    const [tasks, nodes] = await Promise.all([listServiceTasks(this.manager, { serviceIds: [info.ID] }), this.nodes.list()]);
+    const [tasks, nodes] = await Promise.all([listServiceTasks(this.manager, { serviceIds: [info.ID], signal }), this.nodes.list({ signal })]);
     return toManaged({ id: info.ID, name: info.Spec?.Name ?? id, labels, createdAt: new Date(info.CreatedAt ?? 0), task: currentTask(tasks), nodes });
   }
 
-  async list(): Promise<ManagedContainer[]> {
+  async list(options: EngineCallOptions = {}): Promise<ManagedContainer[]> {
+    const signal = callSignal(options);
     let services: { ID: string; CreatedAt?: string; Spec?: { Name?: string; Labels?: Record<string, string> } }[];
     try {
-      services = (await this.manager.listServices({ filters: { label: this.scopeFilters() }, abortSignal: AbortSignal.timeout(15_000) } as Docker.ServiceListOptions));
+      services = await this.manager.listServices({ filters: { label: this.scopeFilters() }, abortSignal: signal } as Docker.ServiceListOptions);
     } catch (error) {
       throw dockerError('list workstation services', error);
     }
     if (services.length === 0) return [];
-    const [tasks, nodes] = await Promise.all([listServiceTasks(this.manager), this.nodes.list()]);
+    const [tasks, nodes] = await Promise.all([listServiceTasks(this.manager, { signal }), this.nodes.list({ signal })]);
     return services.map((service) =>
       toManaged({
         id: service.ID,
@@ -214,43 +233,57 @@ export class SwarmBackend implements WorkstationBackend {
    * Removes the service, then waits (bounded) until its containers are gone from every live
    * node that ran one: only then may its VNC port go to another session on the same node.
    */
-  async remove(id: string): Promise<void> {
+  async remove(id: string, options: EngineCallOptions = {}): Promise<void> {
+    const signal = callSignal(options, REMOVE_TIMEOUT_MS);
     this.replacedTasks.delete(id);
     let tasks: ServiceTask[] = [];
     try {
-      tasks = await listServiceTasks(this.manager, { serviceIds: [id] });
+      tasks = await listServiceTasks(this.manager, { serviceIds: [id], signal });
     } catch {
       // The manager is unreachable: the removal below says so.
     }
     try {
-      await this.manager.getService(id).remove({ abortSignal: AbortSignal.timeout(30_000) });
+      await this.manager.getService(id).remove({ abortSignal: signal });
     } catch (error) {
       if (!isNotFound(error)) throw dockerError(`remove service ${id.slice(0, 12)}`, error);
     }
     const nodeIds = new Set(tasks.flatMap((task) => (task.nodeId ? [task.nodeId] : [])));
     if (nodeIds.size === 0) return;
-    const nodes = (await this.nodes.list().catch(() => [])).filter((node) => nodeIds.has(node.id) && node.state === 'ready' && this.nodes.hasEndpoint(node.hostname));
-    await Promise.all(nodes.map((node) => this.waitContainersGone(node, tasks)));
-  }
-
-  private async waitContainersGone(node: ClusterNode, tasks: readonly ServiceTask[], options: { runningOnly?: boolean } = {}): Promise<void> {
-    const docker = this.nodes.engine(node.hostname);
-    const taskIds = tasks.map((task) => task.id);
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const remaining = await this.countTaskContainers(docker, taskIds, options);
-      if (remaining === 0) return;
-      // A failed listing ends the wait only when the node stopped answering (the fixture or the
-      // operator cleans that node); one error while containers are being removed does not.
-      if (remaining === undefined && !(await answers(docker))) return;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+    try {
+      const nodes = (await this.nodes.list({ signal }).catch(() => [])).filter((node) => nodeIds.has(node.id) && node.state === 'ready' && this.nodes.hasEndpoint(node.hostname));
+      await Promise.all(nodes.map((node) => this.waitContainersGone(node, tasks, { signal })));
+    } catch (error) {
+      throw dockerError(`remove service ${id.slice(0, 12)} (waiting for its containers to go)`, error);
     }
   }
 
-  private async countTaskContainers(docker: Docker, taskIds: readonly string[], options: { runningOnly?: boolean }): Promise<number | undefined> {
+  /** Waits (up to LET_GO_MS) until the tasks' containers are gone from the node; the signal ends it with an error. */
+  private async waitContainersGone(node: ClusterNode, tasks: readonly ServiceTask[], options: { runningOnly?: boolean; signal: AbortSignal }): Promise<void> {
+    const docker = this.nodes.engine(node.hostname);
+    const taskIds = tasks.map((task) => task.id);
+    const deadline = Date.now() + LET_GO_MS;
+    while (Date.now() < deadline) {
+      const remaining = await this.countTaskContainers(docker, taskIds, options);
+      options.signal.throwIfAborted();
+      if (remaining === 0) return;
+      // A failed listing ends the wait only when the node stopped answering (the fixture or the
+      // operator cleans that node); one error while containers are being removed does not.
+      if (remaining === undefined && !(await answers(docker, options.signal))) {
+        options.signal.throwIfAborted();
+        return;
+      }
+      await pollDelay(200, options.signal);
+    }
+  }
+
+  private async countTaskContainers(docker: Docker, taskIds: readonly string[], options: { runningOnly?: boolean; signal: AbortSignal }): Promise<number | undefined> {
     try {
       // A stopped task's container holds no port: when only the port matters, it may stay.
-      const all = await docker.listContainers({ all: options.runningOnly !== true, filters: { label: ['com.docker.swarm.task.id'] }, abortSignal: AbortSignal.timeout(10_000) });
+      const all = await docker.listContainers({
+        all: options.runningOnly !== true,
+        filters: { label: ['com.docker.swarm.task.id'] },
+        abortSignal: AbortSignal.any([options.signal, AbortSignal.timeout(10_000)]),
+      });
       return all.filter((container) => taskIds.includes(container.Labels['com.docker.swarm.task.id'] ?? '')).length;
     } catch {
       return undefined;
@@ -261,9 +294,10 @@ export class SwarmBackend implements WorkstationBackend {
    * Scales the service to zero and waits (bounded) until Swarm has let go of its task: no task
    * meant to run, and no container left on a live node (its VNC port is then free there).
    */
-  async stop(id: string): Promise<void> {
-    await this.scale(id, 0);
-    await this.waitScaledDown(id);
+  async stop(id: string, _timeoutSeconds?: number, options: EngineCallOptions = {}): Promise<void> {
+    const signal = callSignal(options, STOP_TIMEOUT_MS);
+    await this.scale(id, 0, signal);
+    await this.waitScaledDown(id, signal);
   }
 
   /**
@@ -271,36 +305,43 @@ export class SwarmBackend implements WorkstationBackend {
    * on another node if its node is down. Scaling up alone would not do: a task on a node that
    * went down still fills the service's one slot until the orchestrator lets go of it.
    */
-  async start(id: string): Promise<void> {
+  async start(id: string, options: EngineCallOptions = {}): Promise<void> {
+    const signal = callSignal(options, START_TIMEOUT_MS);
     const replaced = this.replacedTasks.get(id) ?? new Set<string>();
-    for (const task of await listServiceTasks(this.manager, { serviceIds: [id] })) replaced.add(task.id);
+    for (const task of await listServiceTasks(this.manager, { serviceIds: [id], signal })) replaced.add(task.id);
     this.replacedTasks.set(id, replaced);
-    await this.stop(id);
-    await this.scale(id, 1);
+    await this.scale(id, 0, signal);
+    await this.waitScaledDown(id, signal);
+    await this.scale(id, 1, signal);
   }
 
-  private async waitScaledDown(id: string): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    let tasks = await listServiceTasks(this.manager, { serviceIds: [id] });
-    while (tasks.some((task) => task.desiredState === 'running') && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      tasks = await listServiceTasks(this.manager, { serviceIds: [id] });
+  private async waitScaledDown(id: string, signal: AbortSignal): Promise<void> {
+    try {
+      const deadline = Date.now() + LET_GO_MS;
+      let tasks = await listServiceTasks(this.manager, { serviceIds: [id], signal });
+      while (tasks.some((task) => task.desiredState === 'running') && Date.now() < deadline) {
+        await pollDelay(200, signal);
+        tasks = await listServiceTasks(this.manager, { serviceIds: [id], signal });
+      }
+      const nodeIds = new Set(tasks.flatMap((task) => (task.nodeId ? [task.nodeId] : [])));
+      const nodes = (await this.nodes.list({ signal }).catch(() => [])).filter((node) => nodeIds.has(node.id) && node.state === 'ready' && this.nodes.hasEndpoint(node.hostname));
+      await Promise.all(nodes.map((node) => this.waitContainersGone(node, tasks, { runningOnly: true, signal })));
+    } catch (error) {
+      throw dockerError(`stop service ${id.slice(0, 12)} (waiting for Swarm to let go of its task)`, error);
     }
-    const nodeIds = new Set(tasks.flatMap((task) => (task.nodeId ? [task.nodeId] : [])));
-    const nodes = (await this.nodes.list().catch(() => [])).filter((node) => nodeIds.has(node.id) && node.state === 'ready' && this.nodes.hasEndpoint(node.hostname));
-    await Promise.all(nodes.map((node) => this.waitContainersGone(node, tasks, { runningOnly: true })));
   }
 
-  private async scale(id: string, replicas: number): Promise<void> {
+  private async scale(id: string, replicas: number, signal: AbortSignal): Promise<void> {
     try {
       const service = this.manager.getService(id);
-      const info = (await service.inspect({ abortSignal: AbortSignal.timeout(15_000) })) as { Version: { Index: number }; Spec: Docker.ServiceSpec };
+      const info = (await service.inspect({ abortSignal: signal })) as { Version: { Index: number }; Spec: Docker.ServiceSpec };
       const task = info.Spec.TaskTemplate;
       await service.update({
         ...info.Spec,
         version: info.Version.Index,
         Mode: { Replicated: { Replicas: replicas } },
         ...(task ? { TaskTemplate: { ...task, ForceUpdate: (task.ForceUpdate ?? 0) + 1 } } : {}),
+        abortSignal: signal,
       });
     } catch (error) {
       throw dockerError(`scale service ${id.slice(0, 12)} to ${replicas}`, error);
@@ -315,9 +356,16 @@ export class SwarmBackend implements WorkstationBackend {
     return Promise.reject(unsupported('unpausing a workstation'));
   }
 
-  async memoryUsage(id: string): Promise<number> {
-    const location = await this.locate(id, { timeoutMs: 10_000 });
-    const stats = await location.docker.getContainer(location.containerId).stats({ stream: false });
+  async memoryUsage(id: string, options: EngineCallOptions = {}): Promise<number> {
+    const signal = callSignal(options);
+    const location = await this.locate(id, { timeoutMs: options.timeoutMs ?? 10_000, ...(options.signal ? { signal: options.signal } : {}) });
+    let stats: Docker.ContainerStats;
+    try {
+      // dockerode's typings omit abortSignal on stats; docker-modem honours it like on every call.
+      stats = await location.docker.getContainer(location.containerId).stats({ stream: false, abortSignal: signal } as { stream: false });
+    } catch (error) {
+      throw dockerError(`read the memory use of workstation ${id.slice(0, 12)}`, error);
+    }
     const usage = stats.memory_stats.usage ?? 0;
     const extra = stats.memory_stats.stats as Record<string, number> | undefined;
     const cache = extra?.inactive_file ?? extra?.total_inactive_file ?? extra?.cache ?? 0;
@@ -372,22 +420,12 @@ function toManaged(raw: { id: string; name: string; labels: Record<string, strin
   };
 }
 
-/** Whether an engine answers a ping within 5 s. */
-async function answers(docker: Docker): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), 5000);
-  });
-  try {
-    return await Promise.race([docker.ping().then(() => true, () => false), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function callSignal(options: EngineCallOptions): AbortSignal {
-  const deadline = AbortSignal.timeout(options.timeoutMs ?? 30_000);
-  return options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+/** Whether an engine answers a ping within 5 s (false, too, once the signal fired). */
+function answers(docker: Docker, signal: AbortSignal): Promise<boolean> {
+  return pingEngine(docker, AbortSignal.any([signal, AbortSignal.timeout(5000)])).then(
+    () => true,
+    () => false,
+  );
 }
 
 function unsupported(what: string): NexoraError {
