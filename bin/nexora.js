@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The published entry point: the compiled CLI. `npm run build` produces dist/.
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 // `nexora --version` answers from package.json without loading the CLI (a few ms, not a few hundred).
 const args = process.argv.slice(2);
@@ -26,4 +28,15 @@ if (!existsSync(entry)) {
   process.stderr.write('nexora: the CLI is not built yet. Run `npm run build` in the nexora folder (or `bash scripts/setup.sh`).\n');
   process.exit(1);
 }
-await import(entry.href);
+
+// The commands that only talk to the server run from the bundled client path `npm run build`
+// made of the same code (dist/cli/client.cjs, listed in client.json): one file to load instead
+// of ~120 modules. A bundle older than the CLI is not used.
+const clientManifest = new URL('../dist/cli/client.json', import.meta.url);
+const bundled = statSync(clientManifest, { throwIfNoEntry: false });
+const clientCommands = bundled && bundled.mtimeMs >= statSync(entry).mtimeMs ? JSON.parse(readFileSync(clientManifest, 'utf8')).commands : [];
+if (Array.isArray(clientCommands) && clientCommands.includes(args[0])) {
+  await createRequire(import.meta.url)(fileURLToPath(new URL('../dist/cli/client.cjs', import.meta.url))).main(args);
+} else {
+  await import(entry.href);
+}
