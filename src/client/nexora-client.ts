@@ -1,5 +1,6 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { NexoraError, type NexoraErrorCode } from '../errors.js';
+import { readBody } from './read-body.js';
 
 /** Where a server listens: its Unix socket, or 127.0.0.1:<port> with its token. */
 export type ServerAddress = { socketPath: string } | { port: number; token: string };
@@ -89,11 +90,11 @@ export class NexoraClient {
   }
 
   private send(method: string, path: string, body: unknown, options: RequestOptions): Promise<IncomingMessage> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string | number> = { ...options.headers };
     if (payload) {
       headers['content-type'] = 'application/json';
-      headers['content-length'] = payload.length;
+      headers['content-length'] = Buffer.byteLength(payload);
     }
     const where = 'socketPath' in this.address ? { socketPath: this.address.socketPath } : { host: '127.0.0.1', port: this.address.port };
     if ('token' in this.address) headers.authorization = `Bearer ${this.address.token}`;
@@ -137,8 +138,6 @@ function toError(status: number, bytes: Buffer): NexoraError {
   return new NexoraError('server-unavailable', `The Nexora server answered HTTP ${status}: ${bytes.toString('utf8').slice(0, 200)}`);
 }
 
-async function readAll(response: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of response as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
+function readAll(response: IncomingMessage): Promise<Buffer> {
+  return readBody(response, { incomplete: () => new NexoraError('server-unavailable', 'The Nexora server closed the connection before its answer was complete: see `nexora server logs`.') });
 }
