@@ -38,7 +38,10 @@ export interface PairedSample {
 
 /**
  * Runs `a` and `b` alternately (`warmup` pairs unmeasured, then `runs` pairs), so that a change
- * in the machine's load during the run weighs on both alike.
+ * in the machine's load during the run weighs on both alike. Which of the two goes first
+ * alternates too: on a small host, whatever a call leaves running (a command's exit in a
+ * container, the engine forwarding its output) slows the call right after it, and that must
+ * not always be the same one.
  */
 export async function measurePaired(a: () => unknown, b: () => unknown, options: { runs: number; warmup?: number }): Promise<PairedSample> {
   for (let index = 0; index < (options.warmup ?? 3); index++) {
@@ -47,13 +50,19 @@ export async function measurePaired(a: () => unknown, b: () => unknown, options:
   }
   const timesA: number[] = [];
   const timesB: number[] = [];
+  const timed = async (operation: () => unknown, into: number[]): Promise<void> => {
+    const started = performance.now();
+    await operation();
+    into.push(performance.now() - started);
+  };
   for (let index = 0; index < options.runs; index++) {
-    const first = performance.now();
-    await a();
-    const second = performance.now();
-    await b();
-    timesA.push(second - first);
-    timesB.push(performance.now() - second);
+    if (index % 2 === 0) {
+      await timed(a, timesA);
+      await timed(b, timesB);
+    } else {
+      await timed(b, timesB);
+      await timed(a, timesA);
+    }
   }
   return { a: summarise(timesA), b: summarise(timesB), differenceP50: summarise(timesB.map((time, index) => time - (timesA[index] ?? 0))).p50 };
 }

@@ -1,29 +1,4 @@
-import { Command } from 'commander';
-import { packageVersion } from '../package-info.js';
-import { normalizeArguments } from './arguments.js';
-import { registerCommands } from './commands/index.js';
-import { describeFailure } from './failure.js';
+import { commands } from './commands/index.js';
+import { runCli } from './run-cli.js';
 
-const program = new Command();
-program
-  .name('nexora')
-  .description('An AI coding agent that sees a real terminal desktop and types into it.')
-  .version(packageVersion())
-  .showHelpAfterError('(run `nexora --help` for usage)')
-  .addHelpText(
-    'after',
-    '\nIn scripts:\n  nexora -p "task" [run options]  run a task without the UI and print its log (the same as `nexora run "task"`)\n  echo "task" | nexora run -       the task from stdin (so does `nexora -p` with no task, or `nexora` with a pipe)\n\nExit status: 0 done, 1 failed, 2 usage error (unknown command, bad option or value), 130 interrupted.',
-  )
-  .exitOverride();
-
-await registerCommands(program, process.argv.slice(2));
-
-try {
-  const args = normalizeArguments(process.argv.slice(2), program, { stdinIsTerminal: process.stdin.isTTY === true });
-  await program.parseAsync(args, { from: 'user' });
-} catch (error) {
-  const failure = describeFailure(error);
-  if (failure.message !== undefined) process.stderr.write(`nexora: ${failure.message}\n`);
-  if (process.env.NEXORA_DEBUG && failure.debug !== undefined) process.stderr.write(`cause: ${failure.debug}\n`);
-  process.exitCode = failure.exitCode;
-}
+await runCli(process.argv.slice(2), commands);

@@ -1,14 +1,19 @@
-import type { z } from 'zod';
+import type { ZodType } from 'zod';
+import type { ZodMiniType } from 'zod/mini';
+import type { output } from 'zod/v4/core';
 import { NexoraError } from '../errors.js';
 
-/** Validates commander's parsed options; bad input is an 'invalid-argument' error. */
-export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
+/**
+ * Validates commander's parsed options; bad input is an 'invalid-argument' error. Takes classic
+ * zod schemas and the zod/mini ones of the client path (flag-schemas.ts) alike.
+ */
+export function parseOptions<T extends ZodType | ZodMiniType>(schema: T, raw: unknown): output<T> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new NexoraError('invalid-argument', `--${String(issue?.path[0] ?? 'option')}: ${issue?.message ?? 'invalid'}. See --help.`);
   }
-  return parsed.data;
+  return parsed.data as output<T>;
 }
 
 export function printTable(header: string[], rows: string[][]): void {

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
+import { readBody } from '../client/read-body.js';
 import { describeError, NexoraError, type NexoraErrorCode } from '../errors.js';
 import { matchPath, type ApiRoute, type RouteReply } from './api-route.js';
 
@@ -101,16 +102,14 @@ function validate<T extends z.ZodType>(schema: T, value: unknown, where: 'body' 
 }
 
 async function readJsonBody(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBodyBytes) throw new NexoraError('invalid-argument', `The request body is larger than ${maxBodyBytes} bytes.`);
-    chunks.push(chunk);
-  }
-  if (size === 0) return {};
+  const bytes = await readBody(request, {
+    maxBytes: maxBodyBytes,
+    tooLarge: () => new NexoraError('invalid-argument', `The request body is larger than ${maxBodyBytes} bytes.`),
+    incomplete: () => new NexoraError('aborted', 'The client disconnected before its request was complete.'),
+  });
+  if (bytes.length === 0) return {};
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch {
     throw new NexoraError('invalid-argument', 'The request body is not JSON: send a JSON object with content-type application/json.');
   }

@@ -177,12 +177,13 @@ export class SessionManager {
   async list(options: { all?: boolean } = {}): Promise<SessionSummary[]> {
     const sessions = await this.sessions.list(options.all ? {} : { statuses: ['starting', 'active', 'stopping'] });
     const pool = await this.sessions.poolMemberIds();
+    const listed = sessions.filter((session) => !pool.has(session.id));
+    // No session, no container to look up: `session list` on an idle host asks the engine nothing.
+    if (listed.length === 0) return [];
     const containers = await this.backend.list();
     const byId = new Map(containers.map((container) => [container.id, container]));
     const bySession = new Map(containers.map((container) => [container.sessionId, container]));
-    return sessions
-      .filter((session) => !pool.has(session.id))
-      .map((session) => ({
+    return listed.map((session) => ({
         session,
         container: (session.containerId ? byId.get(session.containerId) : undefined) ?? bySession.get(session.id),
       }));

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { parseSessionId } from '../../store/session-id.js';
+import * as z from '../flag-schemas.js';
 import { parseOptions } from '../parse-options.js';
 
 const exportOptions = z.strictObject({
   format: z.enum(['md', 'json', 'html'], { message: 'use md, json or html' }),
-  out: z.string().min(1).optional(),
+  out: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** `nexora session export ID --format md|json [--out DIR]`, added to the `session` command. */

@@ -1,21 +1,11 @@
-import type { Command } from 'commander';
-
-type Register = (program: Command) => void;
-
-interface CommandEntry {
-  name: string;
-  aliases?: string[];
-  /** For the top-level help, which lists commands without loading them. */
-  description: string;
-  /** The modules that register this command (a command's subcommands may live in several). */
-  load: () => Promise<Register[]>;
-}
+import type { CommandEntry } from '../register-commands.js';
+import { sessionCommand } from './client-commands.js';
 
 /**
  * Each command lives in its own file and is loaded only when it runs: `nexora session list`
  * does not import the agent, Ink or the embedded database, and `--help` imports none.
  */
-const commands: CommandEntry[] = [
+export const commands: CommandEntry[] = [
   { name: 'config', description: 'inspect the configuration (nexora.json in the workspace over ~/.nexora/config.json)', load: async () => [(await import('./config.js')).registerConfigCommand] },
   { name: 'db', description: 'the session store: embedded PGlite by default, PostgreSQL when DATABASE_URL is set', load: async () => [(await import('./db.js')).registerDbCommand] },
   { name: 'demo', description: 'a scripted demonstration (no LLM): start a workstation, type into it, read it back, edit a file in vi, run it', load: async () => [(await import('./demo.js')).registerDemoCommand] },
@@ -23,16 +13,7 @@ const commands: CommandEntry[] = [
   { name: 'image', description: 'build, list and remove the workstation image', load: async () => [(await import('./image.js')).registerImageCommand] },
   { name: 'pool', description: 'pre-started workstations that make `session start` nearly instant', load: async () => [(await import('./pool.js')).registerPoolCommand] },
   { name: 'run', description: 'run the agent on a task in a workstation with your project mounted at /workspace', load: async () => [(await import('./run.js')).registerRunCommand] },
-  {
-    name: 'session',
-    aliases: ['sessions'],
-    description: 'start, list, stop and inspect sessions and their workstations',
-    load: async () => [
-      (await import('./session.js')).registerSessionCommand,
-      (await import('./export-command.js')).registerExportCommand,
-      (await import('./replay-command.js')).registerReplayCommand,
-    ],
-  },
+  sessionCommand,
   { name: 'keys', description: 'provider API keys, stored encrypted (AES-256-GCM) with the master key in ~/.nexora/secrets', load: async () => [(await import('./keys.js')).registerKeysCommand] },
   { name: 'view', description: 'open the live web view: watch a workstation, read its transcript, take control (127.0.0.1 only, token in the URL)', load: async () => [(await import('./view.js')).registerViewCommand] },
   { name: 'tui', description: 'the interactive terminal UI (what `nexora` with no command opens)', load: async () => [(await import('./tui.js')).registerTuiCommand] },
@@ -48,30 +29,3 @@ const commands: CommandEntry[] = [
     load: async () => [...(await Promise.all(commands.filter((entry) => entry.name !== 'completion').map((entry) => entry.load()))).flat(), (await import('./completion.js')).registerCompletionCommand],
   },
 ];
-
-/**
- * Registers the commands that `argv` (without node and the script) needs: the named one, or
- * for the top-level help and version only their names and descriptions.
- */
-export async function registerCommands(program: Command, argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  const first = argv.find((argument) => !argument.startsWith('-'));
-  const topLevelOnly = first === undefined && argv.some((argument) => ['-h', '--help', '-V', '--version'].includes(argument));
-  if (topLevelOnly) {
-    for (const entry of commands) {
-      const stub = program.command(entry.name).description(entry.description);
-      for (const alias of entry.aliases ?? []) stub.alias(alias);
-    }
-    return;
-  }
-  const named = first === undefined ? commands.filter((entry) => entry.name === 'tui') : commands.filter((entry) => entry.name === first || entry.aliases?.includes(first));
-  // An unknown word (or `help`): load everything so commander can list or suggest.
-  const wanted = named.length > 0 ? named : commands;
-  const registered = new Set<Register>();
-  for (const entry of wanted) {
-    for (const register of await entry.load()) {
-      if (registered.has(register)) continue;
-      registered.add(register);
-      register(program);
-    }
-  }
-}

@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { parseSessionId } from '../../store/session-id.js';
+import * as z from '../flag-schemas.js';
 import { parseOptions } from '../parse-options.js';
 
 const replayOptions = z.strictObject({
-  export: z.enum(['script'], { message: 'the only export is "script"' }).optional(),
-  out: z.string().min(1).optional(),
-  keep: z.boolean().optional(),
+  export: z.optional(z.enum(['script'], { message: 'the only export is "script"' })),
+  out: z.optional(z.string().check(z.minLength(1))),
+  keep: z.optional(z.boolean()),
 });
 
 /** `nexora session replay ID [--export script --out FILE]`, added to the `session` command. */

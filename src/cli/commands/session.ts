@@ -1,11 +1,11 @@
 import { checkWorkspace } from '../../config/workspace-guard.js';
 import type { Command } from 'commander';
-import { z } from 'zod';
 import type { NexoraClient } from '../../client/nexora-client.js';
 import type { ContainerInfo } from '../../sessions/container-info.js';
 import { NexoraError } from '../../errors.js';
 import { StepPrinter } from '../../output/step-printer.js';
 import { formatDuration } from '../../output/format.js';
+import * as z from '../flag-schemas.js';
 import { parseOptions, printTable } from '../parse-options.js';
 import { registerSessionDevtools } from './session-devtools.js';
 import { withServer } from './server-client.js';
@@ -64,7 +64,7 @@ function age(from: string): string {
   return formatDuration(Date.now() - new Date(from).getTime());
 }
 
-const sessionIdText = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
+const sessionIdText = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/));
 
 function sessionIdArgument(value: string): string {
   if (!sessionIdText.safeParse(value).success) {
@@ -74,11 +74,11 @@ function sessionIdArgument(value: string): string {
 }
 
 const startOptions = z.object({
-  workspace: z.string().min(1).optional(),
-  user: z.string().regex(/^\d{1,10}(:\d{1,10})?$/, 'use UID:GID, e.g. 1000:1000').optional(),
-  chromium: z.boolean().optional(),
-  pool: z.boolean().optional(),
-  json: z.boolean().optional(),
+  workspace: z.optional(z.string().check(z.minLength(1))),
+  user: z.optional(z.string().check(z.regex(/^\d{1,10}(:\d{1,10})?$/, 'use UID:GID, e.g. 1000:1000'))),
+  chromium: z.optional(z.boolean()),
+  pool: z.optional(z.boolean()),
+  json: z.optional(z.boolean()),
 });
 
 /**
@@ -167,7 +167,7 @@ export function registerSessionCommand(program: Command): void {
     .option('-a, --all', 'include sessions that are over')
     .option('--json', 'print JSON')
     .action(async (raw: unknown) => {
-      const options = parseOptions(z.object({ all: z.boolean().optional(), json: z.boolean().optional() }), raw);
+      const options = parseOptions(z.object({ all: z.optional(z.boolean()), json: z.optional(z.boolean()) }), raw);
       await withServer(async (client) => {
         const { sessions } = await client.get<{ sessions: SessionJson[] }>(`/v1/sessions${options.all ? '?all=1' : ''}`);
         if (options.json) {
@@ -200,7 +200,7 @@ export function registerSessionCommand(program: Command): void {
     .option('--show-password', 'print the VNC password in full')
     .option('--json', 'print JSON')
     .action(async (id: string, raw: unknown) => {
-      const options = parseOptions(z.object({ showPassword: z.boolean().optional(), json: z.boolean().optional() }), raw);
+      const options = parseOptions(z.object({ showPassword: z.optional(z.boolean()), json: z.optional(z.boolean()) }), raw);
       const sessionId = sessionIdArgument(id);
       await withServer(async (client) => {
         const shown = await client.get<{
@@ -271,7 +271,7 @@ export function registerSessionCommand(program: Command): void {
     .description('remove orphan containers, finish interrupted starts and stops, release leaked ports')
     .option('--restart-stopped', 'restart stopped workstations of active sessions instead of leaving them for `resume`')
     .action(async (raw: unknown) => {
-      const options = parseOptions(z.object({ restartStopped: z.boolean().optional() }), raw);
+      const options = parseOptions(z.object({ restartStopped: z.optional(z.boolean()) }), raw);
       const printer = new StepPrinter();
       await withServer(async (client) => {
         const report = await printer.step('reconciling sessions with the Docker engine', () =>
