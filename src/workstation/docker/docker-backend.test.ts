@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NexoraError } from '../../errors.js';
-import { SilentEngine } from '../testing/silent-engine.js';
+import { SilentEngine, rejection } from '../testing/silent-engine.js';
 import { DockerBackend } from './docker-backend.js';
 import { createDockerClient, pingDocker } from './docker-client.js';
 
@@ -38,15 +38,6 @@ const calls: Record<string, Call> = {
   unpause: (options) => backend.unpause('c0ffee', options),
   memoryUsage: (options) => backend.memoryUsage('c0ffee', options),
 };
-
-async function rejection(call: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
-  const begun = Date.now();
-  const error = await call.then(
-    () => new Error('the call succeeded against an engine that never answers'),
-    (caught: unknown) => caught,
-  );
-  return { error, ms: Date.now() - begun };
-}
 
 /** The engine saw every connection it held closed again: nothing was left waiting. */
 async function expectNothingHeld(): Promise<void> {

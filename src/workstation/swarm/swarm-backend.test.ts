@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NexoraError } from '../../errors.js';
 import { dockerOptionsFromEnv } from '../docker/docker-client.js';
-import { SilentEngine } from '../testing/silent-engine.js';
+import { SilentEngine, rejection } from '../testing/silent-engine.js';
 import { ClusterNodes } from './cluster-nodes.js';
 import { SwarmBackend } from './swarm-backend.js';
 
@@ -22,15 +22,6 @@ function swarmBackend(manager: SilentEngine, nodes: Record<string, string> = {})
     owner: { host: 'test', pid: process.pid, instance: 'silent-engine' },
     placement: { constraints: [], reserveMemoryBytes: 0, reserveNanoCpus: 0 },
   });
-}
-
-async function rejection(call: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
-  const begun = Date.now();
-  const error = await call.then(
-    () => new Error('the call succeeded against an engine that never answers'),
-    (caught: unknown) => caught,
-  );
-  return { error, ms: Date.now() - begun };
 }
 
 /** The engine saw every request it held closed again by the client. */

@@ -86,3 +86,13 @@ export class SilentEngine {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** How a call against a silent engine ended: the error it rejected with and when. */
+export async function rejection(call: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
+  const begun = Date.now();
+  const error = await call.then(
+    () => new Error('the call succeeded against an engine that never answers'),
+    (caught: unknown) => caught,
+  );
+  return { error, ms: Date.now() - begun };
+}
