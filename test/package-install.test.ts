@@ -39,7 +39,8 @@ describe('the npm package', () => {
 
   it('npm ci accepts the committed lock file, and npm pack builds dist/ itself', { timeout: 1_200_000 }, async () => {
     mkdirSync(copy);
-    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'LICENSE', 'README.md', 'bin', 'src']) {
+    // What a checkout holds that the build reads (scripts/bundle-client.js makes the client bundle).
+    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'LICENSE', 'README.md', 'bin', 'src', 'scripts']) {
       cpSync(join(checkout, entry), join(copy, entry), { recursive: true });
     }
     await npm(['ci'], copy);
