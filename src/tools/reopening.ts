@@ -1,4 +1,5 @@
 import { NexoraError } from '../errors.js';
+import { settleBefore } from '../settle-before.js';
 
 /** A connection that can break: `closed` once it has, `close()` to end it. */
 export interface Breakable {
@@ -66,14 +67,10 @@ export class Reopening<C extends Breakable> {
   }
 }
 
-/** The promise's outcome, or an 'aborted' error as soon as the signal fires. */
+/** The promise's outcome, or an 'aborted' error as soon as the caller's signal fires. */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
-  const aborted = (): NexoraError => new NexoraError('aborted', 'Stopped waiting for the workstation channel to open: the call was cancelled.');
-  if (signal.aborted) return Promise.reject(aborted());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(aborted());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  return settleBefore(promise, signal, {
+    reason: () => new NexoraError('aborted', 'Stopped waiting for the workstation channel to open: the call was cancelled.'),
   });
 }

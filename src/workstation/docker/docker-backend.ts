@@ -6,7 +6,7 @@ import { DockerWorkstation } from './docker-workstation.js';
 import { LABELS, ownerFromLabels, type ContainerOwner } from '../labels.js';
 import { ensureNetwork, networkName } from './networks.js';
 import { countVerdicts, waitForRfbGreeting, waitForStatusReady } from './readiness.js';
-import { settleBefore } from './settle-before.js';
+import { settleBefore } from '../../settle-before.js';
 import { inspectImage } from './engine-requests.js';
 import { callSignal } from '../engine-call.js';
 import { writeVncPassword } from './vnc-password-file.js';
