@@ -266,19 +266,28 @@ export class DockerBackend implements WorkstationBackend {
   }
 
   /** Memory in use by the container (cgroup usage minus page cache), in bytes. */
-  async memoryUsage(id: string, options: EngineCallOptions = {}): Promise<number> {
-    // dockerode's typings omit abortSignal on stats; docker-modem honours it like on every call.
-    let stats: Docker.ContainerStats;
-    try {
-      stats = await this.docker.getContainer(id).stats({ stream: false, abortSignal: callSignal(options) } as { stream: false });
-    } catch (error) {
-      throw dockerError(`read the memory use of container ${id.slice(0, 12)}`, error);
-    }
-    const usage = stats.memory_stats.usage ?? 0;
-    const extra = stats.memory_stats.stats as Record<string, number> | undefined;
-    const cache = extra?.inactive_file ?? extra?.total_inactive_file ?? extra?.cache ?? 0;
-    return Math.max(usage - cache, 0);
+  memoryUsage(id: string, options: EngineCallOptions = {}): Promise<number> {
+    return containerMemoryInUse(this.docker, id, { signal: callSignal(options), what: `container ${id.slice(0, 12)}` });
   }
+
+}
+
+/**
+ * Memory in use by a container (cgroup usage minus page cache), in bytes, from one stats
+ * request on the engine that runs it; `what` names it in the error.
+ */
+export async function containerMemoryInUse(docker: Docker, containerId: string, options: { signal: AbortSignal; what: string }): Promise<number> {
+  let stats: Docker.ContainerStats;
+  try {
+    // dockerode's typings omit abortSignal on stats; docker-modem honours it like on every call.
+    stats = await docker.getContainer(containerId).stats({ stream: false, abortSignal: options.signal } as { stream: false });
+  } catch (error) {
+    throw dockerError(`read the memory use of ${options.what}`, error);
+  }
+  const usage = stats.memory_stats.usage ?? 0;
+  const extra = stats.memory_stats.stats as Record<string, number> | undefined;
+  const cache = extra?.inactive_file ?? extra?.total_inactive_file ?? extra?.cache ?? 0;
+  return Math.max(usage - cache, 0);
 }
 
 function toManaged(raw: {

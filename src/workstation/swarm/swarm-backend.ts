@@ -3,7 +3,7 @@ import { NexoraError } from '../../errors.js';
 import type { ContainerState, CreateWorkstationOptions, EngineCallOptions, ManagedContainer, WaitReadyOptions, WorkstationBackend } from '../backend.js';
 import { workstationSpecOptions } from '../docker/container-spec.js';
 import { DEFAULT_LIMITS, type WorkstationLimits } from '../workstation-resources.js';
-import { dockerError, isNotFound } from '../docker/docker-backend.js';
+import { containerMemoryInUse, dockerError, isNotFound } from '../docker/docker-backend.js';
 import { LABELS, ownerFromLabels, type ContainerOwner } from '../labels.js';
 import { execInContainer } from '../docker/exec.js';
 import { countVerdicts, waitForRfbGreeting, waitForStatusReady } from '../docker/readiness.js';
@@ -247,14 +247,19 @@ export class SwarmBackend implements WorkstationBackend {
     } catch (error) {
       if (!isNotFound(error)) throw dockerError(`remove service ${id.slice(0, 12)}`, error);
     }
-    const nodeIds = new Set(tasks.flatMap((task) => (task.nodeId ? [task.nodeId] : [])));
-    if (nodeIds.size === 0) return;
     try {
-      const nodes = (await this.nodes.list({ signal }).catch(() => [])).filter((node) => nodeIds.has(node.id) && node.state === 'ready' && this.nodes.hasEndpoint(node.hostname));
-      await Promise.all(nodes.map((node) => this.waitContainersGone(node, tasks, { signal })));
+      await this.waitLetGo(tasks, { signal });
     } catch (error) {
       throw dockerError(`remove service ${id.slice(0, 12)} (waiting for its containers to go)`, error);
     }
+  }
+
+  /** Waits until the tasks' containers are gone from every live node (that Nexora can reach) that ran one. */
+  private async waitLetGo(tasks: readonly ServiceTask[], options: { runningOnly?: boolean; signal: AbortSignal }): Promise<void> {
+    const nodeIds = new Set(tasks.flatMap((task) => (task.nodeId ? [task.nodeId] : [])));
+    if (nodeIds.size === 0) return;
+    const nodes = (await this.nodes.list({ signal: options.signal }).catch(() => [])).filter((node) => nodeIds.has(node.id) && node.state === 'ready' && this.nodes.hasEndpoint(node.hostname));
+    await Promise.all(nodes.map((node) => this.waitContainersGone(node, tasks, options)));
   }
 
   /** Waits (up to LET_GO_MS) until the tasks' containers are gone from the node; the signal ends it with an error. */
@@ -323,9 +328,7 @@ export class SwarmBackend implements WorkstationBackend {
         await pollDelay(200, signal);
         tasks = await listServiceTasks(this.manager, { serviceIds: [id], signal });
       }
-      const nodeIds = new Set(tasks.flatMap((task) => (task.nodeId ? [task.nodeId] : [])));
-      const nodes = (await this.nodes.list({ signal }).catch(() => [])).filter((node) => nodeIds.has(node.id) && node.state === 'ready' && this.nodes.hasEndpoint(node.hostname));
-      await Promise.all(nodes.map((node) => this.waitContainersGone(node, tasks, { runningOnly: true, signal })));
+      await this.waitLetGo(tasks, { runningOnly: true, signal });
     } catch (error) {
       throw dockerError(`stop service ${id.slice(0, 12)} (waiting for Swarm to let go of its task)`, error);
     }
@@ -359,17 +362,7 @@ export class SwarmBackend implements WorkstationBackend {
   async memoryUsage(id: string, options: EngineCallOptions = {}): Promise<number> {
     const signal = callSignal(options);
     const location = await this.locate(id, { timeoutMs: options.timeoutMs ?? 10_000, ...(options.signal ? { signal: options.signal } : {}) });
-    let stats: Docker.ContainerStats;
-    try {
-      // dockerode's typings omit abortSignal on stats; docker-modem honours it like on every call.
-      stats = await location.docker.getContainer(location.containerId).stats({ stream: false, abortSignal: signal } as { stream: false });
-    } catch (error) {
-      throw dockerError(`read the memory use of workstation ${id.slice(0, 12)}`, error);
-    }
-    const usage = stats.memory_stats.usage ?? 0;
-    const extra = stats.memory_stats.stats as Record<string, number> | undefined;
-    const cache = extra?.inactive_file ?? extra?.total_inactive_file ?? extra?.cache ?? 0;
-    return Math.max(usage - cache, 0);
+    return containerMemoryInUse(location.docker, location.containerId, { signal, what: `workstation ${id.slice(0, 12)}` });
   }
 
   /**
