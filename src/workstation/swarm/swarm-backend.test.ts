@@ -1,14 +1,11 @@
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NexoraError } from '../../errors.js';
 import { dockerOptionsFromEnv } from '../docker/docker-client.js';
+import { BOUND_MS, abortOnceReceived, expectNothingHeld, playFailures } from '../testing/engine-failures.js';
 import { SilentEngine, rejection } from '../testing/silent-engine.js';
 import { ClusterNodes } from './cluster-nodes.js';
 import { SwarmBackend } from './swarm-backend.js';
-
-// Far above the 300 ms asked for, far below the default deadlines (30 s and more): a call that
-// ignored its options fails the test; a loaded machine does not.
-const BOUND_MS = 10_000;
 
 type CallOptions = { signal?: AbortSignal; timeoutMs?: number };
 type Call = (backend: SwarmBackend, options: CallOptions) => Promise<unknown>;
@@ -21,46 +18,6 @@ function swarmBackend(manager: SilentEngine, nodes: Record<string, string> = {})
     image: 'nexora-workstation:test',
     owner: { host: 'test', pid: process.pid, instance: 'silent-engine' },
     placement: { constraints: [], reserveMemoryBytes: 0, reserveNanoCpus: 0 },
-  });
-}
-
-/** The engine saw every request it held closed again by the client. */
-async function expectNothingHeld(engine: SilentEngine): Promise<void> {
-  await vi.waitFor(() => expect(engine.held).toEqual([]), { timeout: BOUND_MS, interval: 20 });
-}
-
-/** Each call: at its deadline, on its signal mid-wait, and with a signal aborted before it. */
-function playFailures(name: string, call: Call, setup: () => { backend: SwarmBackend; silent: SilentEngine }): void {
-  it(`${name} fails at its deadline with a timeout error, and closes its requests`, async () => {
-    const { backend, silent } = setup();
-    const before = silent.received.length;
-    const { error, ms } = await rejection(call(backend, { timeoutMs: 300 }));
-    expect(NexoraError.is(error, 'timeout'), String(error)).toBe(true);
-    expect((error as Error).message).toMatch(/did not answer in time/);
-    expect(ms).toBeLessThan(BOUND_MS);
-    expect(silent.received.length).toBeGreaterThan(before);
-    await expectNothingHeld(silent);
-  });
-
-  it(`${name} stops waiting when the caller's signal fires, and closes its requests`, async () => {
-    const { backend, silent } = setup();
-    const controller = new AbortController();
-    const before = silent.received.length;
-    const pending = rejection(call(backend, { signal: controller.signal }));
-    await vi.waitFor(() => expect(silent.received.length).toBeGreaterThan(before), { timeout: BOUND_MS, interval: 10 });
-    controller.abort();
-    const { error, ms } = await pending;
-    expect(NexoraError.is(error), String(error)).toBe(true);
-    expect(ms).toBeLessThan(BOUND_MS);
-    await expectNothingHeld(silent);
-  });
-
-  it(`${name} with a signal already aborted rejects at once`, async () => {
-    const { backend, silent } = setup();
-    const { error, ms } = await rejection(call(backend, { signal: AbortSignal.abort() }));
-    expect(NexoraError.is(error), String(error)).toBe(true);
-    expect(ms).toBeLessThan(BOUND_MS);
-    await expectNothingHeld(silent);
   });
 }
 
@@ -82,7 +39,7 @@ describe('SwarmBackend with a manager that never answers', () => {
     start: (swarm, options) => swarm.start('svc1', options),
     memoryUsage: (swarm, options) => swarm.memoryUsage('svc1', options),
   };
-  for (const [name, call] of Object.entries(calls)) playFailures(name, call, () => ({ backend, silent: manager }));
+  for (const [name, call] of Object.entries(calls)) playFailures(name, (options) => call(backend, options), () => manager);
 
   it('verdictsSoFar counts none when the manager does not answer in time', async () => {
     const begun = Date.now();
@@ -92,12 +49,9 @@ describe('SwarmBackend with a manager that never answers', () => {
   });
 
   it('create gives up on the service request when its signal fires', async () => {
-    const controller = new AbortController();
-    const before = manager.received.length;
-    const pending = rejection(backend.create({ sessionId: 's1', workspaceDir: '/tmp', user: { uid: 1000, gid: 1000 }, vncPort: 1, cdpPort: 2, signal: controller.signal }));
-    await vi.waitFor(() => expect(manager.received.length).toBeGreaterThan(before), { timeout: BOUND_MS, interval: 10 });
-    controller.abort();
-    const { error, ms } = await pending;
+    const { error, ms } = await abortOnceReceived(manager, (signal) =>
+      backend.create({ sessionId: 's1', workspaceDir: '/tmp', user: { uid: 1000, gid: 1000 }, vncPort: 1, cdpPort: 2, signal }),
+    );
     expect(NexoraError.is(error), String(error)).toBe(true);
     expect(ms).toBeLessThan(BOUND_MS);
     await expectNothingHeld(manager);
@@ -140,7 +94,7 @@ describe('SwarmBackend with a manager that answers and a node that never does', 
     // Waits for the task's container to go from its node, which lists nothing and answers no ping.
     remove: (swarm, options) => swarm.remove('svc1', options),
   };
-  for (const [name, call] of Object.entries(onNode)) playFailures(`${name} (on the node)`, call, () => ({ backend, silent: node }));
+  for (const [name, call] of Object.entries(onNode)) playFailures(`${name} (on the node)`, (options) => call(backend, options), () => node);
 
   it('stop fails at its deadline while Swarm does not let go of the task', async () => {
     const { error, ms } = await rejection(backend.stop('svc1', 2, { timeoutMs: 300 }));
