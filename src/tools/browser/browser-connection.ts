@@ -1,8 +1,9 @@
 import type { Browser } from 'playwright-core';
 import { z } from 'zod';
-import { NexoraError, describeError } from '../../errors.js';
+import { NexoraError } from '../../errors.js';
 import type { Workstation } from '../../workstation/workstation.js';
 import { CdpProxy } from './cdp-proxy.js';
+import { isDevtoolsTargetPath } from './devtools-target.js';
 
 /** What the browser needs from a workstation: start Chromium, and streams into it. */
 export type BrowserHost = Pick<Workstation, 'ensureBrowser' | 'attach'>;
@@ -20,7 +21,7 @@ export interface ConnectedBrowser {
   note?: string;
 }
 
-const versionSchema = z.object({ webSocketDebuggerUrl: z.string().regex(/^ws:\/\//) }).passthrough();
+const versionSchema = z.object({ webSocketDebuggerUrl: z.string() }).passthrough();
 
 /**
  * The session's browser connection: Chromium in the workstation (started on first use and
@@ -90,7 +91,9 @@ export class BrowserConnection {
     } catch (error) {
       // A connection that completes after the deadline is dropped at once.
       void connecting.then((late) => late.close()).catch(() => undefined);
-      throw error;
+      if (error instanceof NexoraError) throw error;
+      // playwright's message quotes what the other end sent, and that end is in the workstation.
+      throw new NexoraError('cdp-failed', "The DevTools handshake with the workstation's browser failed (what answers there is not a working Chromium); the next browser call restarts it.", { cause: error });
     }
     if (this.closed) {
       void browser.close().catch(() => undefined);
@@ -108,15 +111,31 @@ export class BrowserConnection {
     return note ? { browser, note } : { browser };
   }
 
+  /**
+   * The browser target's address on Nexora's proxy. Only the target path is taken from the
+   * workstation's answer; the host and port are always the proxy's, and nothing of the answer's
+   * body is quoted in an error (it would reach the model and the logs).
+   */
   private async browserWebSocketUrl(signal: AbortSignal): Promise<string> {
-    const url = `${this.proxy!.httpUrl}/json/version`;
+    const proxy = this.proxy!;
+    let path: string | undefined;
     try {
-      const response = await fetch(url, { signal });
-      if (!response.ok) throw new Error(`HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`);
-      return versionSchema.parse(await response.json()).webSocketDebuggerUrl;
+      const response = await fetch(`${proxy.httpUrl}/json/version`, { signal });
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new NexoraError('cdp-failed', `Chromium's DevTools endpoint answered /json/version with HTTP ${response.status}.`);
+      }
+      const version = versionSchema.safeParse(await response.json().catch(() => undefined));
+      // The proxy has rebuilt the address on itself (or dropped it); check that it did.
+      const ours = proxy.webSocketUrl('');
+      const url = version.success ? version.data.webSocketDebuggerUrl : '';
+      path = url.startsWith(ours) && isDevtoolsTargetPath(url.slice(ours.length)) ? url.slice(ours.length) : undefined;
     } catch (error) {
-      throw new NexoraError('cdp-failed', `Chromium's DevTools endpoint did not answer /json/version: ${describeError(error)}`, { cause: error });
+      if (error instanceof NexoraError) throw error;
+      throw new NexoraError('cdp-failed', `Chromium's DevTools endpoint did not answer /json/version (${error instanceof Error ? error.name : 'error'}).`, { cause: error });
     }
+    if (!path) throw new NexoraError('cdp-failed', "Chromium's DevTools endpoint answered /json/version without a browser target (/devtools/browser/<id>): what answers in the workstation is not Chromium.");
+    return proxy.webSocketUrl(path);
   }
 }
 

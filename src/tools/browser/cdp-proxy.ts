@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { NexoraError, describeError } from '../../errors.js';
 import type { AttachedProcess } from '../../workstation/workstation.js';
+import { isDevtoolsTargetPath, rewriteDevtoolsAnswer } from './devtools-target.js';
 
 /** Opens one byte stream to the browser's DevTools port inside the workstation. */
 export type DevtoolsStreamOpener = () => Promise<AttachedProcess>;
@@ -25,7 +26,9 @@ const maxRequestHeadBytes = 16 * 1024;
  * 127.0.0.1 that answers nothing without the session's token as the first path segment
  * (`http://127.0.0.1:PORT/<token>/json/version`), and reaches Chromium through a stream over
  * the Engine API (docker exec of socat), so no DevTools port is published or listens on the
- * container's network interface. The URLs Chromium returns are rewritten to carry the token.
+ * container's network interface. Whatever answers inside may not be Chromium, so the addresses in
+ * its `/json` answers are rebuilt to point at this proxy (with the token) or removed
+ * (devtools-target.ts): no client of the proxy is ever told to dial a host the workstation named.
  */
 export class CdpProxy {
   readonly token: string;
@@ -125,8 +128,7 @@ export class CdpProxy {
     }
     try {
       const answer = await this.fetchThroughStream(`${request.method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${this.port}\r\nConnection: close\r\n\r\n`);
-      // Chromium names itself in the URLs it returns (from our Host header); add the token.
-      const body = answer.body.toString('utf8').replaceAll(`127.0.0.1:${this.port}/devtools/`, `127.0.0.1:${this.port}/${this.token}/devtools/`);
+      const body = rewriteDevtoolsAnswer(answer.body.toString('utf8'), (targetPath) => this.webSocketUrl(targetPath));
       response.writeHead(answer.status, { 'content-type': 'application/json; charset=UTF-8' }).end(body);
     } catch (error) {
       response.writeHead(502, { 'content-type': 'text/plain' }).end(`The browser did not answer: ${describeError(error)}\n`);
@@ -179,7 +181,7 @@ export class CdpProxy {
   /** WebSocket targets: the request head is replayed without the token, then bytes flow both ways. */
   private async onUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
     const path = this.authorise(request.url);
-    if (path === undefined || !path.startsWith('/devtools/')) {
+    if (path === undefined || !isDevtoolsTargetPath(path)) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
