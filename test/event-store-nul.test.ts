@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EventStore } from '../src/store/index.js';
+import { createRedactor } from '../src/secrets/index.js';
+import { EventStore, SessionStore, newSessionId } from '../src/store/index.js';
 import { engines, useTestStore } from './fixtures/db-engines.js';
 
 /**
@@ -33,5 +34,28 @@ describe.each(engines)('events with NUL bytes on %s', (engine) => {
     await expect(
       store.db.query('INSERT INTO events (session_id, kind, payload) VALUES ($1, $2, $3::jsonb)', [sessionId, 'tool-call-end', JSON.stringify({ text: 'a\u0000b' })]),
     ).rejects.toThrow(/Unicode|\\u0000/);
+  });
+});
+
+/**
+ * Issue 20 (low): the lifecycle events the sessions table records in its own transactions went
+ * around the event store: a NUL in a crash reason (a workstation's output) failed the status
+ * change itself, and a key in it was stored in the clear.
+ */
+describe.each(engines)('lifecycle events on %s', (engine) => {
+  const store = useTestStore(engine);
+  const key = 'sk-test-0123456789abcdefghijklmnop';
+
+  it('go through the same redaction and NUL-safe encoding as every other event', async () => {
+    const sessions = new SessionStore(store.db, { redact: createRedactor([key]) });
+    const sessionId = newSessionId();
+    await sessions.create({ id: sessionId, userId: 'u', model: 'm', provider: 'p' });
+    const reason = `the start script said: \u0000\u0000 ${key} \ud83d`;
+    await expect(sessions.transition(sessionId, 'crashed', { reason })).resolves.toMatchObject({ status: 'crashed' });
+    const [change] = await new EventStore(store.db).list(sessionId, { kinds: ['session-status-change'] });
+    const stored = JSON.stringify(change?.payload);
+    expect(stored).toContain('\u2400\u2400');
+    expect(stored).not.toContain(key);
+    expect(stored).toContain('…mnop');
   });
 });

@@ -98,6 +98,26 @@ describe('checkWorkspace', () => {
     expect(refusal(etcLink)).toMatch(/system directory \(\/etc\)/);
   });
 
+  it('refuses the directories where programs keep tokens: ~/.config, ~/.local, browser profiles, password stores', () => {
+    for (const name of ['.config', '.config/gh', '.local/share', '.mozilla/firefox', '.password-store', '.cargo', '.m2']) {
+      mkdirSync(join(home, name), { recursive: true });
+      expect(refusal(join(home, name)), name).toMatch(/holds credentials \(~\/\.[a-z0-9-]+\)/);
+    }
+  });
+
+  it("refuses another user's home and their credentials, and allows their projects", () => {
+    const alice = join(root, 'alice');
+    mkdirSync(join(alice, 'projects', 'app'), { recursive: true });
+    mkdirSync(join(alice, '.config', 'gh'), { recursive: true });
+    const passwdFile = join(root, 'passwd');
+    writeFileSync(passwdFile, `root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\nalice:x:1001:1001::${alice}:/bin/bash\n`);
+    const guarded = (dir: string): void => void checkWorkspace(dir, { home, env, passwdFile });
+    expect(() => guarded(alice)).toThrow(new RegExp(`contains another user's home directory \\(${alice}\\)`));
+    expect(() => guarded(join(alice, '.config', 'gh'))).toThrow(/holds another user's credentials/);
+    expect(() => guarded(join(alice, 'projects', 'app'))).not.toThrow();
+    expect(() => guarded(project)).not.toThrow();
+  });
+
   it('says so when the directory does not exist', () => {
     expect(() => check(join(root, 'missing'))).toThrow(/does not exist/);
   });

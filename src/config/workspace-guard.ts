@@ -1,4 +1,4 @@
-import { realpathSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NexoraError } from '../errors.js';
 import { nexoraPaths, userHome } from '../paths.js';
@@ -7,6 +7,8 @@ export interface WorkspaceGuardOptions {
   env?: NodeJS.ProcessEnv;
   /** The user's home directory (default: $HOME). */
   home?: string;
+  /** The account database other users' homes are read from (default: /etc/passwd). */
+  passwdFile?: string;
 }
 
 interface Protected {
@@ -47,6 +49,7 @@ export function unsafeReason(real: string, options: WorkspaceGuardOptions = {}):
   const env = options.env ?? process.env;
   const home = realOrSelf(options.home ?? userHome());
   const nexoraHome = realOrSelf(nexoraPaths(env).home);
+  const others = otherHomes(home, options.passwdFile);
   if (real === '/') return 'is the root of the host filesystem';
   if (real === home) return 'is your home directory (SSH keys, shell history, cloud credentials and Nexora’s own data)';
 
@@ -55,12 +58,14 @@ export function unsafeReason(real: string, options: WorkspaceGuardOptions = {}):
     { path: nexoraHome, reason: `contains Nexora’s home ${nexoraHome} (the master key, the encrypted API keys and the database)` },
     { path: join(home, '.ssh'), reason: 'contains your SSH keys (~/.ssh)' },
     ...dockerSockets(env).map((socket) => ({ path: socket, reason: `contains the Docker socket ${socket} (full control of the host)` })),
+    ...others.map((path) => ({ path, reason: `contains another user's home directory (${path})` })),
   ];
   for (const entry of mustNotContain) if (isWithin(entry.path, real)) return entry.reason;
 
   const mustNotBeInside: Protected[] = [
     ...systemDirectories.map((path) => ({ path, reason: `is a system directory (${path})` })),
     ...credentialDirectories.map((name) => ({ path: join(home, name), reason: `holds credentials (~/${name})` })),
+    ...others.flatMap((other) => credentialDirectories.map((name) => ({ path: join(other, name), reason: `holds another user's credentials (${join(other, name)})` }))),
     { path: join(nexoraHome, 'secrets'), reason: 'is Nexora’s key directory' },
     { path: join(nexoraHome, 'db'), reason: 'is Nexora’s database' },
   ];
@@ -83,7 +88,39 @@ const systemDirectories = [
 /** Temporary directories below system ones (macOS's per-user temp lives in /private/var/folders). */
 const temporaryExceptions = ['/var/tmp', '/var/folders', '/private/var/folders', '/private/var/tmp'];
 const sharedRoots = ['/home', '/Users', '/tmp', '/var/tmp', '/opt', '/srv', '/mnt', '/media', '/private/tmp'];
-const credentialDirectories = ['.ssh', '.gnupg', '.aws', '.azure', '.kube', '.docker', '.config/gcloud'];
+/**
+ * Below a home, where programs keep tokens and keys: `.config` (gh, gcloud, GitHub Copilot and
+ * most XDG programs), `.local` (keyrings, application data), browser and mail profiles (saved
+ * passwords, cookies), password stores, and build tools' credential files.
+ */
+const credentialDirectories = [
+  '.ssh', '.gnupg', '.aws', '.azure', '.kube', '.docker', '.config', '.local', '.mozilla', '.thunderbird', '.password-store', '.pki',
+  '.cargo', '.m2', '.gradle', '.terraform.d', '.oci', '.vault-token',
+];
+
+/**
+ * Other accounts' home directories (from the passwd file), so one user's workspace can never
+ * mount another's secrets. System accounts whose "home" is a shared or system directory (`/`,
+ * `/nonexistent`, `/var/…`) are left to the other rules.
+ */
+function otherHomes(home: string, passwdFile = '/etc/passwd'): string[] {
+  let text: string;
+  try {
+    text = readFileSync(passwdFile, 'utf8');
+  } catch {
+    return [];
+  }
+  const homes = new Set<string>();
+  for (const line of text.split('\n')) {
+    const dir = line.split(':')[5];
+    if (!dir?.startsWith('/') || dir === '/') continue;
+    const real = realOrSelf(dir);
+    if (real === home || real === '/' || sharedRoots.includes(real) || systemDirectories.some((system) => isWithin(real, system) && real !== '/root')) continue;
+    if (!statSync(real, { throwIfNoEntry: false })?.isDirectory()) continue;
+    homes.add(real);
+  }
+  return [...homes];
+}
 
 function dockerSockets(env: NodeJS.ProcessEnv): string[] {
   const sockets = ['/var/run/docker.sock', '/run/docker.sock'];

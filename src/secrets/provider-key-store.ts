@@ -87,6 +87,7 @@ export class ProviderKeyStore {
   private readonly db: KeyDatabase;
   private readonly masterKeys: MasterKeyStore;
   private readonly now: () => Date;
+  private liveMask: ((value: unknown) => unknown) | undefined;
 
   constructor(options: { db: KeyDatabase; masterKeys: MasterKeyStore; now?: () => Date }) {
     this.db = options.db;
@@ -118,7 +119,21 @@ export class ProviderKeyStore {
     });
     const row = rows[0];
     if (!row) throw new NexoraError('database-failed', `Storing the ${name} key returned no row.`);
+    await this.refreshLiveRedactor();
     return this.describe(row, apiKey);
+  }
+
+  /**
+   * A redactor for long-lived writers (the server's session layer) that follows the keys stored
+   * and removed through this instance: refreshed after each `set` and `remove`.
+   */
+  async liveRedactor(): Promise<(value: unknown) => unknown> {
+    this.liveMask ??= await this.redactor();
+    return (value) => this.liveMask!(value);
+  }
+
+  private async refreshLiveRedactor(): Promise<void> {
+    if (this.liveMask) this.liveMask = await this.redactor().catch(() => this.liveMask);
   }
 
   /** The decrypted key; fails when there is none or it has expired. */
@@ -191,6 +206,7 @@ export class ProviderKeyStore {
   /** Deletes a provider's key; false when there was none. */
   async remove(provider: string): Promise<boolean> {
     const rows = await this.db.query('DELETE FROM providers_auth WHERE provider_name = $1 RETURNING provider_name', [parseProvider(provider)]);
+    await this.refreshLiveRedactor();
     return rows.length > 0;
   }
 

@@ -239,7 +239,8 @@ export class NexoraServer {
   }
 
   private async openRuntime(): Promise<SessionRuntime> {
-    const opened = await openSessionManager({ ...this.options.sessionOptions, env: this.env, db: this.db });
+    const redact = await this.keys.liveRedactor();
+    const opened = await openSessionManager({ ...this.options.sessionOptions, env: this.env, db: this.db, redact });
     const report = await opened.manager.reconcile();
     const changed = Object.entries(report).filter(([key, list]) => key !== 'adoptedSessions' && (list as unknown[]).length > 0);
     this.log.info(`sessions reconciled: ${report.adoptedSessions.length} adopted${changed.map(([key, list]) => `, ${key} ${(list as unknown[]).length}`).join('')}`);

@@ -38,6 +38,8 @@ export interface OpenSessionManagerOptions {
   startTimeoutMs?: number;
   /** Record values (user, model, provider) for sessions started without them. */
   defaults?: Partial<SessionRecordFields>;
+  /** Applied to every lifecycle event's payload (the provider keys' redactor). */
+  redact?: (payload: unknown) => unknown;
 }
 
 export interface OpenedSessionManager {
@@ -85,6 +87,7 @@ export async function openSessionManager(options: OpenSessionManagerOptions = {}
     startTimeoutMs: options.startTimeoutMs ?? config.startTimeoutMs,
     gitBaselines: new GitBaselines({ dir: nexoraPaths(env).gitBaselines }),
     ...(options.defaults ? { defaults: options.defaults } : {}),
+    ...(options.redact ? { redact: options.redact } : {}),
   });
   return {
     manager,
@@ -100,9 +103,12 @@ export async function openSessionManager(options: OpenSessionManagerOptions = {}
  * and the reconciler on the lifecycle, the manager over all three. Nothing below the manager
  * refers to it, so there is no cycle to break.
  */
-export function createSessionManager(options: Omit<SessionLifecycleOptions, 'sessions' | 'events'> & { defaults?: Partial<SessionRecordFields> }): SessionManager {
-  const { defaults, ...rest } = options;
-  const lifecycle = new SessionLifecycle({ ...rest, sessions: new SessionStore(options.db), events: new EventStore(options.db) });
+export function createSessionManager(
+  options: Omit<SessionLifecycleOptions, 'sessions' | 'events'> & { defaults?: Partial<SessionRecordFields>; redact?: (payload: unknown) => unknown },
+): SessionManager {
+  const { defaults, redact, ...rest } = options;
+  const storeOptions = redact ? { redact } : {};
+  const lifecycle = new SessionLifecycle({ ...rest, sessions: new SessionStore(options.db, storeOptions), events: new EventStore(options.db, storeOptions) });
   return new SessionManager({
     lifecycle,
     pool: new WarmPool({ lifecycle }),

@@ -50,26 +50,8 @@ export class EventStore {
   ) {}
 
   /** Appends one event; pass a transaction to make it part of a larger change. */
-  async record(input: EventInput, tx: Queryable = this.db): Promise<EventRecord> {
-    if (!kindSchema.safeParse(input.kind).success) {
-      throw new NexoraError('invalid-argument', `Event kind "${input.kind.slice(0, 60)}" is not noun-action kebab-case (e.g. tool-call, session-end).`);
-    }
-    if (input.durationMs !== undefined && !durationSchema.safeParse(input.durationMs).success) {
-      throw new NexoraError('invalid-argument', `Event duration ${input.durationMs} is not a finite number of milliseconds ≥ 0.`);
-    }
-    const payload = jsonbSafe(this.options.redact ? this.options.redact(input.payload ?? {}) : (input.payload ?? {}));
-    const rows = await tx
-      .query<EventRow>(
-        'INSERT INTO events (session_id, kind, payload, duration_ms) VALUES ($1, $2, $3::jsonb, $4) RETURNING id, session_id, at, kind, payload, duration_ms',
-        [input.sessionId, input.kind, JSON.stringify(payload), input.durationMs ?? null],
-      )
-      .catch((error: unknown) => {
-        if (sqlState(error) === sqlStates.foreignKeyViolation) throw unknownSession(input.sessionId, error);
-        throw error;
-      });
-    const row = rows[0];
-    if (!row) throw new NexoraError('database-failed', 'Inserting an event returned no row.');
-    return toRecord(row);
+  record(input: EventInput, tx: Queryable = this.db): Promise<EventRecord> {
+    return insertEvent(tx, input, this.options);
   }
 
   /** A session's events in the order they happened, `limit` at a time after `afterId`. */
@@ -125,4 +107,32 @@ function toRecord(row: EventRow): EventRecord {
 /** Deletes a session's history inside the caller's transaction (the session is being removed). */
 export async function deleteEventsOf(tx: Queryable, sessionId: SessionId): Promise<void> {
   await tx.query('DELETE FROM events WHERE session_id = $1', [sessionId]);
+}
+
+/**
+ * The one way an event is written, for the event store and for the lifecycle events the
+ * sessions table records in its own transactions: the kind checked, the payload redacted and
+ * made storable (NUL and lone surrogates, which arrive in workstation output, would fail the
+ * insert and with it the status change it belongs to).
+ */
+export async function insertEvent(tx: Queryable, input: EventInput, options: EventStoreOptions = {}): Promise<EventRecord> {
+  if (!kindSchema.safeParse(input.kind).success) {
+    throw new NexoraError('invalid-argument', `Event kind "${input.kind.slice(0, 60)}" is not noun-action kebab-case (e.g. tool-call, session-end).`);
+  }
+  if (input.durationMs !== undefined && !durationSchema.safeParse(input.durationMs).success) {
+    throw new NexoraError('invalid-argument', `Event duration ${input.durationMs} is not a finite number of milliseconds ≥ 0.`);
+  }
+  const payload = jsonbSafe(options.redact ? options.redact(input.payload ?? {}) : (input.payload ?? {}));
+  const rows = await tx
+    .query<EventRow>(
+      'INSERT INTO events (session_id, kind, payload, duration_ms) VALUES ($1, $2, $3::jsonb, $4) RETURNING id, session_id, at, kind, payload, duration_ms',
+      [input.sessionId, input.kind, JSON.stringify(payload), input.durationMs ?? null],
+    )
+    .catch((error: unknown) => {
+      if (sqlState(error) === sqlStates.foreignKeyViolation) throw unknownSession(input.sessionId, error);
+      throw error;
+    });
+  const row = rows[0];
+  if (!row) throw new NexoraError('database-failed', 'Inserting an event returned no row.');
+  return toRecord(row);
 }

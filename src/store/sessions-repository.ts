@@ -21,7 +21,8 @@ import {
   type SessionUsage,
   type UsageRow,
 } from './session-record.js';
-import { deleteEventsOf } from './event-store.js';
+import { deleteEventsOf, insertEvent, type EventStoreOptions } from './event-store.js';
+import { jsonbSafe } from './jsonb-safe.js';
 import { deleteVncSessionsOf } from './vnc-session-store.js';
 
 export type { CreateSessionInput, ListSessionsFilter, SessionExtras, SessionOwner, SessionRecord, SessionUsage } from './session-record.js';
@@ -32,7 +33,11 @@ export type { CreateSessionInput, ListSessionsFilter, SessionExtras, SessionOwne
  * gives back its ports and forgets its VNC password in that transaction too.
  */
 export class SessionStore {
-  constructor(private readonly db: Db) {}
+  /** `redact` as for the event store: applied to the lifecycle events this store records. */
+  constructor(
+    private readonly db: Db,
+    private readonly options: EventStoreOptions = {},
+  ) {}
 
   async create(input: CreateSessionInput): Promise<SessionRecord> {
     const created = this.db.transaction(async (tx) => {
@@ -40,7 +45,7 @@ export class SessionStore {
         `INSERT INTO sessions (id, user_id, model, provider, workspace_dir) VALUES ($1, $2, $3, $4, $5) RETURNING ${sessionColumns}`,
         [input.id, input.userId, input.model, input.provider, input.workspaceDir ?? null],
       );
-      await recordEvent(tx, input.id, 'session-create', { userId: input.userId, model: input.model, provider: input.provider, workspaceDir: input.workspaceDir ?? null });
+      await this.recordEvent(tx, input.id, 'session-create', { userId: input.userId, model: input.model, provider: input.provider, workspaceDir: input.workspaceDir ?? null });
       return toRecord(single(rows));
     });
     return created.catch((error: unknown) => {
@@ -52,6 +57,11 @@ export class SessionStore {
       }
       throw error;
     });
+  }
+
+  /** Appends a lifecycle event inside the caller's transaction. */
+  private async recordEvent(tx: Queryable, sessionId: string, kind: string, payload: Record<string, unknown>): Promise<void> {
+    await insertEvent(tx, { sessionId: sessionId as SessionId, kind, payload }, this.options);
   }
 
   async get(id: SessionId, tx: Queryable = this.db): Promise<SessionRecord> {
@@ -104,6 +114,8 @@ export class SessionStore {
         );
       }
       const final = isFinalStatus(to);
+      // A reason can quote a workstation's output: stored as its event is (redacted, NUL-safe).
+      const reason = options.reason === undefined ? null : String(jsonbSafe(this.options.redact ? this.options.redact(options.reason) : options.reason));
       const rows = await tx.query<SessionRow>(
         `UPDATE sessions
             SET status = $2, status_reason = $3, updated_at = now(),
@@ -111,10 +123,10 @@ export class SessionStore {
                 vnc_password_sealed = CASE WHEN $4::boolean THEN NULL ELSE vnc_password_sealed END
           WHERE id = $1
           RETURNING ${sessionColumns}`,
-        [id, to, options.reason ?? null, final],
+        [id, to, reason, final],
       );
       if (final) await releasePorts(tx, id);
-      await recordEvent(tx, id, 'session-status-change', { from: current, to, reason: options.reason ?? null });
+      await this.recordEvent(tx, id, 'session-status-change', { from: current, to, reason });
       return toRecord(single(rows));
     });
   }
@@ -278,10 +290,6 @@ export async function resealVncPasswords(tx: Queryable, reseal: (sessionId: Sess
   return rows.length;
 }
 
-/** Appends a lifecycle event inside the caller's transaction. */
-async function recordEvent(tx: Queryable, sessionId: string, kind: string, payload: Record<string, unknown>): Promise<void> {
-  await tx.query('INSERT INTO events (session_id, kind, payload) VALUES ($1, $2, $3::jsonb)', [sessionId, kind, JSON.stringify(payload)]);
-}
 
 function notFound(id: string): NexoraError {
   return new NexoraError('session-not-found', `No session ${id}: list sessions with \`nexora session list\`.`);
