@@ -30,7 +30,7 @@ export interface NexoraMcp {
 const sessionStartInput = z.strictObject({
   workspace: z.string().min(1).refine((value) => value.startsWith('/'), 'must be an absolute path').optional().describe('The project directory to mount at /workspace (default: the MCP client\'s root, the --workspace flag, or the current directory).'),
 });
-const sessionStopInput = z.strictObject({ session: z.string().min(1).optional().describe('The session to stop (default: this client\'s).') });
+const sessionStopInput = z.strictObject({ session: z.string().min(1).max(200).optional().describe('The session to stop (default: this client\'s); one this client started or was given.') });
 const sessionListInput = z.strictObject({ all: z.boolean().optional().describe('Include sessions that are over.') });
 
 const browserDescriptions: Partial<Record<BrowserToolName, string>> = {
@@ -144,10 +144,10 @@ export function createNexoraMcp(options: NexoraMcpOptions): NexoraMcp {
   );
   mcp.registerTool(
     'session_list',
-    { description: 'List the sessions of this Nexora server (running ones unless all).', inputSchema: sessionListInput, annotations: { readOnlyHint: true } },
+    { description: "List this client's sessions: the ones it started and the one it was given (running ones unless all).", inputSchema: sessionListInput, annotations: { readOnlyHint: true } },
     (args, extra) =>
       guarded('session_list', async () => {
-        const sessions = await options.nexora.sessions.list({ ...(args.all ? { all: true } : {}), signal: extra.signal });
+        const sessions = (await options.nexora.sessions.list({ ...(args.all ? { all: true } : {}), signal: extra.signal })).filter((session) => binding.inScope(session.id));
         const current = await binding.currentId();
         return textResult(sessions.length === 0 ? 'No sessions.' : sessions.map((session) => sessionLine(session, current)).join('\n'));
       }),
@@ -163,7 +163,7 @@ export function createNexoraMcp(options: NexoraMcpOptions): NexoraMcp {
     { description: "A session's recorded events (tool calls, status changes), one JSON object a line, oldest first.", mimeType: 'application/x-ndjson' },
     async (uri, variables, extra) => {
       const id = String(variables.id);
-      const session = await options.nexora.sessions.get(id, { signal: extra.signal });
+      const session = await binding.get(id, { signal: extra.signal });
       const events = await session.events({ limit: 1000, signal: extra.signal });
       return { contents: [{ uri: uri.href, mimeType: 'application/x-ndjson', text: events.map((event) => JSON.stringify(event)).join('\n') }] };
     },

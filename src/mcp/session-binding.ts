@@ -16,16 +16,34 @@ export interface SessionBindingOptions {
 /**
  * Which session one MCP client drives. By default its own, started on the first tool call
  * that needs one and stopped when the client goes away; or a named one it attaches to.
+ *
+ * It is also the connection's scope: an MCP client is a model on someone's behalf, and it sees,
+ * reads, drives and stops only the sessions it started and the one it was given (`--session`,
+ * `?session=`). Every other session of the server answers as if it did not exist.
  */
 export class SessionBinding {
   private readonly options: SessionBindingOptions;
   private current: Promise<Session> | undefined;
   /** Sessions this client started: stopped on close unless `keep`. */
   private readonly owned = new Map<string, Session>();
+  /** Every session this connection may see: the attached one and each it ever started. */
+  private readonly scope = new Set<string>();
   private closed = false;
 
   constructor(options: SessionBindingOptions) {
     this.options = options;
+    if (options.sessionId) this.scope.add(options.sessionId);
+  }
+
+  /** Whether this connection may see and act on a session. */
+  inScope(sessionId: string): boolean {
+    return this.scope.has(sessionId);
+  }
+
+  /** A session of this connection's scope; any other is refused as not found (its existence is not told). */
+  get(sessionId: string, options: { signal?: AbortSignal } = {}): Promise<Session> {
+    if (!this.inScope(sessionId)) return Promise.reject(outOfScope(sessionId));
+    return this.options.nexora.sessions.get(sessionId, options);
   }
 
   /** The id of the session tools act on, when there is one yet. */
@@ -62,8 +80,8 @@ export class SessionBinding {
   async stop(options: { sessionId?: string; signal?: AbortSignal } = {}): Promise<string> {
     const current = await this.currentId();
     const sessionId = options.sessionId ?? current;
-    if (!sessionId) throw new NexoraError('session-not-found', 'This client has no session yet: nothing to stop (session_list shows the others).');
-    const session = await this.options.nexora.sessions.get(sessionId, options.signal ? { signal: options.signal } : {});
+    if (!sessionId) throw new NexoraError('session-not-found', 'This client has no session yet: nothing to stop.');
+    const session = await this.get(sessionId, options.signal ? { signal: options.signal } : {});
     await session.stop({ reason: 'stopped by an MCP client', ...(options.signal ? { signal: options.signal } : {}) });
     this.owned.delete(sessionId);
     if (sessionId === current) this.current = undefined;
@@ -98,8 +116,13 @@ export class SessionBinding {
     const workspace = options.workspace ?? (await this.options.workspace());
     const session = await this.options.nexora.sessions.start({ workspace, ...(options.signal ? { signal: options.signal } : {}) });
     this.owned.set(session.id, session);
+    this.scope.add(session.id);
     this.options.log(`session ${session.id} started for ${workspace}`);
     // A client that left while its session was starting: the close above waits for this promise.
     return session;
   }
+}
+
+function outOfScope(sessionId: string): NexoraError {
+  return new NexoraError('session-not-found', `No session ${sessionId.slice(0, 80)} in this MCP connection: it sees only the sessions it started or was given (nexora mcp --session ID).`);
 }
