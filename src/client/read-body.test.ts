@@ -14,7 +14,8 @@ let server: Server;
 
 beforeAll(async () => {
   server = createServer((incoming, response) => {
-    const outcome = readBody(incoming, { maxBytes: 1000, tooLarge: () => new Error('too large'), incomplete: () => new Error('incomplete') }).then(
+    const drain = incoming.url === '/drain' ? { drainBytes: 100_000 } : {};
+    const outcome = readBody(incoming, { maxBytes: 1000, ...drain, tooLarge: () => new Error('too large'), incomplete: () => new Error('incomplete') }).then(
       (bytes) => bytes.toString('utf8'),
       (error: Error) => `error: ${error.message}`,
     );
@@ -30,9 +31,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function post(body: string | Buffer[]): Promise<string> {
+function post(body: string | Buffer[], path = '/'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const sent = request({ socketPath, method: 'POST', path: '/', headers: { 'transfer-encoding': 'chunked' } }, (answer: IncomingMessage) => {
+    const sent = request({ socketPath, method: 'POST', path, headers: { 'transfer-encoding': 'chunked' } }, (answer: IncomingMessage) => {
       readBody(answer, { incomplete: () => new Error('answer incomplete') }).then((bytes) => resolve(bytes.toString('utf8')), reject);
     });
     sent.on('error', reject);
@@ -54,6 +55,16 @@ describe('readBody', () => {
     const before = outcomes.length;
     await post('x'.repeat(5000)).catch(() => undefined);
     expect(await outcomes[before]).toBe('error: too large');
+  });
+
+  it('with drainBytes, reads the rest of an oversized body so that the refusal reaches the peer', async () => {
+    const before = outcomes.length;
+    const chunks = Array.from({ length: 50 }, () => Buffer.alloc(1000, 120));
+    expect(await post(chunks, '/drain')).toBe('got 16');
+    expect(await outcomes[before]).toBe('error: too large');
+    // Past the drain allowance too, the connection is cut as before.
+    await post(Array.from({ length: 200 }, () => Buffer.alloc(1000, 120)), '/drain').catch(() => undefined);
+    expect(await outcomes[before + 1]).toBe('error: too large');
   });
 
   it('fails, rather than waiting for ever, when the peer goes away mid-body', async () => {

@@ -4,6 +4,12 @@ export interface ReadBodyOptions {
   /** Larger bodies are refused: the message is destroyed and `tooLarge()` is the error. */
   maxBytes?: number;
   tooLarge?: () => Error;
+  /**
+   * A server reading a request: how many bytes past `maxBytes` are still read (and dropped) so
+   * that the refusal can be answered — a peer whose connection is destroyed mid-upload sees only
+   * "socket hang up", never the reason. Past this too, the message is destroyed.
+   */
+  drainBytes?: number;
   /** The error when the connection closes before the body is complete. */
   incomplete: () => Error;
 }
@@ -24,17 +30,24 @@ export function readBody(message: IncomingMessage, options: ReadBodyOptions): Pr
       settled = true;
       reject(error);
     };
+    const tooLarge = (): Error => options.tooLarge?.() ?? options.incomplete();
+    let overflowing = false;
     message.on('data', (chunk: Buffer) => {
       if (settled) return;
       size += chunk.length;
       if (options.maxBytes !== undefined && size > options.maxBytes) {
-        fail(options.tooLarge?.() ?? options.incomplete());
-        message.destroy();
+        overflowing = true;
+        chunks.length = 0;
+        if (size > options.maxBytes + (options.drainBytes ?? 0)) {
+          fail(tooLarge());
+          message.destroy();
+        }
         return;
       }
       chunks.push(chunk);
     });
     message.once('end', () => {
+      if (overflowing) return fail(tooLarge());
       if (settled) return;
       settled = true;
       resolve(chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks, size));

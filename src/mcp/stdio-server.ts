@@ -1,7 +1,7 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { Nexora } from '../sdk/nexora.js';
 import { createNexoraMcp } from './nexora-mcp-server.js';
 import type { SessionsApi } from './sessions-api.js';
+import { BoundedStdioTransport } from './stdio-transport.js';
 
 export interface StdioMcpOptions {
   env?: NodeJS.ProcessEnv;
@@ -49,7 +49,8 @@ export async function runStdioMcp(options: StdioMcpOptions): Promise<void> {
     ...(options.keep ? { keep: true } : {}),
     log: options.log,
   });
-  const transport = new StdioServerTransport();
+  const transport = new BoundedStdioTransport();
+  transport.onerror = (error) => options.log(`stdio: ${error.message}`);
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
     // The client closing our stdin is how it disconnects; the transport does not see EOF by itself.

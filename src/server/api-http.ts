@@ -104,7 +104,8 @@ function validate<T extends z.ZodType>(schema: T, value: unknown, where: 'body' 
 async function readJsonBody(request: IncomingMessage): Promise<unknown> {
   const bytes = await readBody(request, {
     maxBytes: maxBodyBytes,
-    tooLarge: () => new NexoraError('invalid-argument', `The request body is larger than ${maxBodyBytes} bytes.`),
+    drainBytes: 64 * maxBodyBytes,
+    tooLarge: () => new NexoraError('invalid-argument', `The request body is larger than ${maxBodyBytes / (1024 * 1024)} MiB: send a command, text or file under that size (put large inputs in a workspace file instead).`),
     incomplete: () => new NexoraError('aborted', 'The client disconnected before its request was complete.'),
   });
   if (bytes.length === 0) return {};
