@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,14 +86,23 @@ describe('the npm package', () => {
     expect(tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(['screen', 'keyboard', 'mouse', 'execute', 'session_start', 'session_stop', 'session_list', 'browser_navigate']));
     await client.close();
 
-    // A program of the user's importing the installed package by name.
+    // A program of the user's with its own install of the same tarball (issue 21: the build id
+    // was an install-time mtime, so this SDK and the global CLI's server refused each other).
     const app = join(root, 'my app');
-    mkdirSync(join(app, 'node_modules'), { recursive: true });
-    symlinkSync(join(prefix, 'lib', 'node_modules', 'nexora'), join(app, 'node_modules', 'nexora'));
+    mkdirSync(app, { recursive: true });
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'my-app', type: 'module', private: true }));
-    writeFileSync(join(app, 'check.js'), "import { Nexora, NexoraError } from 'nexora';\nconsole.log(typeof Nexora.connect, NexoraError.is(new NexoraError('timeout', 'x'), 'timeout'));\n");
+    await npm(['install', tarball], app);
+    writeFileSync(
+      join(app, 'check.js'),
+      "import { Nexora, NexoraError } from 'nexora';\nconsole.log(typeof Nexora.connect, NexoraError.is(new NexoraError('timeout', 'x'), 'timeout'));\n" +
+        'const nexora = await Nexora.connect();\nconsole.log(`server ${nexora.server.pid} sessions ${(await nexora.sessions.list()).length}`);\nnexora.close();\n',
+    );
+    const started = await run(nexora, ['server', 'start'], { env, timeout: 300_000 });
+    const pid = /pid (\d+)/.exec(started.stdout + started.stderr)?.[1];
+    expect(pid, started.stdout + started.stderr).toBeDefined();
     const imported = await run(process.execPath, [join(app, 'check.js')], { cwd: app, env, timeout: 60_000 });
-    expect(imported.stdout.trim()).toBe('function true');
-    expect(existsSync(join(prefix, 'lib', 'node_modules', 'nexora', 'dist', 'sdk', 'index.d.ts'))).toBe(true);
+    expect(imported.stdout.trim().split('\n')).toEqual(['function true', `server ${pid} sessions 0`]);
+    expect(existsSync(join(app, 'node_modules', 'nexora', 'dist', 'sdk', 'index.d.ts'))).toBe(true);
+    await run(nexora, ['server', 'stop'], { env, timeout: 120_000 });
   });
 });
