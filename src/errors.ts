@@ -22,6 +22,7 @@ export type NexoraErrorCode =
   | 'ports-exhausted'
   | 'session-not-found'
   | 'session-invalid-transition'
+  | 'control-held'
   | 'secret-key-insecure'
   | 'secret-decrypt-failed'
   | 'secret-not-found'

@@ -8,7 +8,7 @@ import type { OpenedSessionManager } from '../src/sessions/open-session-manager.
 import { newSessionId, type SessionId } from '../src/store/index.js';
 import { connectTools, type ConnectedTools } from '../src/tools/connect-tools.js';
 import type { VisualTools } from '../src/tools/types.js';
-import { gatedTools, InputGate } from '../src/viewer/input-gate.js';
+import { InputGate } from '../src/live/input-gate.js';
 import { ScreenshotArchive } from '../src/viewer/screenshot-archive.js';
 import { sessionViewerBackend } from '../src/viewer/session-backend.js';
 import { startViewerServer, type ViewerServer } from '../src/viewer/viewer-server.js';
@@ -43,7 +43,9 @@ beforeAll(async () => {
   connected = await connectTools(started.workstation);
   gate = new InputGate();
   screenshotsRoot = join(world.home, 'screenshots');
-  agentTools = gatedTools(connected.tools, gate);
+  // Fastened as the server's live session does: every caller of these tools waits at the gate.
+  connected.tools.holdInputAt((call) => gate.enter({ ...call, timeoutMs: 60_000 }));
+  agentTools = connected.tools;
   server = await startViewerServer({ backend: sessionViewerBackend(opened.manager, { screenshotsRoot }), gateFor: () => gate, pollMs: 200 });
   browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu'] });
 });

@@ -9,7 +9,6 @@ import type { ProviderRegistry, ResolvedModel } from '../providers/registry.js';
 import { createRedactor } from '../secrets/index.js';
 import { EventStore, type Db, type SessionId, type SessionStore } from '../store/index.js';
 import type { VisualTools } from '../tools/types.js';
-import { gatedTools } from '../viewer/input-gate.js';
 import { archivingTools, ScreenshotArchive } from '../viewer/screenshot-archive.js';
 
 /** The agent-loop options that come from configuration, with the command's own limits on top. */
@@ -78,9 +77,9 @@ export function sessionScreenshotArchive(events: EventStore, sessionId: SessionI
 }
 
 /**
- * The tools as the agent gets them: paused while a person has control of the display,
- * and every screenshot archived for the transcript.
+ * The tools as the agent gets them: every screenshot archived for the transcript. (Take-over
+ * is not here: the server's live session holds every door's input at one gate, the agent's too.)
  */
-export function agentTools(tools: VisualTools, gate: Parameters<typeof gatedTools>[1], archive: ScreenshotArchive): VisualTools {
-  return archivingTools(gatedTools(tools, gate), archive);
+export function agentTools(tools: VisualTools, archive: ScreenshotArchive): VisualTools {
+  return archivingTools(tools, archive);
 }

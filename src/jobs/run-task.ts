@@ -13,7 +13,6 @@ import { MasterKeyStore, ProviderKeyStore } from '../secrets/index.js';
 import { openSessionManager, type OpenedSessionManager } from '../sessions/open-session-manager.js';
 import { EventStore, parseSessionId, SessionStore, type Db, type SessionId } from '../store/index.js';
 import { connectTools, type ConnectedTools } from '../tools/connect-tools.js';
-import { EventLogGate } from '../viewer/event-log-gate.js';
 import type { Workstation } from '../workstation/workstation.js';
 import { agentLimits, agentTools, approvalGuard, recordInto, redactingEventStore, sessionScreenshotArchive } from './agent-wiring.js';
 import { continueConversation, conversationImages, conversationTotals, findConversation, type ContinuedConversation } from './conversation-wiring.js';
@@ -132,13 +131,8 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
         const run = startAgentRun({
           sessionId,
           task: flags.task,
-          // A person who takes control in the web view (`nexora view`, sharing the store) pauses
-          // the agent's keyboard and mouse until they hand back.
-          tools: agentTools(
-            connected.tools,
-            new EventLogGate({ sessionId, listEvents: (options) => events.list(sessionId, options) }),
-            sessionScreenshotArchive(events, sessionId),
-          ),
+          // Run by the server, the tools are the live session's: a person's take-over holds them.
+          tools: agentTools(connected.tools, sessionScreenshotArchive(events, sessionId)),
           candidates,
           retry: config.retry,
           ...limits,

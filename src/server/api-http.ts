@@ -16,6 +16,7 @@ const statusByCode: Partial<Record<NexoraErrorCode, number>> = {
   'session-not-found': 404,
   'secret-not-found': 404,
   'session-invalid-transition': 409,
+  'control-held': 409,
   'workstation-not-ready': 409,
   'image-missing': 409,
   'secret-expired': 409,

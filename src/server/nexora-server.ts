@@ -5,6 +5,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { buildId, NEXORA_VERSION } from '../client/version.js';
 import { checkWorkspace } from '../config/workspace-guard.js';
 import { describeError, NexoraError } from '../errors.js';
+import { LiveSessions } from '../live/live-sessions.js';
 import { nexoraPaths, type NexoraPaths } from '../paths.js';
 import { MasterKeyStore, ProviderKeyStore } from '../secrets/index.js';
 import { AdmissionQueue } from '../sessions/admission-queue.js';
@@ -12,7 +13,7 @@ import { HealthMonitor } from '../sessions/health-monitor.js';
 import { openSessionManager, type OpenedSessionManager, type OpenSessionManagerOptions } from '../sessions/open-session-manager.js';
 import { PoolKeeper } from '../sessions/pool-keeper.js';
 import { loadSessionConfig } from '../sessions/session-config.js';
-import { openDatabase, type Db, type SessionId } from '../store/index.js';
+import { openDatabase, parseSessionId, type Db, type SessionId } from '../store/index.js';
 import { CdpProxy } from '../tools/browser/cdp-proxy.js';
 import { connectTools } from '../tools/connect-tools.js';
 import type { ViewerServer } from '../viewer/viewer-server.js';
@@ -22,7 +23,6 @@ import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { RunRegistry } from './run-registry.js';
 import { serverFiles, storeFingerprint, type ServerFiles } from '../client/server-files.js';
 import type { ServerLog } from './server-log.js';
-import { ToolChannels } from './tool-channels.js';
 
 export interface NexoraServerOptions {
   env?: NodeJS.ProcessEnv;
@@ -56,7 +56,8 @@ export class NexoraServer {
   readonly db: Db;
   readonly keys: ProviderKeyStore;
   readonly admission: AdmissionQueue;
-  readonly channels: ToolChannels;
+  /** Every active session's live object: shared tool channels behind one input gate. */
+  readonly live: LiveSessions;
   readonly runs: RunRegistry;
   readonly startedAt = new Date();
   readonly version = NEXORA_VERSION;
@@ -91,7 +92,7 @@ export class NexoraServer {
     this.keys = new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(this.paths) });
     const { startConcurrency } = loadSessionConfig(this.env);
     this.admission = new AdmissionQueue(startConcurrency !== undefined ? { limit: startConcurrency } : {});
-    this.channels = new ToolChannels({ open: async (sessionId) => connectTools(await (await this.sessions()).manager.workstation(sessionId)) });
+    this.live = new LiveSessions({ open: async (sessionId) => connectTools(await (await this.sessions()).manager.workstation(sessionId)) });
     this.runs = new RunRegistry();
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
@@ -160,7 +161,12 @@ export class NexoraServer {
         pending: (sessionId: string) => this.runs.pendingFor(sessionId).map(({ runId: _runId, ...question }) => question),
         answer: (sessionId: string, approvalId: string, decision: { approved: true } | { approved: false; reason: string }) => this.runs.answerForSession(sessionId, approvalId, decision),
       };
-      return startViewerServer({ backend: sessionViewerBackend(runtime.manager, { screenshotsRoot: this.paths.screenshots, approvals }), recordTypedText: config.viewer.recordTypedText });
+      return startViewerServer({
+        backend: sessionViewerBackend(runtime.manager, { screenshotsRoot: this.paths.screenshots, approvals }),
+        // The page's take-over is the live session's gate, which every other door waits at.
+        gateFor: (sessionId) => this.live.session(parseSessionId(sessionId)).gate,
+        recordTypedText: config.viewer.recordTypedText,
+      });
     })().catch((error: unknown) => {
       this.viewer = undefined;
       throw error;
@@ -215,7 +221,7 @@ export class NexoraServer {
     if (this.homeWatch) clearInterval(this.homeWatch);
     for (const server of this.servers) server.close();
     await this.runs.interruptAll();
-    this.channels.closeAll();
+    this.live.closeAll();
     for (const sessionId of [...this.devtools.keys()]) this.closeDevtools(sessionId);
     const viewer = await this.viewer?.catch(() => undefined);
     await viewer?.close().catch(() => undefined);
@@ -282,15 +288,18 @@ export class NexoraServer {
     const runtime = await this.runtime?.catch(() => undefined);
     if (!runtime) return;
     // One look per session that holds channels or a DevTools proxy; closeChannels ends both.
-    for (const sessionId of new Set([...this.channels.sessions(), ...this.devtools.keys()])) {
+    for (const sessionId of new Set([...this.live.sessions(), ...this.devtools.keys()])) {
       const session = await runtime.manager.sessions.find(sessionId).catch(() => undefined);
-      if (session?.status !== 'active') this.closeChannels(sessionId);
+      if (session?.status !== 'active') {
+        this.closeChannels(sessionId);
+        this.live.end(sessionId);
+      }
     }
   }
 
   /** Ends a session's channels before it is stopped (the stop routes call this). */
   closeChannels(sessionId: SessionId): void {
-    this.channels.close(sessionId);
+    this.live.close(sessionId);
     this.closeDevtools(sessionId);
   }
 

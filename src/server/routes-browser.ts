@@ -28,7 +28,7 @@ export function browserRoutes(server: NexoraServer): ApiRoute[] {
       params: sessionIdParams,
       body: browserInputs[name],
       handler: async ({ params, body, signal }) => {
-        const { tools } = await server.channels.get(parseSessionId(params.id));
+        const { tools } = await server.live.get(parseSessionId(params.id));
         const result = await runBrowserTool({ browser: tools.browser, name, input: body, wantImage: true, maxOutputChars, signal });
         return { json: { text: result.text, summary: result.summary, isError: result.isError, png: result.png ? result.png.toString('base64') : null } };
       },

@@ -78,7 +78,7 @@ export function conversationRoutes(server: NexoraServer): ApiRoute[] {
       handler: async ({ params }) => {
         const sessionId = parseSessionId(params.id);
         const runtime = await server.sessions();
-        const { rfb } = await server.channels.get(sessionId);
+        const { rfb } = await server.live.get(sessionId);
         const { sessionScreenshotArchive } = await import('../jobs/agent-wiring.js');
         const saved = await sessionScreenshotArchive(runtime.manager.events, sessionId).save(encodePng(rfb.framebuffer, rfb.width, rfb.height), { width: rfb.width, height: rfb.height }, { force: true });
         return { json: { path: saved.path } };

@@ -63,7 +63,7 @@ export function runRoutes(server: NexoraServer): ApiRoute[] {
             signal: controller.signal,
             handleSigint: false,
             // One set of channels per session, shared with the API's callers.
-            connectTools: async (sessionId) => attachTools(await server.channels.get(sessionId)),
+            connectTools: async (sessionId) => attachTools(await server.live.get(sessionId)),
             env: server.clientEnv(env),
           },
         );

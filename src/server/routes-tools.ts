@@ -9,7 +9,7 @@ import type { NexoraServer } from './nexora-server.js';
  * (and zod schemas) the model's tool calls have.
  */
 export function toolRoutes(server: NexoraServer): ApiRoute[] {
-  const tools = async (id: string) => (await server.channels.get(parseSessionId(id))).tools;
+  const tools = async (id: string) => (await server.live.get(parseSessionId(id))).tools;
   return [
     route({
       method: 'GET',
@@ -88,17 +88,22 @@ export function toolRoutes(server: NexoraServer): ApiRoute[] {
     route({
       method: 'POST',
       path: '/v1/sessions/:id/control',
-      summary: "Take control of the display from the agent, or hand it back (the agent's keyboard and mouse wait meanwhile).",
+      summary:
+        "Take control of the display for a person, or hand it back. While a person holds it, every other door's keyboard, mouse, execute and browser actions (agent runs, the API, the SDK, MCP) wait up to their own timeout, then fail with control-held.",
       params: sessionIdParams,
       body: controlBody,
       handler: async ({ params, body }) => {
         const runtime = await server.sessions();
         const sessionId = parseSessionId(params.id);
         await runtime.manager.sessions.get(sessionId);
-        // Runs follow these events (EventLogGate), as they follow the web view's.
-        if (body.action === 'take') await runtime.manager.events.record({ sessionId, kind: 'control-take', payload: { by: 'person' } });
-        else await runtime.manager.events.record({ sessionId, kind: 'control-return', payload: { to: 'agent' } });
-        return { json: { holder: body.action === 'take' ? 'person' : 'agent' } };
+        const gate = server.live.session(sessionId).gate;
+        // The gate changes first, in this turn: the answer means no other input gets in.
+        const changed = body.action === 'take' ? gate.take('a person through the API') : gate.handBack();
+        if (changed) {
+          if (body.action === 'take') await runtime.manager.events.record({ sessionId, kind: 'control-take', payload: { by: 'person' } });
+          else await runtime.manager.events.record({ sessionId, kind: 'control-return', payload: { to: 'agent' } });
+        }
+        return { json: { holder: gate.holder } };
       },
     }),
   ];

@@ -28,6 +28,9 @@ import type {
   WaitOutcome,
 } from './types.js';
 
+/** Where input waits before it is sent (the take-over gate); `timeoutMs` is the call's own, when it has one. */
+export type InputHold = (call: { what: 'keyboard' | 'mouse' | 'execute'; timeoutMs?: number | undefined; signal?: AbortSignal | undefined }) => Promise<void>;
+
 export interface WorkstationToolsOptions {
   rfb: RfbClient;
   terminal: TmuxControl;
@@ -88,6 +91,7 @@ export class WorkstationTools implements VisualTools {
    * size changed since (a fallback to a model with another size, before its first look).
    */
   private pointerFrame: { scale: number; width: number; height: number } | undefined;
+  private inputGate: InputHold | undefined;
 
   constructor(options: WorkstationToolsOptions) {
     this.rfb = options.rfb;
@@ -98,6 +102,15 @@ export class WorkstationTools implements VisualTools {
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 120_000;
     this.updatedSinceLook = options.rfb.trackChanges();
     this.setImageSize(options.imageSize);
+  }
+
+  /**
+   * Every keyboard, mouse and execute call waits at `hold` first, right before its input is
+   * sent (nothing between the two yields): the session's take-over gate, so that every door
+   * sharing these tools is held by it alike.
+   */
+  holdInputAt(hold: InputHold): void {
+    this.inputGate = hold;
   }
 
   /** Sets the model's preferred screenshot size (undefined: the display's own size). */
@@ -225,6 +238,7 @@ export class WorkstationTools implements VisualTools {
     if (wait?.waitFor !== undefined && wait.waitFor !== 'input') throw invalid(`wait.waitFor must be "input"; got ${JSON.stringify(wait.waitFor)}`);
     const pattern = wait?.pattern === undefined ? undefined : toPattern(wait.pattern);
     const events = keyEventsForInput({ text: options.text, keys });
+    await this.inputGate?.({ what: 'keyboard', timeoutMs: wait?.timeoutMs, signal: options.signal });
     const sentAt = performance.now();
     this.rfb.typeKeys(events);
     const keystrokes = events.filter((event) => event.down).length;
@@ -300,6 +314,10 @@ export class WorkstationTools implements VisualTools {
     const toDisplay = (value: number, size: number): number => Math.min(Math.round(value / scale), size - 1);
     const button = buttonMasks[options.button ?? (options.action === 'right_click' ? 'right' : 'left')];
     if (button === undefined) throw invalid(`unknown mouse button ${String(options.button)}: use left, middle or right`);
+    if (options.action === 'scroll' && (!Number.isInteger(options.amount ?? 3) || (options.amount ?? 3) === 0 || Math.abs(options.amount ?? 3) > 100)) {
+      throw invalid(`scroll amount must be a non-zero whole number of wheel clicks up to 100 (negative scrolls up); got ${options.amount}`);
+    }
+    await this.inputGate?.({ what: 'mouse', signal: options.signal });
     const sentAt = performance.now();
     const x = toDisplay(options.x, this.rfb.width);
     const y = toDisplay(options.y, this.rfb.height);
@@ -328,9 +346,6 @@ export class WorkstationTools implements VisualTools {
       }
       case 'scroll': {
         const amount = options.amount ?? 3;
-        if (!Number.isInteger(amount) || amount === 0 || Math.abs(amount) > 100) {
-          throw invalid(`scroll amount must be a non-zero whole number of wheel clicks up to 100 (negative scrolls up); got ${amount}`);
-        }
         const wheel = amount > 0 ? wheelDown : wheelUp;
         this.rfb.pointer(x, y, 0);
         for (let click = 0; click < Math.abs(amount); click++) {
@@ -355,6 +370,7 @@ export class WorkstationTools implements VisualTools {
     for (const name of Object.keys(options.env ?? {})) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw invalid(`env name ${JSON.stringify(name)} is not a valid variable name`);
     }
+    await this.inputGate?.({ what: 'execute', timeoutMs: options.timeoutMs, signal: options.signal });
     const result = await this.commands.run(command, {
       cwd: options.cwd ?? '/workspace',
       env: options.env,

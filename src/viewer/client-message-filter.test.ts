@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClientMessageFilter, clientMessageLength } from './client-message-filter.js';
 import { HumanInputRecorder, keysymText } from './human-input-recorder.js';
-import { gatedTools, InputGate } from './input-gate.js';
 
 const keyEvent = (keysym: number, down = true): Buffer => {
   const message = Buffer.alloc(8);
@@ -73,40 +72,5 @@ describe('HumanInputRecorder', () => {
     expect(summaries).toEqual([{ keys: 3, text: 'ls\n', clicks: [{ x: 10, y: 20, button: 'left' }] }]);
     expect(keysymText(0x10000e9 + 0x100)).toBe('ǩ');
     expect(keysymText(0xffbe)).toBe('<F1>');
-  });
-});
-
-describe('InputGate', () => {
-  it('holds keyboard calls while a person has control and lets them through on hand-back', async () => {
-    const gate = new InputGate();
-    const calls: string[] = [];
-    const screen = { text: '', width: 1, height: 1, cursor: { column: 0, row: 0 }, timestamp: '', changes: { firstLook: true, changedLines: [], summary: '' } };
-    const tools = gatedTools(
-      {
-        screen: () => Promise.resolve(screen),
-        keyboard: (options) => {
-          calls.push(options.text ?? '');
-          return Promise.resolve({ keystrokes: 1, wait: { outcome: 'none', waitedMs: 0 }, screen });
-        },
-        mouse: () => Promise.reject(new Error('unused')),
-        execute: () => Promise.reject(new Error('unused')),
-      },
-      gate,
-    );
-    expect(gate.take()).toBe(true);
-    const held = tools.keyboard({ text: 'a' });
-    await tools.screen();
-    expect(gate.waiting).toBe(1);
-    expect(calls).toEqual([]);
-    expect(gate.handBack()).toBe(true);
-    await held;
-    expect(calls).toEqual(['a']);
-
-    gate.take();
-    const controller = new AbortController();
-    const aborted = tools.keyboard({ text: 'b', signal: controller.signal });
-    controller.abort();
-    await expect(aborted).rejects.toThrow(/Interrupted/);
-    expect(calls).toEqual(['a']);
   });
 });

@@ -11,7 +11,7 @@ import { packageRoot } from '../paths.js';
 import type { EventRecord } from '../store/index.js';
 import type { RfbEndpoint } from '../workstation/workstation.js';
 import { HumanInputRecorder } from './human-input-recorder.js';
-import { InputGate } from './input-gate.js';
+import { InputGate } from '../live/input-gate.js';
 import { proxyRfb } from './rfb-proxy.js';
 
 /** A session as the web view lists it. */

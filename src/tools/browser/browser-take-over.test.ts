@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputGate, gatedTools } from '../../viewer/input-gate.js';
+import { InputGate } from '../../live/input-gate.js';
 import { BrowserTools } from './browser-tools.js';
 
 /**
@@ -20,16 +20,11 @@ describe('browser actions during take-over', () => {
     const browser = new BrowserTools({ host, connectTimeoutMs: 1_000 });
     const gate = new InputGate();
     const waits: string[] = [];
-    const observedGate = {
-      waitForAgent: (signal?: AbortSignal): Promise<void> => {
-        waits.push(gate.holder);
-        return gate.waitForAgent(signal);
-      },
-    };
-    const unreachable = (): never => {
-      throw new Error('not used');
-    };
-    gatedTools({ browser, screen: unreachable, keyboard: unreachable, mouse: unreachable, execute: unreachable }, observedGate);
+    // As the live session fastens it when the channels open.
+    browser.holdActionsAt((signal) => {
+      waits.push(gate.holder);
+      return gate.enter({ what: 'browser', timeoutMs: 60_000, signal });
+    });
     expect(gate.take()).toBe(true);
 
     const click = browser.click({ ref: 'e1' }).then(
