@@ -49,12 +49,12 @@ export function visibleControls(text: string, options: VisibleControlsOptions = 
 const jsonUnsafe = new RegExp(`[\\u007f-\\u009f${invisible}]`, 'gu');
 
 /**
- * A value as one line of JSON that is inert on a terminal and still means the same: the code
+ * A value as JSON (one line, or indented) that is inert on a terminal and still means the same: the code
  * points `visibleControls` replaces are written as `\uXXXX` escapes (JSON.stringify escapes C0
  * itself, but not DEL, C1 or the invisible ones), so a program reading `--json` output gets the
  * exact text.
  */
-export function inertJson(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'null';
+export function inertJson(value: unknown, options: { indent?: number } = {}): string {
+  const text = JSON.stringify(value, null, options.indent) ?? 'null';
   return text.replace(jsonUnsafe, (match) => match.split('').map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));
 }
