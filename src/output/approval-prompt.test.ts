@@ -38,6 +38,7 @@ describe('terminalApprover', () => {
     input.write('n\r');
     expect(await decision).toEqual({ approved: false, reason: 'the person answered no' });
     // readline draws its own prompt with escape sequences; none of the command's reached the output.
+    // eslint-disable-next-line no-control-regex -- looking for the very characters the rule warns about
     expect(written).not.toMatch(/\u001b\]|\u0007|\r\u001b\[2K npm/);
   });
 });
