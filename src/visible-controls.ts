@@ -23,11 +23,14 @@ export interface VisibleControlsOptions {
 }
 
 // The invisible and reordering code points that are not controls (beside the C0/DEL/C1 ranges).
-const invisible = '\\u00ad\\u061c\\u180e\\u200b\\u200e\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb\\u{e0000}-\\u{e007f}';
+const invisibleBmp = '\\u00ad\\u061c\\u180e\\u200b\\u200e\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb';
+const invisible = `${invisibleBmp}\\u{e0000}-\\u{e007f}`;
 const multiLine = new RegExp(`\\r\\n|[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f${invisible}]`, 'gu');
 const singleLine = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${invisible}]`, 'gu');
-const multiLineTest = new RegExp(multiLine.source, 'u');
-const singleLineTest = new RegExp(singleLine.source, 'u');
+// The fast path: one scan without the `u` flag (about twice as fast), the tags' lead surrogate
+// standing for the whole block; a rare false hit only costs the exact replace.
+const multiLineTest = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f${invisibleBmp}\\udb40]`);
+const singleLineTest = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${invisibleBmp}\\udb40]`);
 
 function standIn(char: string): string {
   const code = char.codePointAt(0) ?? 0;
