@@ -85,11 +85,11 @@ describe('nexora session export', () => {
     const markdown = readFileSync(join(out, 'transcript.md'), 'utf8');
     expect(markdown).toContain(`# Nexora session ${sessionId}`);
     expect(markdown).toContain('make the tests pass');
-    expect(markdown).toContain('- **keyboard** ` {"text":"npm test\\n"} `');
-    expect(markdown).toContain('✓ 9 keys, 3 lines changed (212 ms)');
+    expect(markdown).toContain('- **`keyboard`** `{"text":"npm test\\n"}`');
+    expect(markdown).toContain('✓ `9 keys, 3 lines changed` (212 ms)');
     expect(markdown).toContain('a person took control');
-    expect(markdown).toContain('typed ` "q\\n" `, left click at (10, 20)');
-    expect(markdown).toContain('## Result: completed');
+    expect(markdown).toContain('typed `"q\\n"`, `left` click at (10, 20)');
+    expect(markdown).toContain('## Result: `completed`');
     expect(markdown).toContain('**Total cost: $0.0048**');
     // A fence longer than the backticks inside the text.
     expect(markdown).toContain('````\nAll ```tests``` pass.\n````');

@@ -2,6 +2,7 @@ import { relative, isAbsolute } from 'node:path';
 import { CommanderError } from 'commander';
 import { NexoraError, describeError } from '../errors.js';
 import { nexoraPaths } from '../paths.js';
+import { visibleControls } from '../visible-controls.js';
 
 /** The exit statuses the CLI uses: 2 for a command line that cannot be carried out as written. */
 export const exitStatus = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
@@ -20,6 +21,12 @@ export interface Failure {
  * a bug and keeps its stack.
  */
 export function describeFailure(error: unknown, env: NodeJS.ProcessEnv = process.env): Failure {
+  const failure = failureOf(error, env);
+  // Error text can quote the workstation (a command's output) or the model: inert on the terminal.
+  return { ...failure, message: failure.message === undefined ? undefined : visibleControls(failure.message), debug: failure.debug === undefined ? undefined : visibleControls(failure.debug) };
+}
+
+function failureOf(error: unknown, env: NodeJS.ProcessEnv): Failure {
   if (error instanceof CommanderError) {
     // Commander has printed help, the version or its usage error already.
     return { message: undefined, exitCode: error.exitCode === 0 ? exitStatus.ok : exitStatus.usage, debug: undefined };

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { ApprovalDecision, ApprovalRequest, Approver } from '../agent/approval.js';
+import { approvalPrompt } from '../output/approval-prompt.js';
 
 /**
  * Asks the person at the terminal (`nexora run` with a terminal on stdin): the command, why it
@@ -18,8 +19,8 @@ export function terminalApprover(streams: { input: NodeJS.ReadableStream; output
 async function ask(request: ApprovalRequest, streams: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream }, signal: AbortSignal): Promise<ApprovalDecision> {
   const readline = createInterface({ input: streams.input, output: streams.output, terminal: true });
   try {
-    const what = request.tool === 'execute' ? 'run' : 'type and submit';
-    streams.output.write(`\n⚠ The agent wants to ${what}:\n    ${request.command.replace(/\n/g, '\n    ')}\n  because it ${request.reasons.join('; ')}.\n`);
+    const prompt = approvalPrompt(request);
+    streams.output.write(`\n${[prompt.heading, `    ${prompt.command}`, ...prompt.notes.map((note) => `  ${note}`), `  ${prompt.because}`].join('\n')}\n`);
     const answer = await readline.question('  Allow it? [y/N] ', { signal });
     return /^\s*y(es)?\s*$/i.test(answer) ? { approved: true } : { approved: false, reason: 'the person answered no' };
   } catch {

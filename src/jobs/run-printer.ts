@@ -5,8 +5,12 @@ import { formatDuration } from '../output/format.js';
 import { formatUsd, type Cost } from '../providers/cost.js';
 import type { GitChangesReport } from '../sessions/git-baselines.js';
 import { describeGitChanges } from '../sessions/git-metadata.js';
+import { inertJson, visibleControls } from '../visible-controls.js';
 
-/** The readable log (or JSON lines) of a run. */
+/**
+ * The readable log (or JSON lines) of a run. Everything in it that came from the model or the
+ * workstation is inert on a terminal: control characters visible in the log, `\uXXXX` in JSON.
+ */
 export class RunPrinter {
   private inText = false;
 
@@ -35,19 +39,19 @@ export class RunPrinter {
       case 'text-delta':
         if (!this.inText) this.stdout.write('  ');
         this.inText = true;
-        this.stdout.write(event.text.replace(/\n/g, '\n  '));
+        this.stdout.write(visibleControls(event.text).replace(/\n/g, '\n  '));
         break;
       case 'model-retry':
-        this.line(`  ↻ ${event.failure} (${event.error.slice(0, 120)}); retry ${event.attempt} in ${formatDuration(event.delayMs)}`);
+        this.line(`  ↻ ${event.failure} (${oneLine(event.error).slice(0, 120)}); retry ${event.attempt} in ${formatDuration(event.delayMs)}`);
         break;
       case 'model-fallback':
         this.line(`  ⇢ ${event.from} failed (${event.failure}); falling back to ${event.to}`);
         break;
       case 'tool-call-start':
-        this.line(`  → ${event.toolName} ${describeInput(event.input)}`);
+        this.line(`  → ${oneLine(event.toolName)} ${describeInput(event.input)}`);
         break;
       case 'tool-call-end':
-        this.line(`    ${event.isError ? '✗' : '✓'} ${event.summary}${event.imageSent ? ' [screenshot]' : ''} (${formatDuration(event.durationMs)})`);
+        this.line(`    ${event.isError ? '✗' : '✓'} ${oneLine(event.summary)}${event.imageSent ? ' [screenshot]' : ''} (${formatDuration(event.durationMs)})`);
         break;
       case 'step-end':
         this.line(`  ${formatDuration(event.durationMs)}, ${describeTokens(event.cost)}, ${formatUsd(event.cost.usd)}`);
@@ -64,7 +68,7 @@ export class RunPrinter {
       return;
     }
     const mark = result.outcome === 'completed' ? '✓' : '✗';
-    this.line(`\n${mark} ${result.outcome}: ${result.reason}`);
+    this.line(`\n${mark} ${result.outcome}: ${oneLine(result.reason)}`);
     this.line(`  ${result.steps} steps in ${formatDuration(result.durationMs)}; ${describeTokens(result.cost)}; cost ${formatUsd(result.cost.usd)}${result.model ? ` (${result.model})` : ''}`);
     if (totals.runs > 1) this.line(`  session total over ${totals.runs} runs: ${describeTokens(totals.cost)}; cost ${formatUsd(totals.cost.usd)}`);
     this.line(`  ${sessionNote}`);
@@ -82,17 +86,23 @@ export class RunPrinter {
   private line(text: string): void {
     if (this.inText) this.stdout.write('\n');
     this.inText = false;
-    this.stdout.write(`${text}\n`);
+    // The last word on anything a line carries (notes, git reports with workspace paths).
+    this.stdout.write(`${visibleControls(text)}\n`);
   }
 
   private write(value: unknown): void {
-    this.stdout.write(`${JSON.stringify(value)}\n`);
+    this.stdout.write(`${inertJson(value)}\n`);
   }
 }
 
 function describeInput(input: unknown): string {
-  const text = JSON.stringify(input) ?? '';
+  const text = oneLine(JSON.stringify(input) ?? '');
   return text.length > 160 ? `${text.slice(0, 157)}…` : text;
+}
+
+/** Model or workstation text in a line of the log: nothing it holds can start another line. */
+function oneLine(text: string): string {
+  return visibleControls(text, { oneLine: true });
 }
 
 function describeTokens(cost: Cost): string {

@@ -1,9 +1,12 @@
 import { performance } from 'node:perf_hooks';
+import { visibleControls } from '../visible-controls.js';
 import { formatDuration } from './format.js';
 
 /**
  * Prints progress for commands that take a moment: one line per finished step with its
- * time, and a spinner on a terminal while a step runs.
+ * time, and a spinner on a terminal while a step runs. Labels and details may quote a
+ * workstation or an engine: their control characters are shown, never sent (the spinner's own
+ * line clearing is the only escape sequence it writes).
  */
 export class StepPrinter {
   private readonly stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -33,6 +36,7 @@ export class StepPrinter {
   /** Updates the running step's label (progress from a long operation). */
   progress(detail: string): void {
     if (!this.current) return;
+    detail = visibleControls(detail, { oneLine: true });
     if (this.interactive) {
       this.render(`${this.current.label} — ${detail}`);
     } else {
@@ -42,7 +46,7 @@ export class StepPrinter {
 
   info(line: string): void {
     this.clearLine();
-    this.stream.write(`${line}\n`);
+    this.stream.write(`${visibleControls(line)}\n`);
   }
 
   elapsedMs(): number {
@@ -50,18 +54,18 @@ export class StepPrinter {
   }
 
   private begin(label: string): void {
-    this.current = { label, started: performance.now() };
+    this.current = { label: visibleControls(label, { oneLine: true }), started: performance.now() };
     if (this.interactive) {
       const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
       let frame = 0;
-      this.render(label, frames[0]);
+      this.render(this.current.label, frames[0]);
       this.spinner = setInterval(() => {
         frame = (frame + 1) % frames.length;
         if (this.current) this.render(this.current.label, frames[frame]);
       }, 80);
       this.spinner.unref();
     } else {
-      this.stream.write(`• ${label}\n`);
+      this.stream.write(`• ${this.current.label}\n`);
     }
   }
 
@@ -72,7 +76,7 @@ export class StepPrinter {
     const ms = performance.now() - this.current.started;
     const mark = outcome === 'ok' ? '✓' : '✗';
     this.clearLine();
-    this.stream.write(`${mark} ${this.current.label} (${formatDuration(ms)})${detail ? `: ${detail}` : ''}\n`);
+    this.stream.write(`${mark} ${this.current.label} (${formatDuration(ms)})${detail ? `: ${visibleControls(detail, { oneLine: true })}` : ''}\n`);
     this.current = undefined;
   }
 

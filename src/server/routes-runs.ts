@@ -70,7 +70,8 @@ export function runRoutes(server: NexoraServer): ApiRoute[] {
         server.runs.add({ id, sessionId: flags.session, task: flags.task, startedAt: new Date(), controller, done });
         try {
           const result = await done;
-          server.log.info(`run ${id} on ${result.sessionId}: ${result.outcome}`);
+          // Why a run did not complete is what someone sent to `nexora server logs` looks for (the log makes it inert).
+          server.log.info(`run ${id} on ${result.sessionId}: ${result.outcome}${result.outcome === 'completed' ? '' : ` (${result.reason})`}`);
           stream.send('end', { outcome: result.outcome, reason: result.reason, sessionId: result.sessionId, sessionStopped: result.sessionStopped, steps: result.steps });
         } catch (error) {
           server.log.info(`run ${id} failed: ${describeError(error)}`);

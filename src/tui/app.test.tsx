@@ -304,7 +304,7 @@ describe('TUI approval prompt', () => {
     await type(app, '\r');
     await tick(100);
     const frame = app.lastFrame() ?? '';
-    expect(frame).toContain('The agent wants to run: git push --force');
+    expect(frame).toContain('The agent wants to run:\n  «git push --force»');
     expect(frame).toContain('because it force-pushes or deletes on the remote');
     expect(frame).toContain('Allow it? [y]es, [n]o');
     expect(host.decisions).toEqual([]);
@@ -312,5 +312,42 @@ describe('TUI approval prompt', () => {
     await tick(100);
     expect(host.decisions).toEqual([decision]);
     expect(app.lastFrame() ?? '').not.toContain('Allow it?');
+  });
+});
+
+describe('TUI with hostile text', () => {
+  const hostile = 'rm -rf ~ #\r\x1b[2K    npm test \x1b]52;c;Y2xpcA==\x07 \x1b]8;;http://127.0.0.1:9/x\x1b\\link\x1b]8;;\x1b\\ \x1b[2J \u009b31m \u202eevil\u202c';
+  /** Model text, tool calls, the screen and an approval question, each carrying escape sequences. */
+  class HostileHost extends ScriptedHost {
+    override async run(task: string, options: { onEvent: (event: AgentEvent) => void; signal: AbortSignal; approver?: Approver }): Promise<void> {
+      this.tasks.push(task);
+      options.onEvent({ type: 'step-start', step: 1, model: 'anthropic/test-model' });
+      options.onEvent({ type: 'text-delta', step: 1, text: `Said: ${hostile}` });
+      options.onEvent({ type: 'tool-call-start', step: 1, toolCallId: 't1', toolName: 'execute', input: { command: hostile } });
+      options.onEvent({ type: 'tool-call-end', step: 1, toolCallId: 't1', toolName: 'execute', summary: `failed: ${hostile}`, isError: true, durationMs: 5, imageSent: false });
+      await options.approver?.({ tool: 'execute', command: hostile, reasons: ['deletes files outside /workspace'] }, { signal: options.signal });
+    }
+    override screenText(): Promise<string> {
+      return Promise.resolve(`user@nexora:/workspace$ cat notes\n${hostile}\n`);
+    }
+  }
+
+  it('shows every control character as a visible character and writes none of them', async () => {
+    const host = new HostileHost();
+    const app = render(<App host={host} sessionId={host.sessionId} model={host.model} color={false} columns={200} rows={40} />);
+    mounted.push(app);
+    await tick();
+    await type(app, 'read the notes');
+    await type(app, '\r');
+    await tick(150);
+    const frame = app.lastFrame() ?? '';
+    // The transcript, the tool line, the screen pane and the question each show it.
+    expect(frame).toContain('Said: rm -rf ~ #␍␛[2K    npm test ␛]52;c;Y2xpcA==␇');
+    expect(frame).toContain('«rm -rf ~ #␍␛[2K    npm test ␛]52;c;Y2xpcA==␇ ␛]8;;http://127.0.0.1:9/x␛\\link␛]8;;␛\\ ␛[2J <U+009B>31m <U+202E>evil<U+202C>»');
+    expect(frame).toContain('characters a terminal would act on or hide');
+    expect(frame.split('\n').filter((line) => line.includes('␛]52;c;Y2xpcA==␇')).length).toBeGreaterThanOrEqual(4);
+    // Colour is off: any ESC, BEL or C1 in the whole output would have come from the hostile text.
+    // eslint-disable-next-line no-control-regex -- looking for the very characters the rule warns about
+    for (const written of app.frames) expect(written).not.toMatch(/[\u0007\u001b\u0080-\u009f\u202a-\u202e]/);
   });
 });

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useReducer, useRef, useState, type ReactElement
 import { describeError } from '../errors.js';
 import { formatTokens, formatUsd } from './format.js';
 import type { ApprovalDecision, ApprovalRequest } from '../agent/approval.js';
+import { ApprovalDialog, approvalDialogRows } from './approval-dialog.js';
 import { PromptInput } from './prompt-input.js';
 import { ScreenPane } from './screen-pane.js';
 import { keyHelp, parseSlashCommand, slashCommands } from './slash-commands.js';
@@ -252,24 +253,14 @@ export function App(props: AppProps): ReactElement {
   const width = Math.max(20, columns);
   const paneRows = rows >= 36 ? 8 : rows >= 20 && columns >= 50 ? 4 : 0;
   const promptRows = 2;
-  const dialogRows = quitting ? 1 : approval ? 3 : 0;
+  const dialogRows = quitting ? 1 : approval ? approvalDialogRows(approval.request, width) : 0;
   const transcriptHeight = Math.max(3, rows - 1 - promptRows - (paneRows > 0 ? paneRows + 2 : 0) - dialogRows - 1);
   return (
     <ThemeContext.Provider value={theme}>
       <Box flexDirection="column" width={width}>
         <TranscriptView entries={state.entries} height={transcriptHeight} width={width} expanded={state.expanded} scrollBack={state.scrollBack} />
         {paneRows > 0 ? <ScreenPane text={state.screenText} rows={paneRows} width={width} /> : null}
-        {approval ? (
-          <Box flexDirection="column">
-            <Text color={theme.user} bold>
-              ⚠ The agent wants to {approval.request.tool === 'execute' ? 'run' : 'type'}: {approval.request.command.slice(0, width * 2)}
-            </Text>
-            <Text>  because it {approval.request.reasons.join('; ')}</Text>
-            <Text color={theme.user} bold>
-              Allow it? [y]es, [n]o
-            </Text>
-          </Box>
-        ) : null}
+        {approval ? <ApprovalDialog request={approval.request} /> : null}
         {quitting ? (
           <Text color={theme.user} bold>
             Quit: [k]eep the session for a resume, [s]top it, [c]ancel

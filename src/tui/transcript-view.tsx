@@ -5,10 +5,13 @@ import type { ReactElement } from 'react';
 import { useTheme } from './theme.js';
 import { ToolCallLine } from './tool-call-line.js';
 import type { TranscriptEntry } from './tui-state.js';
+import { visibleControls } from '../visible-controls.js';
 
 /**
  * The conversation, bottom-aligned in a fixed height: the newest entries show, older ones
- * scroll off the top; `scrollBack` hides that many of the newest to look further back.
+ * scroll off the top; `scrollBack` hides that many of the newest to look further back. Text from
+ * the model, the workstation and errors is shown with its control characters visible: Ink writes
+ * a string's escape sequences to the terminal as they are.
  */
 export function TranscriptView(props: { entries: readonly TranscriptEntry[]; height: number; width: number; expanded: boolean; scrollBack: number }): ReactElement {
   const theme = useTheme();
@@ -24,25 +27,25 @@ export function TranscriptView(props: { entries: readonly TranscriptEntry[]; hei
                 <Text color={theme.user} bold>
                   {'› '}
                 </Text>
-                <Text wrap="wrap">{entry.text}</Text>
+                <Text wrap="wrap">{visibleControls(entry.text)}</Text>
               </Box>
             );
           case 'assistant':
             return (
               <Text key={entry.id} wrap="wrap">
-                {entry.text.trim()}
+                {visibleControls(entry.text.trim())}
               </Text>
             );
           case 'step':
             return (
               <Text key={entry.id} color={theme.muted}>
-                step {entry.step} · {entry.model}
+                step {entry.step} · {visibleControls(entry.model, { oneLine: true })}
               </Text>
             );
           case 'notice':
             return (
               <Text key={entry.id} wrap="wrap" color={entry.tone === 'error' ? theme.error : entry.tone === 'success' ? theme.success : theme.muted}>
-                {entry.text}
+                {visibleControls(entry.text)}
               </Text>
             );
           case 'tool':

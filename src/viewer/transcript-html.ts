@@ -1,5 +1,6 @@
 import type { EventRecord } from '../store/index.js';
 import type { TranscriptSession } from './transcript-markdown.js';
+import { visibleControls } from '../visible-controls.js';
 
 type Payload = Record<string, unknown>;
 
@@ -20,7 +21,8 @@ interface Frame {
 
 const str = (value: unknown): string => (typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value));
 const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+// Markup escaped, and control characters and bidi overrides shown: they could reorder or hide what a reader sees.
+const escapeHtml = (text: string): string => visibleControls(text).replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 const ms = (value: number | undefined): string => (value === undefined ? '' : value < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`);
 const usd = (value: number | undefined): string => (value === undefined ? '?' : `$${value.toFixed(value < 0.01 ? 4 : 2)}`);
 

@@ -9,6 +9,7 @@ import { providerPresets } from '../../providers/provider-kinds.js';
 import { ProviderRegistry } from '../../providers/registry.js';
 import { MasterKeyStore, ProviderKeyStore } from '../../secrets/index.js';
 import { openCliDatabase } from './db.js';
+import { inertJson } from '../../visible-controls.js';
 
 /** `nexora config show`: the effective configuration, secrets masked, and where keys come from. */
 export function registerConfigCommand(program: Command): void {
@@ -48,10 +49,11 @@ async function showConfig(options: { workspace: string; json?: boolean }): Promi
   }
   const output = { sources, config: maskConfig(config), keys };
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+    process.stdout.write(`${inertJson(output, { indent: 2 })}\n`);
   } else {
     process.stdout.write(`# files read (later wins): ${sources.length > 0 ? sources.join(', ') : 'none (defaults only)'}\n`);
-    process.stdout.write(`${JSON.stringify(output.config, null, 2)}\n# API keys\n`);
+    // The workspace's nexora.json is untrusted: its strings must not act on the terminal.
+    process.stdout.write(`${inertJson(output.config, { indent: 2 })}\n# API keys\n`);
     for (const [name, status] of Object.entries(keys)) process.stdout.write(`${name.padEnd(12)} ${status}\n`);
   }
   if (note) process.stderr.write(`note: ${note}\n`);

@@ -6,6 +6,7 @@ import { setupScriptCommand } from '../../package-info.js';
 import { loadSettings } from '../../settings.js';
 import { createDockerClient, describeDockerHost, pingDocker } from '../../workstation/docker/docker-client.js';
 import { doctorExtraChecks, type Check, type CheckResult } from './doctor-checks.js';
+import { visibleControls } from '../../visible-controls.js';
 
 const run = promisify(execFile);
 
@@ -96,8 +97,9 @@ export function registerDoctorCommand(program: Command): void {
       } else {
         for (const result of results) {
           const mark = result.ok ? '✓' : result.warning ? '!' : '✗';
-          console.log(`${mark} ${result.name}: ${result.detail}`);
-          if (!result.ok && result.fix) console.log(`    fix: ${result.fix}`);
+          // Details quote the engine and the workstation: inert on the terminal.
+          console.log(visibleControls(`${mark} ${result.name}: ${result.detail}`));
+          if (!result.ok && result.fix) console.log(visibleControls(`    fix: ${result.fix}`));
         }
       }
       const failed = results.filter((result) => !result.ok && !result.warning);

@@ -2,6 +2,7 @@ import type { JobKind } from '../../client/api-schemas.js';
 import { environmentOf, streamedError } from '../../client/client-env.js';
 import { NexoraError } from '../../errors.js';
 import { withServer } from './server-client.js';
+import { visibleControls } from '../../visible-controls.js';
 
 /**
  * Runs a command body in the server (it owns the store and the workstations) and streams its
@@ -14,7 +15,8 @@ export async function jobThroughServer(kind: JobKind, options: Record<string, un
     const env = environmentOf();
     const body = { kind, options: Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)), env };
     await client.stream('POST', '/v1/jobs', body, ({ event, data }) => {
-      if (event === 'output') stdout.write((data as { text: string }).text);
+      // Job logs quote the workstation (replay differences): inert before the terminal.
+      if (event === 'output') stdout.write(visibleControls((data as { text: string }).text));
       else if (event === 'end') outcome = data as { exitCode: number; result?: unknown };
       else if (event === 'error') failure = streamedError(data);
     });

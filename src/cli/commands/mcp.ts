@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseOptions } from '../parse-options.js';
+import { visibleControls } from '../../visible-controls.js';
 
 const mcpOptions = z.object({
   workspace: z.string().min(1).optional(),
@@ -25,7 +26,7 @@ export function registerMcpCommand(program: Command): void {
         ...(options.session ? { sessionId: options.session } : {}),
         ...(options.keep ? { keep: true } : {}),
         // stdout carries the protocol: everything else goes to stderr.
-        log: (line) => process.stderr.write(`nexora mcp: ${line}\n`),
+        log: (line) => process.stderr.write(`nexora mcp: ${visibleControls(line)}\n`),
       });
       // Stopped by a signal, stdin may still be open: let the process end.
       process.stdin.destroy();

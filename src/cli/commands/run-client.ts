@@ -5,6 +5,7 @@ import { environmentOf, streamedError } from '../../client/client-env.js';
 import { NexoraError } from '../../errors.js';
 import { terminalApprover } from '../terminal-approver.js';
 import { withServer } from './server-client.js';
+import { visibleControls } from '../../visible-controls.js';
 
 export interface RunRequest {
   task: string;
@@ -59,7 +60,8 @@ async function streamRun(client: NexoraClient, request: RunRequest, stdout: Node
           .then((decision) => client.post(`/v1/runs/${run}/approvals/${id}`, decision.approved ? { approved: true } : { approved: false, reason: decision.reason }))
           .catch(() => undefined);
       } else if (event === 'run') runId = (data as { id: string }).id;
-      else if (event === 'output') stdout.write((data as { text: string }).text);
+      // The server's log is inert already; this is the last stop before the terminal.
+      else if (event === 'output') stdout.write(visibleControls((data as { text: string }).text));
       else if (event === 'end') outcome = (data as { outcome: string }).outcome;
       else if (event === 'error') failure = streamedError(data);
     });

@@ -9,6 +9,7 @@ import { NexoraError, describeError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import { formatDuration } from '../../output/format.js';
 import { parseOptions } from './session.js';
+import { visibleControls } from '../../visible-controls.js';
 
 const serveOptions = z.strictObject({
   port: z.coerce.number().int().min(0).max(65535).optional(),
@@ -102,7 +103,8 @@ export function registerServerCommand(program: Command): void {
         process.stdout.write(`no log yet (${file})\n`);
         return;
       }
-      process.stdout.write(`${readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')}\n`);
+      // The server writes the log inert; a log from an older version, or edited, may not be.
+      process.stdout.write(`${visibleControls(readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n'))}\n`);
     });
 }
 
@@ -121,7 +123,7 @@ async function serve(port: number | undefined): Promise<void> {
     log.error(`could not start: ${describeError(error)}`);
     // 3: another server has this home (a command starting one at the same time lost the race).
     if (NexoraError.is(error, 'server-running')) {
-      process.stderr.write(`nexora: ${error.message}\n`);
+      process.stderr.write(`nexora: ${visibleControls(error.message)}\n`);
       process.exit(3);
     }
     throw error;

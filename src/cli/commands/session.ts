@@ -9,6 +9,7 @@ import * as z from '../flag-schemas.js';
 import { parseOptions, printTable } from '../parse-options.js';
 import { registerSessionDevtools } from './session-devtools.js';
 import { withServer } from './server-client.js';
+import { inertJson, visibleControls } from '../../visible-controls.js';
 
 export { parseOptions, printTable };
 
@@ -171,7 +172,7 @@ export function registerSessionCommand(program: Command): void {
       await withServer(async (client) => {
         const { sessions } = await client.get<{ sessions: SessionJson[] }>(`/v1/sessions${options.all ? '?all=1' : ''}`);
         if (options.json) {
-          process.stdout.write(`${JSON.stringify(sessions)}\n`);
+          process.stdout.write(`${inertJson(sessions)}\n`);
           return;
         }
         if (sessions.length === 0) {
@@ -214,13 +215,14 @@ export function registerSessionCommand(program: Command): void {
         const { session: record, container: info } = shown;
         if (options.json) {
           process.stdout.write(
-            `${JSON.stringify({ ...record, container: info, vnc: shown.vnc, devtools: info ? `nexora session devtools ${record.id}` : null, ...(shown.vncPassword ? { vncPassword: shown.vncPassword } : {}) })}\n`,
+            `${inertJson({ ...record, container: info, vnc: shown.vnc, devtools: info ? `nexora session devtools ${record.id}` : null, ...(shown.vncPassword ? { vncPassword: shown.vncPassword } : {}) })}\n`,
           );
           return;
         }
         const password = shown.vncPassword ?? (shown.vncPasswordMasked ? `${shown.vncPasswordMasked} (--show-password prints it)` : '-');
+        // A status reason can quote the workstation (why it stopped): inert on the terminal.
         process.stdout.write(
-          [
+          visibleControls([
             `session    ${record.id} (${record.status}${record.statusReason ? `: ${record.statusReason}` : ''})`,
             `created    ${record.createdAt} (${age(record.createdAt)} ago)`,
             `workspace  ${record.workspaceDir ?? '-'}`,
@@ -229,7 +231,7 @@ export function registerSessionCommand(program: Command): void {
             `password   ${password}`,
             `DevTools   ${info ? `not published; \`nexora session devtools ${record.id}\` serves it on 127.0.0.1 behind a token` : '-'}`,
             '',
-          ].join('\n'),
+          ].join('\n')),
         );
       });
     });

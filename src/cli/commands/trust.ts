@@ -4,6 +4,7 @@ import { trustStorePath } from '../../config/trust-store.js';
 import { listTrusted, revokeWorkspace, trustWorkspace } from '../../config/trust-workspace.js';
 import { NexoraError } from '../../errors.js';
 import { parseOptions, printTable } from './session.js';
+import { inertJson, visibleControls } from '../../visible-controls.js';
 
 const trustOptions = z.strictObject({
   workspace: z.string().min(1),
@@ -39,14 +40,15 @@ export function registerTrustCommand(program: Command): void {
       }
       const trusted = await trustWorkspace({ workspace: options.workspace, storePath });
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(trusted, null, 2)}\n`);
+        process.stdout.write(`${inertJson(trusted, { indent: 2 })}\n`);
         return;
       }
       process.stdout.write(`Trusted ${trusted.entry.file} (sha256 ${trusted.entry.sha256.slice(0, 12)}…) as it is now; any change to it needs a new \`nexora trust\`.\n`);
       if (trusted.fields.length === 0) process.stdout.write('It sets no restricted field.\n');
       else {
         process.stdout.write('It may now set:\n');
-        for (const { field, value } of trusted.fields) process.stdout.write(`  ${field} = ${value}\n`);
+        // The person reviews these values here: a hidden character must not disguise an endpoint.
+        for (const { field, value } of trusted.fields) process.stdout.write(`  ${visibleControls(`${field} = ${value}`, { oneLine: true })}\n`);
       }
     });
 }

@@ -12,6 +12,7 @@ import { App } from '../../tui/app.js';
 import { colorEnabled } from '../../tui/theme.js';
 import { parseOptions } from '../parse-options.js';
 import { ServerTuiHost } from './tui-client.js';
+import { visibleControls } from '../../visible-controls.js';
 
 const tuiOptions = z.strictObject({
   model: z.string().regex(/^[a-z0-9][a-z0-9._-]*\/.+$/, 'write provider/model, e.g. anthropic/claude-sonnet-4-5').optional(),
@@ -55,7 +56,7 @@ async function runTui(options: TuiOptions): Promise<void> {
     });
     await app.waitUntilExit();
     const gitWarning = await host.gitWarning();
-    if (gitWarning) process.stdout.write(`${gitWarning}\n`);
+    if (gitWarning) process.stdout.write(`${visibleControls(gitWarning)}\n`);
     if (host.keptSessionId) process.stdout.write(`Session ${host.keptSessionId} is still running: continue with \`nexora --session ${host.keptSessionId}\` (or stop it with \`nexora session stop ${host.keptSessionId}\`).\n`);
   } finally {
     client.close();
