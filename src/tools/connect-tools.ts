@@ -121,6 +121,8 @@ export function attachTools(shared: ConnectedTools, options: Pick<ConnectToolsOp
     browser: shared.browser,
     terminal: shared.terminal,
     commands: shared.commands,
+    // Another caller of the same channels waits at the same gate.
+    ...(shared.tools.inputHold ? { inputHold: shared.tools.inputHold } : {}),
     ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
     ...(options.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: options.defaultTimeoutMs } : {}),
     ...(options.imageSize !== undefined ? { imageSize: options.imageSize } : {}),

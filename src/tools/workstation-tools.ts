@@ -32,6 +32,8 @@ import type {
 export type InputHold = (call: { what: 'keyboard' | 'mouse' | 'execute'; timeoutMs?: number | undefined; signal?: AbortSignal | undefined }) => Promise<void>;
 
 export interface WorkstationToolsOptions {
+  /** Where input waits before it is sent (see holdInputAt). */
+  inputHold?: InputHold;
   rfb: RfbClient;
   terminal: TmuxControl;
   commands: ExecChannel;
@@ -101,6 +103,7 @@ export class WorkstationTools implements VisualTools {
     this.maxOutputBytes = options.maxOutputBytes ?? 64 * 1024;
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 120_000;
     this.updatedSinceLook = options.rfb.trackChanges();
+    this.inputGate = options.inputHold;
     this.setImageSize(options.imageSize);
   }
 
@@ -111,6 +114,11 @@ export class WorkstationTools implements VisualTools {
    */
   holdInputAt(hold: InputHold): void {
     this.inputGate = hold;
+  }
+
+  /** The hold in place, for tools made over the same channels (attachTools): they wait at it too. */
+  get inputHold(): InputHold | undefined {
+    return this.inputGate;
   }
 
   /** Sets the model's preferred screenshot size (undefined: the display's own size). */
