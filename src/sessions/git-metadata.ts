@@ -165,6 +165,9 @@ export function diffGitMetadata(before: GitMetadataSnapshot, after: GitMetadataS
     // What the guard moved aside is reported as neutralised, not as a change.
     if (insideNew(path) || isQuarantined(path)) continue;
     const previous = old.get(path);
+    // A directory alone does nothing to git (its files are entries of their own); the empty
+    // ones made to be mounted read-only (info/, worktrees/) are not the session's doing.
+    if (!previous && entry.kind === 'dir') continue;
     if (!previous) changes.push({ path, change: 'added', ...riskOf(path) });
     else if (previous.digest !== entry.digest || previous.kind !== entry.kind) changes.push({ path, change: 'modified', ...riskOf(path) });
     else if (!previous.executable && entry.executable && entry.kind === 'file') changes.push({ path, change: 'made-executable', ...riskOf(path) });

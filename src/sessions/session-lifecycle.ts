@@ -99,6 +99,8 @@ export class SessionLifecycle {
   private readonly gitGuards = new Map<string, GitGuard>();
   /** Sessions whose final check has begun: no guard may start for them after it. */
   private readonly gitSettling = new Set<string>();
+  /** Set by closeGitGuards: this process guards nothing more (it is shutting down). */
+  private gitGuardsClosed = false;
   private readonly resuming = new Map<string, Promise<StartedSession>>();
 
   constructor(options: SessionLifecycleOptions) {
@@ -375,12 +377,12 @@ export class SessionLifecycle {
    * yet: after its start, and for a session this process adopted (a server restarted under it).
    */
   async guardGit(sessionId: SessionId): Promise<void> {
-    if (!this.gitBaselines || this.gitGuards.has(sessionId)) return;
+    if (!this.gitBaselines || this.gitGuardsClosed || this.gitGuards.has(sessionId)) return;
     const session = await this.sessions.get(sessionId);
     if (session.status !== 'active' || !session.workspaceDir) return;
     if (await this.gitBaselines.settled(sessionId)) return;
     const baseline = await this.gitBaselines.baseline(sessionId);
-    if (!baseline || this.gitGuards.has(sessionId) || this.gitSettling.has(sessionId)) return;
+    if (!baseline || this.gitGuardsClosed || this.gitGuards.has(sessionId) || this.gitSettling.has(sessionId)) return;
     const guard = new GitGuard({
       workspaceDir: session.workspaceDir,
       baseline,
@@ -422,8 +424,12 @@ export class SessionLifecycle {
     }
   }
 
-  /** Stops every guard this process runs (a server shutting down; the sessions go on, and the next server guards them). */
+  /**
+   * Stops every guard this process runs and starts no more (a server shutting down: its sessions
+   * go on, and the next server guards them; their stops still run the final check).
+   */
   async closeGitGuards(): Promise<void> {
+    this.gitGuardsClosed = true;
     const guards = [...this.gitGuards.values()];
     this.gitGuards.clear();
     await Promise.all(guards.map((guard) => guard.close()));
