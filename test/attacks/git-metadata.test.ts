@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, cpSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,12 +24,13 @@ import { createSessionEnv, WORKSPACE_GID, WORKSPACE_UID, type SessionEnv } from 
  */
 let world: SessionEnv;
 let manager: Awaited<ReturnType<SessionEnv['open']>>['manager'];
+let db: Awaited<ReturnType<SessionEnv['open']>>['db'];
 let markers: string;
 const sessions: StartedSession[] = [];
 
 beforeAll(async () => {
   world = await createSessionEnv('gitatk');
-  ({ manager } = await world.open());
+  ({ manager, db } = await world.open());
   // On the host, outside every workspace: no workstation sees this directory.
   markers = mkdtempSync(join(tmpdir(), 'nexora-git-markers-'));
 });
@@ -97,7 +98,12 @@ function provesArmed(workspace: string, entries: readonly NeutralisedGitEntry[],
   const copy = mkdtempSync(join(tmpdir(), 'nexora-git-armed-'));
   try {
     cpSync(workspace, copy, { recursive: true, verbatimSymlinks: true });
-    for (const entry of entries) if (existsSync(join(copy, entry.movedTo))) renameSync(join(copy, entry.movedTo), join(copy, entry.path));
+    for (const entry of entries) {
+      if (!existsSync(join(copy, entry.movedTo))) continue;
+      renameSync(join(copy, entry.movedTo), join(copy, entry.path));
+      // The guard cleared the execute bits as it moved a hook: the attacker had set them.
+      if (entry.path.includes('/hooks/')) chmodSync(join(copy, entry.path), 0o755);
+    }
     for (const dir of dirs) {
       try {
         userRunsGit(join(copy, dir), `armed-${Math.random().toString(36).slice(2, 8)}`);
@@ -174,6 +180,9 @@ describe('git metadata cannot make git on the host run a command', () => {
     const workspace = world.workspace('pool-stale');
     await manager.pool.fill({ workspaceDir: workspace, size: 1, idleTimeoutMs: 600_000 });
     hostGit(workspace, 'init', '-q');
+    writeFileSync(join(workspace, 'main.txt'), 'one\n');
+    hostGit(workspace, 'add', 'main.txt');
+    hostGit(workspace, 'commit', '-qm', 'first');
     chownTree(workspace);
     const started = await start(workspace, { usePool: true });
     expect(started.fromPool).toBe(false);
@@ -213,7 +222,7 @@ describe('git metadata cannot make git on the host run a command', () => {
   it('at the stop, without a live guard (a server that stopped watching), the stop itself neutralises', async () => {
     const workspace = repository('stop-only');
     // A manager of its own whose guards are closed from the start, as a server's are when it shuts down.
-    const { manager: unguarded } = await world.open();
+    const { manager: unguarded } = await world.open({ db });
     await unguarded.closeGitGuards();
     const started = await unguarded.start({ workspaceDir: workspace, usePool: false });
     sessions.push(started);
@@ -292,7 +301,7 @@ describe('(c) sessions driven and stopped through the API and the CLI get the sa
     const sessionId = await startByCli(workspace);
     await execute(
       sessionId,
-      `git clone -q /workspace 'sub'$'\\e''[2Jdir' && printf '${hostileHook('cli').replace(/\n/g, '\\n')}' > sub*dir/.git/hooks/post-checkout && chmod +x sub*dir/.git/hooks/post-checkout`,
+      `d=$'sub\\e[2Jdir' && git clone -q /workspace "$d" && printf '${hostileHook('cli').replace(/\n/g, '\\n')}' > "$d/.git/hooks/post-checkout" && chmod +x "$d/.git/hooks/post-checkout"`,
     );
     await apiNeutralised(sessionId, 'sub\u001b[2Jdir/.git/hooks/post-checkout');
     const stopped = await cli('session', 'stop', sessionId);
