@@ -88,3 +88,17 @@ describe('GitGuard', () => {
     expect(latencyMs).toBeLessThan(1000);
   });
 });
+
+describe('a tree made to exhaust the walk', () => {
+  it('cannot hide a commondir: what can run is walked first', async () => {
+    const root = repository();
+    const before = await snapshotGitMetadata(root, { maxDirectories: 20 });
+    for (let index = 0; index < 40; index += 1) mkdirSync(join(root, '.git', 'aaa', `d${index}`), { recursive: true });
+    for (let index = 0; index < 40; index += 1) mkdirSync(join(root, '.aaa', `d${index}`), { recursive: true });
+    writeFileSync(join(root, '.git', 'commondir'), 'elsewhere\n');
+    const after = await snapshotGitMetadata(root, { maxDirectories: 20 });
+    expect(after.incomplete).toBe(true);
+    const result = await neutraliseGitRisks({ workspaceDir: root, before, after });
+    expect(result.neutralised.map((entry) => entry.path)).toEqual(['.git/commondir']);
+  });
+});

@@ -36,9 +36,12 @@ export class GitGuard {
   private flushTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private lastFullScanMs = 0;
+  /** Git directories found so far (and in the baseline): walked on their own when a whole walk hits its limits. */
+  private readonly knownGitDirs = new Set<string>();
 
   constructor(options: GitGuardOptions) {
     this.options = options;
+    for (const entry of options.baseline.entries) if (entry.kind === 'dir' && options.baseline.gitPaths.includes(entry.path)) this.knownGitDirs.add(entry.path);
   }
 
   /** Starts watching and runs a first full check. */
@@ -102,9 +105,14 @@ export class GitGuard {
   private async check(gitDirs: string[] | undefined): Promise<void> {
     const begun = Date.now();
     const { workspaceDir, baseline } = this.options;
-    const after = await snapshotGitMetadata(workspaceDir, { ...this.options.snapshot, ...(gitDirs ? { gitDirs } : {}) });
+    let after = await snapshotGitMetadata(workspaceDir, { ...this.options.snapshot, ...(gitDirs ? { gitDirs } : {}) });
     if (this.closed) return;
     this.watchGitDirs(after, gitDirs);
+    if (!gitDirs && after.incomplete && this.knownGitDirs.size > 0) {
+      // A tree too big to walk whole still has every git directory seen so far checked.
+      const known = await snapshotGitMetadata(workspaceDir, { ...this.options.snapshot, gitDirs: [...this.knownGitDirs] });
+      after = { ...after, entries: [...after.entries, ...known.entries] };
+    }
     const result = await neutraliseGitRisks({ workspaceDir, before: baseline, after });
     this.neutralised.push(...result.neutralised);
     if (result.neutralised.length > 0 || result.failed.length > 0) this.options.onNeutralised(result);
@@ -117,6 +125,7 @@ export class GitGuard {
   private watchGitDirs(snapshot: GitMetadataSnapshot, gitDirs: string[] | undefined): void {
     const { workspaceDir } = this.options;
     const kinds = new Map(snapshot.entries.map((entry) => [entry.path, entry.kind]));
+    for (const gitPath of snapshot.gitPaths) if (kinds.get(gitPath) === 'dir') this.knownGitDirs.add(gitPath);
     for (const gitPath of snapshot.gitPaths) {
       const dir = join(workspaceDir, gitPath);
       // The directory holding a `.git` sees it replaced; the git directory sees commondir, config, hooks/ appear;

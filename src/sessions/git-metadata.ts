@@ -74,6 +74,20 @@ export interface SnapshotOptions {
 /** Parts of a git directory that hold the repository's data, which a commit changes. */
 const DATA_NAMES = new Set(['objects', 'refs', 'logs', 'index', 'packed-refs', 'HEAD', 'ORIG_HEAD', 'FETCH_HEAD', 'MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'COMMIT_EDITMSG', 'MERGE_MSG', 'AUTO_MERGE', 'lfs', 'rr-cache']);
 
+/**
+ * What can make git run a program comes first in a git directory's walk, so that a directory
+ * filled to exhaust the walk's limits (`.git/aaa/…`) cannot hide a `commondir` or a hook.
+ */
+const DANGER_ORDER = ['commondir', 'config', 'config.worktree', 'gitdir', 'hooks', 'modules', 'worktrees', 'info'];
+
+function byDangerFirst(a: string, b: string): number {
+  const rank = (name: string): number => {
+    const index = DANGER_ORDER.indexOf(name);
+    return index < 0 ? DANGER_ORDER.length : index;
+  };
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
 function isData(name: string): boolean {
   return DATA_NAMES.has(name) || name.endsWith('.lock');
 }
@@ -114,7 +128,7 @@ export async function snapshotGitMetadata(workspaceDir: string, options: Snapsho
     if (overLimit()) return;
     directories += 1;
     const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names.sort()) {
+    for (const name of names.sort(byDangerFirst)) {
       if (isData(name)) continue;
       const path = join(dir, name);
       await record(path);
@@ -127,7 +141,8 @@ export async function snapshotGitMetadata(workspaceDir: string, options: Snapsho
     if (overLimit()) return;
     directories += 1;
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    // `.git` before its siblings: a tree made to exhaust the limits cannot hide it.
+    for (const entry of entries.sort((a, b) => Number(b.name === '.git') - Number(a.name === '.git') || a.name.localeCompare(b.name))) {
       const path = join(dir, entry.name);
       if (entry.name === '.git') {
         const stats = await lstat(path).catch(() => undefined);
