@@ -219,6 +219,24 @@ describe('git metadata cannot make git on the host run a command', () => {
     assertNotRun(['', 'cloned'], 'nested', workspace);
   });
 
+  it('a server that restarted under a live session guards it again, from the baseline kept in the home', async () => {
+    const workspace = repository('restart');
+    const { manager: before } = await world.open({ db });
+    const started = await before.start({ workspaceDir: workspace, usePool: false });
+    sessions.push(started);
+    await eventually(() => before.gitChanges(started.session.id), (report) => report !== undefined, 'the baseline');
+    // The first server goes away; the next one reconciles at its start, as `nexora serve` does.
+    await before.closeGitGuards();
+    const { manager: after } = await world.open({ db });
+    expect((await after.reconcile()).adoptedSessions).toContain(started.session.id);
+    await inside(started, `mkdir -p .evil && cp -r .git/objects .git/refs .git/HEAD .evil/ && printf '${hostileConfig('restart').replace(/\n/g, '\\n').replace(/\t/g, '\\t')}' > .evil/config && printf '../.evil\\n' > .git/commondir`);
+    await neutralisedEvents(started.session.id, ['.git/commondir']);
+    assertNotRun([''], 'restart', workspace);
+    await after.stopContainer(started.session.id);
+    await after.closeGitGuards();
+    assertNotRun([''], 'restart', workspace);
+  });
+
   it('at the stop, without a live guard (a server that stopped watching), the stop itself neutralises', async () => {
     const workspace = repository('stop-only');
     // A manager of its own whose guards are closed from the start, as a server's are when it shuts down.
