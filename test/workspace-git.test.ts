@@ -3,13 +3,15 @@ import { chownSync, existsSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedSession } from '../src/sessions/session-manager.js';
+import { eventually } from './fixtures/eventually.js';
 import { createSessionEnv, WORKSPACE_GID, WORKSPACE_UID, type SessionEnv } from './fixtures/session-env.js';
 
 /**
  * The workstation plays the attacker against the workspace's git: code in it tries to plant a
  * hook and a core.fsmonitor command that the user's next `git` on the host would run, and to
  * swap .git for a directory of its own. None of that may land, `git commit` inside must still
- * work, and what it can change (a `commondir`) is reported.
+ * work, and what it can still write (a `commondir`, a new repository) is moved aside by the guard.
+ * The attacker suite for issue 20 is test/attacks/git-metadata.test.ts.
  */
 let world: SessionEnv;
 let started: StartedSession;
@@ -82,10 +84,18 @@ describe('the workspace’s git, seen from a hostile workstation', () => {
     expect(report?.changes).toEqual([]);
   });
 
-  it('reports what the mounts cannot stop: a commondir and a new repository elsewhere', async () => {
-    expect((await inside("printf 'evil\\n' > .git/commondir && mkdir -p sub/.git/hooks && printf '[core]\\n\\tfsmonitor = evil\\n' > sub/.git/config")).exitCode).toBe(0);
-    const report = await manager.gitChanges(started.session.id);
-    const lines = (report?.changes ?? []).map((change) => `${change.change} ${change.path} ${change.runsOnHost}`);
-    expect(lines).toEqual(['added .git/commondir true', 'added sub/.git true']);
+  it('moves aside what the mounts cannot stop — a commondir, a new repository’s risky config — and reports it at the stop', async () => {
+    expect((await inside("printf 'evil\\n' > .git/commondir && mkdir -p sub && git init -q sub && printf '[core]\\n\\tfsmonitor = evil\\n' > sub/.git/config")).exitCode).toBe(0);
+    await eventually(
+      async () => (await manager.events.list(started.session.id, { kinds: ['git-metadata-neutralised'] })).flatMap((event) => (event.payload as { neutralised: { path: string }[] }).neutralised.map((entry) => entry.path)),
+      (paths) => paths.includes('.git/commondir') && paths.includes('sub/.git/config'),
+      'the guard moving both aside',
+    );
+    expect(existsSync(join(workspace, '.git', 'commondir'))).toBe(false);
+    const stopped = await manager.stopContainer(started.session.id);
+    expect(stopped.git?.neutralised.map((entry) => entry.path).sort()).toEqual(['.git/commondir', 'sub/.git/config']);
+    // What is left is reported: the new repository, whose config is gone and hooks are only samples.
+    expect((stopped.git?.changes ?? []).map((change) => `${change.change} ${change.path} ${change.runsOnHost}`)).toEqual(['added sub/.git true']);
+    hostGit('status', '--short');
   });
 });

@@ -29,6 +29,20 @@ export const sessionInfoQuery = z.strictObject({
 
 export const stopSessionBody = z.strictObject({ reason: z.string().max(200).optional() });
 
+/** The final git check a stop returns (sessions/git-baselines.ts GitChangesReport), as clients read it. */
+export const gitReportSchema = z.object({
+  changes: z.array(z.object({ path: z.string(), change: z.enum(['added', 'removed', 'modified', 'made-executable']), risk: z.string(), runsOnHost: z.boolean() })),
+  neutralised: z.array(z.object({ path: z.string(), movedTo: z.string(), reason: z.string(), at: z.string() })),
+  failed: z.array(z.object({ path: z.string(), reason: z.string(), error: z.string() })),
+  incomplete: z.boolean(),
+  since: z.string(),
+  settledAt: z.string().optional(),
+});
+
+/** The answer of `POST /v1/sessions/:id/stop` (the session record is passed through as is). */
+export const stopSessionReply = z.object({ session: z.object({ id: z.string(), workspaceDir: z.string().nullable().optional() }).passthrough(), git: gitReportSchema.nullable() });
+export type StopSessionReply = z.infer<typeof stopSessionReply>;
+
 export const gcBody = z.strictObject({ restartStopped: z.boolean().optional() });
 
 export const exportBody = z.strictObject({

@@ -80,7 +80,7 @@ export class RunPrinter {
       this.write({ type: 'git-metadata-changed', ...report });
       return;
     }
-    this.line(`\n${describeGitChanges(report.changes, { incomplete: report.incomplete, workspaceDir })}`);
+    this.line(`\n${describeGitChanges(report.changes, { ...report, workspaceDir })}`);
   }
 
   private line(text: string): void {

@@ -157,11 +157,10 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
       }
       // A finished or failed run ends its own session; an interrupted or stopped one stays for a resume.
       const stop = !claimed && !flags.keep && (result.outcome === 'completed' || result.outcome === 'failed');
-      // Checked after the workstation is gone (when it stops), so nothing changes behind the report.
-      if (stop) await manager.stopContainer(sessionId, { reason: `run ${result.outcome}` });
-      const gitReport = await manager.gitChanges(sessionId).catch(() => undefined);
-      const gitChanged = gitReport !== undefined && (gitReport.changes.length > 0 || gitReport.incomplete);
-      if (gitChanged) await events.record({ sessionId, kind: 'git-metadata-changed', payload: gitReport }).catch(() => undefined);
+      // A stop runs the session layer's git check (and records it); a session kept for later is only looked at.
+      const stopped = stop ? await manager.stopContainer(sessionId, { reason: `run ${result.outcome}` }) : undefined;
+      const gitReport = stopped ? stopped.git : await manager.gitChanges(sessionId).catch(() => undefined);
+      const gitChanged = gitReport !== undefined && (gitReport.changes.length > 0 || gitReport.neutralised.length > 0 || gitReport.failed.length > 0 || gitReport.incomplete);
       await saveLatency(registry.latency);
       const totals = await conversationTotals(events, sessionId);
       out.summary(result, sessionId, stop, totals);

@@ -229,6 +229,7 @@ export class NexoraServer {
     if (runtime) {
       await runtime.pool.stop();
       await runtime.health.stop();
+      await runtime.manager.closeGitGuards();
       if (options.stopSessions) {
         for (const { session } of await runtime.manager.list().catch(() => [])) {
           await runtime.manager.stopContainer(session.id, { reason: 'server stopped' }).catch((error: unknown) => this.log.error(`stopping ${session.id}: ${describeError(error)}`));

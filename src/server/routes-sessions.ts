@@ -136,15 +136,16 @@ export function sessionRoutes(server: NexoraServer): ApiRoute[] {
     route({
       method: 'POST',
       path: '/v1/sessions/:id/stop',
-      summary: 'End a session: remove its workstation and release its ports.',
+      summary:
+        "End a session: remove its workstation and release its ports. `git` is the final check of the workspace's git metadata (null without a baseline): what was moved aside because git on the host would have run it (`neutralised`), and what else changed.",
       params: sessionIdParams,
       body: stopSessionBody,
       handler: async ({ params, body }) => {
         const runtime = await server.sessions();
         const sessionId = parseSessionId(params.id);
         server.closeChannels(sessionId);
-        await runtime.manager.stopContainer(sessionId, body.reason ? { reason: body.reason } : {});
-        return { json: { session: await runtime.manager.sessions.get(sessionId) } };
+        const stopped = await runtime.manager.stopContainer(sessionId, body.reason ? { reason: body.reason } : {});
+        return { json: { session: await runtime.manager.sessions.get(sessionId), git: stopped.git ?? null } };
       },
     }),
     route({

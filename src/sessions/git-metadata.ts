@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
+import { QUARANTINE_MARK, readRegularFile } from './git-file-access.js';
 
 /**
  * What git on the host would read from a workspace, other than the repository's data: config,
@@ -9,7 +10,8 @@ import { z } from 'zod';
  * session creates further down the tree. A workstation may write all of these (only `.git/config`
  * and `.git/hooks` are mounted read-only), and several make the user's next `git` on the host
  * run a program (`core.fsmonitor`, `core.pager`, hooks, a `commondir` that points at another
- * config). A baseline taken at the session's start and compared at its end reports each change.
+ * config). A baseline taken at the session's start is what the guard (git-guard.ts) compares
+ * against while the session runs and at its stop.
  */
 
 /** One file or link under a git directory, by content. */
@@ -62,10 +64,29 @@ export interface SnapshotOptions {
    * session already runs then still does not count what the session made as "before".
    */
   createdBefore?: Date;
+  /**
+   * Walks only these git directories (relative to the workspace) instead of the whole tree: the
+   * guard's quick look at a directory that just changed. `gitPaths` is then left empty.
+   */
+  gitDirs?: readonly string[];
 }
 
 /** Parts of a git directory that hold the repository's data, which a commit changes. */
 const DATA_NAMES = new Set(['objects', 'refs', 'logs', 'index', 'packed-refs', 'HEAD', 'ORIG_HEAD', 'FETCH_HEAD', 'MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'COMMIT_EDITMSG', 'MERGE_MSG', 'AUTO_MERGE', 'lfs', 'rr-cache']);
+
+/**
+ * What can make git run a program comes first in a git directory's walk, so that a directory
+ * filled to exhaust the walk's limits (`.git/aaa/…`) cannot hide a `commondir` or a hook.
+ */
+const DANGER_ORDER = ['commondir', 'config', 'config.worktree', 'gitdir', 'hooks', 'modules', 'worktrees', 'info'];
+
+function byDangerFirst(a: string, b: string): number {
+  const rank = (name: string): number => {
+    const index = DANGER_ORDER.indexOf(name);
+    return index < 0 ? DANGER_ORDER.length : index;
+  };
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
 
 function isData(name: string): boolean {
   return DATA_NAMES.has(name) || name.endsWith('.lock');
@@ -107,7 +128,7 @@ export async function snapshotGitMetadata(workspaceDir: string, options: Snapsho
     if (overLimit()) return;
     directories += 1;
     const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names.sort()) {
+    for (const name of names.sort(byDangerFirst)) {
       if (isData(name)) continue;
       const path = join(dir, name);
       await record(path);
@@ -120,7 +141,8 @@ export async function snapshotGitMetadata(workspaceDir: string, options: Snapsho
     if (overLimit()) return;
     directories += 1;
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    // `.git` before its siblings: a tree made to exhaust the limits cannot hide it.
+    for (const entry of entries.sort((a, b) => Number(b.name === '.git') - Number(a.name === '.git') || a.name.localeCompare(b.name))) {
       const path = join(dir, entry.name);
       if (entry.name === '.git') {
         const stats = await lstat(path).catch(() => undefined);
@@ -134,7 +156,11 @@ export async function snapshotGitMetadata(workspaceDir: string, options: Snapsho
     }
   };
 
-  await walkTree(workspaceDir);
+  if (options.gitDirs) {
+    for (const gitDir of options.gitDirs) await walkGitDir(join(workspaceDir, gitDir));
+  } else {
+    await walkTree(workspaceDir);
+  }
   return snapshot;
 }
 
@@ -151,29 +177,80 @@ export function diffGitMetadata(before: GitMetadataSnapshot, after: GitMetadataS
   // A new repository is reported once, not file by file.
   const insideNew = (path: string): boolean => newGitPaths.some((gitPath) => path === gitPath || path.startsWith(`${gitPath}/`));
   for (const [path, entry] of now) {
-    if (insideNew(path)) continue;
+    // What the guard moved aside is reported as neutralised, not as a change.
+    if (insideNew(path) || isQuarantined(path)) continue;
     const previous = old.get(path);
+    // A directory alone does nothing to git (its files are entries of their own); the empty
+    // ones made to be mounted read-only (info/, worktrees/) are not the session's doing.
+    if (!previous && entry.kind === 'dir') continue;
     if (!previous) changes.push({ path, change: 'added', ...riskOf(path) });
     else if (previous.digest !== entry.digest || previous.kind !== entry.kind) changes.push({ path, change: 'modified', ...riskOf(path) });
     else if (!previous.executable && entry.executable && entry.kind === 'file') changes.push({ path, change: 'made-executable', ...riskOf(path) });
   }
   for (const path of old.keys()) {
-    if (!now.has(path)) changes.push({ path, change: 'removed', ...riskOf(path) });
+    if (!now.has(path) && !isQuarantined(path)) changes.push({ path, change: 'removed', ...riskOf(path) });
   }
   return changes.sort((a, b) => Number(b.runsOnHost) - Number(a.runsOnHost) || a.path.localeCompare(b.path));
 }
 
-/** A report a person can act on; empty when nothing changed. */
-export function describeGitChanges(changes: readonly GitMetadataChange[], options: { incomplete?: boolean; workspaceDir: string }): string {
-  if (changes.length === 0 && !options.incomplete) return '';
-  const lines = changes.slice(0, 20).map((change) => `  ${change.change.padEnd(15)} ${change.path} — ${change.risk}`);
-  if (changes.length > 20) lines.push(`  … and ${changes.length - 20} more`);
-  if (options.incomplete) lines.push('  (the workspace is too large to check completely: look at any .git directory yourself)');
-  return [
-    `Warning: the session changed git metadata in ${options.workspaceDir}, which git on this machine would read or run:`,
-    ...lines,
-    'Inspect these before running git in the workspace (e.g. `git -c core.fsmonitor= -c core.hooksPath=/dev/null status`, and look at the files above).',
-  ].join('\n');
+/** Whether a path is a file the guard moved aside. */
+export function isQuarantined(path: string): boolean {
+  return (path.split('/').pop() ?? '').includes(QUARANTINE_MARK);
+}
+
+/** Something the guard moved aside so that git on the host cannot run it. */
+export interface NeutralisedGitEntry {
+  /** Relative to the workspace, with `/` separators. */
+  path: string;
+  /** Where it is now, relative to the workspace. */
+  movedTo: string;
+  /** What it would have made git on the host do. */
+  reason: string;
+  at: string;
+}
+
+/** A report a person can act on; empty when nothing changed and nothing was neutralised. */
+export function describeGitChanges(
+  changes: readonly GitMetadataChange[],
+  options: {
+    incomplete?: boolean;
+    workspaceDir: string;
+    neutralised?: readonly NeutralisedGitEntry[];
+    /** What should have been moved aside but could not be. */
+    failed?: readonly { path: string; reason: string; error: string }[];
+  },
+): string {
+  const neutralised = options.neutralised ?? [];
+  const failed = options.failed ?? [];
+  if (changes.length === 0 && neutralised.length === 0 && failed.length === 0 && !options.incomplete) return '';
+  const lines: string[] = [];
+  for (const entry of failed) {
+    lines.push(`Danger: ${visible(entry.path)} in ${visible(options.workspaceDir)} is ${visible(entry.reason)} and could not be moved aside (${visible(entry.error)}): remove it before running git there.`);
+  }
+  if (neutralised.length > 0) {
+    lines.push(`Nexora moved aside what the session wrote in ${visible(options.workspaceDir)} that git on this machine would have run:`);
+    for (const entry of neutralised.slice(0, 20)) lines.push(`  neutralised     ${visible(entry.path)} — ${visible(entry.reason)} (now ${visible(entry.movedTo)})`);
+    if (neutralised.length > 20) lines.push(`  … and ${neutralised.length - 20} more`);
+  }
+  if (changes.length > 0 || options.incomplete) {
+    lines.push(`Warning: the session changed git metadata in ${visible(options.workspaceDir)}, which git on this machine reads:`);
+    lines.push(...changes.slice(0, 20).map((change) => `  ${change.change.padEnd(15)} ${visible(change.path)} — ${change.risk}`));
+    if (changes.length > 20) lines.push(`  … and ${changes.length - 20} more`);
+    if (options.incomplete) lines.push('  (the workspace is too large to check completely: look at any .git directory yourself)');
+    lines.push('Inspect these before running git in the workspace (e.g. `git -c core.fsmonitor= -c core.hooksPath=/dev/null status`, and look at the files above).');
+  }
+  return lines.join('\n');
+}
+
+/** Paths come from the workstation: C0/C1 controls are shown, never sent to the terminal. */
+function visible(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => {
+    const code = char.charCodeAt(0);
+    if (code === 0x1b) return '␛';
+    if (code < 0x20) return String.fromCharCode(0x2400 + code);
+    return `\\x${code.toString(16).padStart(2, '0')}`;
+  });
 }
 
 function riskOf(path: string): { risk: string; runsOnHost: boolean } {
@@ -192,13 +269,7 @@ function sha256(text: string): string {
 
 async function hashFile(path: string, size: number, maxBytes: number): Promise<string> {
   const hash = createHash('sha256').update(`${size}:`);
-  const handle = await open(path, 'r').catch(() => undefined);
-  if (!handle) return hash.update('unreadable').digest('hex');
-  try {
-    const buffer = Buffer.alloc(Math.min(size, maxBytes));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return hash.update(buffer.subarray(0, bytesRead)).digest('hex');
-  } finally {
-    await handle.close();
-  }
+  const read = await readRegularFile(path, maxBytes).catch(() => undefined);
+  if (!read) return hash.update('unreadable').digest('hex');
+  return hash.update(read.bytes).digest('hex');
 }

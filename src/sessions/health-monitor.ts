@@ -203,6 +203,8 @@ export class HealthMonitor {
       if (containerId) await this.manager.backend.remove(containerId, this.callOptions()).catch(() => undefined);
       await this.manager.sessions.transition(id, 'crashed', { reason }).catch(() => undefined);
       await this.manager.sessions.setOwner(id, undefined).catch(() => undefined);
+      // A crash is an end too: the workspace's git gets the same final check as a stop.
+      await this.manager.settleGit(id);
       this.report({ sessionId: id, containerId, problem, action: 'crashed' });
     } catch (error) {
       this.report({ sessionId, containerId, problem, action: 'ignored', detail: describeError(error) });

@@ -140,6 +140,8 @@ export class Reconciler {
       }
       if (container.state === 'running' || container.state === 'paused') {
         if (extra?.owner) await this.sessions.setOwner(session.id, undefined);
+        // A session adopted from a process that exited (a server restart) is guarded by this one now.
+        await this.lifecycle.guardGit(session.id).catch(() => undefined);
         report.adoptedSessions.push(session.id);
         continue;
       }
@@ -194,10 +196,13 @@ export class Reconciler {
     await this.events.record({ sessionId: id, kind: 'session-reconcile', payload: { outcome: 'crashed', reason } }).catch(() => undefined);
     await this.sessions.transition(id, 'crashed', { reason }).catch(() => undefined);
     await this.sessions.setOwner(id, undefined).catch(() => undefined);
+    // Every end gets the final git check, also one found after the process that ran it died.
+    await this.lifecycle.settleGit(id);
   }
 
   private async finishStop(id: SessionId): Promise<void> {
     await this.events.record({ sessionId: id, kind: 'session-reconcile', payload: { outcome: 'ended', reason: 'stop interrupted; finished' } }).catch(() => undefined);
+    await this.lifecycle.settleGit(id);
     await this.sessions.transition(id, 'ended', { reason: 'stop finished by reconciliation' }).catch(() => undefined);
     await this.sessions.setOwner(id, undefined).catch(() => undefined);
   }

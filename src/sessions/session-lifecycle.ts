@@ -10,6 +10,8 @@ import type { Workstation } from '../workstation/workstation.js';
 import { workspaceOwner, type NumericUser } from '../workstation/workspace-owner.js';
 import { toInfo, type ContainerInfo } from './container-info.js';
 import type { GitBaselines, GitChangesReport } from './git-baselines.js';
+import { GitGuard } from './git-guard.js';
+import type { NeutraliseResult } from './git-neutralise.js';
 import { recordStep } from './step-recorder.js';
 import { newVncPassword, storeVncPassword, type PasswordSealer } from './vnc-password.js';
 
@@ -24,8 +26,18 @@ export interface SessionLifecycleOptions {
   owner: ContainerOwner;
   /** How long a cold start may take before it is undone. Default 60 s. */
   startTimeoutMs?: number;
-  /** Records each session's workspace git metadata at its start, to report changes at its end. */
+  /**
+   * Records each session's workspace git metadata at its start; while it runs and at every stop,
+   * whatever would make git on the host run a program is moved aside (git-guard.ts).
+   */
   gitBaselines?: GitBaselines;
+  /** The guard's interval between walks of the whole workspace (default 2 s). */
+  gitRescanIntervalMs?: number;
+}
+
+/** What a stop found: the git check's report (undefined when the session had no baseline). */
+export interface StopOutcome {
+  git?: GitChangesReport;
 }
 
 /** The session record's fields, resolved by the caller (the manager applies its defaults). */
@@ -82,6 +94,13 @@ export class SessionLifecycle {
   private readonly owner: ContainerOwner;
   private readonly startTimeoutMs: number;
   private readonly gitBaselines: GitBaselines | undefined;
+  private readonly gitRescanIntervalMs: number | undefined;
+  /** The live sessions' git guards, by session id. */
+  private readonly gitGuards = new Map<string, GitGuard>();
+  /** Sessions whose final check has begun: no guard may start for them after it. */
+  private readonly gitSettling = new Set<string>();
+  /** Set by closeGitGuards: this process guards nothing more (it is shutting down). */
+  private gitGuardsClosed = false;
   private readonly resuming = new Map<string, Promise<StartedSession>>();
 
   constructor(options: SessionLifecycleOptions) {
@@ -94,6 +113,7 @@ export class SessionLifecycle {
     this.owner = options.owner;
     this.startTimeoutMs = options.startTimeoutMs ?? 60_000;
     this.gitBaselines = options.gitBaselines;
+    this.gitRescanIntervalMs = options.gitRescanIntervalMs;
   }
 
   /**
@@ -201,15 +221,17 @@ export class SessionLifecycle {
   }
 
   /**
-   * Ends a session, removes its workstation and releases its ports. Stopping a session that is
-   * already over only removes a container left behind.
+   * Ends a session, removes its workstation and releases its ports; then, with nothing left to
+   * write to the workspace, runs the final git check (see settleGit) and returns its report.
+   * Stopping a session that is already over only removes a container left behind (and runs the
+   * check if it never ran: a session that crashed under a server that died).
    */
-  async stop(sessionId: SessionId, options: { reason?: string } = {}): Promise<void> {
+  async stop(sessionId: SessionId, options: { reason?: string } = {}): Promise<StopOutcome> {
     const session = await this.sessions.get(sessionId);
     if (session.status === 'ended' || session.status === 'crashed') {
       const leftover = await this.findContainer(sessionId);
       if (leftover) await this.backend.remove(leftover.id);
-      return;
+      return gitOutcome(await this.settleGit(sessionId));
     }
     if (session.status !== 'stopping') await this.sessions.transition(sessionId, 'stopping', options.reason ? { reason: options.reason } : {});
     await this.sessions.setOwner(sessionId, this.owner);
@@ -224,10 +246,13 @@ export class SessionLifecycle {
         describe: () => ({ containerId: container.id }),
       });
     }
+    // Before the session counts as ended: a stop interrupted here is finished by reconciliation, which checks too.
+    const git = await this.settleGit(sessionId);
     const released = { vncPort: session.vncPort, cdpPort: session.cdpPort };
     await this.sessions.transition(sessionId, 'ended', { reason: options.reason ?? 'stopped' });
     await this.events.record({ sessionId, kind: 'ports-release', payload: released });
     await this.sessions.setOwner(sessionId, undefined);
+    return gitOutcome(git);
   }
 
   /** Ends a session (if live) and deletes its record and history. */
@@ -312,8 +337,9 @@ export class SessionLifecycle {
     } else {
       await this.events.record({ sessionId, kind: 'session-reattach', payload: { containerId: container.id } });
     }
-    // Sessions started before baselines existed get one now: later changes are still reported.
+    // Sessions started before baselines existed get one now: later changes are still guarded.
     if (this.gitBaselines && !(await this.gitBaselines.has(sessionId))) this.recordGitBaseline(sessionId, session.workspaceDir, new Date());
+    else await this.guardGit(sessionId);
     const fresh = (await this.backend.inspect(container.id, signal)) ?? container;
     return {
       session,
@@ -334,12 +360,79 @@ export class SessionLifecycle {
     return all.find((container) => container.sessionId === sessionId);
   }
 
-  /** Takes the session's git baseline in the background, as of `startedAt` (see GitBaselines.save). */
+  /**
+   * Takes the session's git baseline in the background, as of `startedAt` (see
+   * GitBaselines.save), then starts its guard.
+   */
   recordGitBaseline(sessionId: SessionId, workspaceDir: string | null, startedAt: Date): void {
     if (!this.gitBaselines || !workspaceDir) return;
     void this.gitBaselines.save(sessionId, workspaceDir, { startedAt }).then(async (problem) => {
       if (problem) await this.events.record({ sessionId, kind: 'git-baseline-failed', payload: { error: problem } }).catch(() => undefined);
+      else await this.guardGit(sessionId).catch(() => undefined);
     });
+  }
+
+  /**
+   * Starts guarding a live session's workspace git metadata, if it has a baseline and no guard
+   * yet: after its start, and for a session this process adopted (a server restarted under it).
+   */
+  async guardGit(sessionId: SessionId): Promise<void> {
+    if (!this.gitBaselines || this.gitGuardsClosed || this.gitGuards.has(sessionId)) return;
+    const session = await this.sessions.get(sessionId);
+    if (session.status !== 'active' || !session.workspaceDir) return;
+    if (await this.gitBaselines.settled(sessionId)) return;
+    const baseline = await this.gitBaselines.baseline(sessionId);
+    if (!baseline || this.gitGuardsClosed || this.gitGuards.has(sessionId) || this.gitSettling.has(sessionId)) return;
+    const guard = new GitGuard({
+      workspaceDir: session.workspaceDir,
+      baseline,
+      onNeutralised: (result) => void this.recordNeutralised(sessionId, result),
+      ...(this.gitRescanIntervalMs !== undefined ? { rescanIntervalMs: this.gitRescanIntervalMs } : {}),
+    });
+    this.gitGuards.set(sessionId, guard);
+    guard.start();
+  }
+
+  private async recordNeutralised(sessionId: SessionId, result: NeutraliseResult): Promise<void> {
+    await this.events.record({ sessionId, kind: 'git-metadata-neutralised', payload: { neutralised: result.neutralised, failed: result.failed } }).catch(() => undefined);
+  }
+
+  /**
+   * The session's final git check, for every way a session ends (stop from any door, a crash, a
+   * reconciliation): its guard stops, then whatever would make git on the host run a program is
+   * moved aside and the rest reported, recorded as a `git-metadata-changed` event. Once per
+   * session; a failure is recorded, never thrown (the stop goes on).
+   */
+  async settleGit(sessionId: SessionId): Promise<GitChangesReport | undefined> {
+    this.gitSettling.add(sessionId);
+    const guard = this.gitGuards.get(sessionId);
+    this.gitGuards.delete(sessionId);
+    await guard?.close();
+    if (!this.gitBaselines) return undefined;
+    try {
+      const session = await this.sessions.get(sessionId);
+      if (!session.workspaceDir) return undefined;
+      if (await this.gitBaselines.settled(sessionId)) return await this.gitBaselines.changes(sessionId, session.workspaceDir);
+      const report = await this.gitBaselines.settle(sessionId, session.workspaceDir, { neutralisedBefore: guard?.neutralised ?? [] });
+      if (report && (report.changes.length > 0 || report.neutralised.length > 0 || report.failed.length > 0 || report.incomplete)) {
+        await this.events.record({ sessionId, kind: 'git-metadata-changed', payload: report }).catch(() => undefined);
+      }
+      return report;
+    } catch (error) {
+      await this.events.record({ sessionId, kind: 'git-check-failed', payload: { error: describeError(error) } }).catch(() => undefined);
+      return undefined;
+    }
+  }
+
+  /**
+   * Stops every guard this process runs and starts no more (a server shutting down: its sessions
+   * go on, and the next server guards them; their stops still run the final check).
+   */
+  async closeGitGuards(): Promise<void> {
+    this.gitGuardsClosed = true;
+    const guards = [...this.gitGuards.values()];
+    this.gitGuards.clear();
+    await Promise.all(guards.map((guard) => guard.close()));
   }
 
   /** What the session changed in its workspace's git metadata since it started; undefined without a baseline. */
@@ -348,4 +441,8 @@ export class SessionLifecycle {
     if (!this.gitBaselines || !session.workspaceDir) return undefined;
     return this.gitBaselines.changes(sessionId, session.workspaceDir, options);
   }
+}
+
+function gitOutcome(git: GitChangesReport | undefined): StopOutcome {
+  return git ? { git } : {};
 }

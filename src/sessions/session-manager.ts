@@ -6,11 +6,11 @@ import type { NumericUser } from '../workstation/workspace-owner.js';
 import { toInfo, type ContainerInfo } from './container-info.js';
 import type { GitChangesReport } from './git-baselines.js';
 import type { ReconcileOptions, ReconcileReport, Reconciler } from './reconcile.js';
-import type { LifecycleCallOptions, SessionLifecycle, SessionRecordFields, StartedSession } from './session-lifecycle.js';
+import type { LifecycleCallOptions, SessionLifecycle, SessionRecordFields, StartedSession, StopOutcome } from './session-lifecycle.js';
 import type { PoolTarget, WarmPool } from './warm-pool.js';
 
 export type { PasswordSealer } from './vnc-password.js';
-export type { StartedSession } from './session-lifecycle.js';
+export type { StartedSession, StopOutcome } from './session-lifecycle.js';
 
 export interface SessionManagerOptions {
   /** Starts, stops and resumes one session's workstation. */
@@ -146,11 +146,22 @@ export class SessionManager {
   }
 
   /**
-   * The seed's StopContainer: ends a session, removes its workstation and releases its ports.
+   * The seed's StopContainer: ends a session, removes its workstation and releases its ports,
+   * then runs the git check every stop runs (whichever door asked) and returns its report.
    * Stopping a session that is already over only removes a container left behind.
    */
-  stopContainer(sessionId: SessionId, options: { reason?: string } = {}): Promise<void> {
+  stopContainer(sessionId: SessionId, options: { reason?: string } = {}): Promise<StopOutcome> {
     return this.lifecycle.stop(sessionId, options);
+  }
+
+  /** The final git check of a session that ended without a stop (a crash): see SessionLifecycle.settleGit. */
+  settleGit(sessionId: SessionId): Promise<GitChangesReport | undefined> {
+    return this.lifecycle.settleGit(sessionId);
+  }
+
+  /** Stops the git guards of this process (its sessions keep running; the next process guards them). */
+  closeGitGuards(): Promise<void> {
+    return this.lifecycle.closeGitGuards();
   }
 
   /** The seed's GetContainer: undefined when the session has no workstation container. */

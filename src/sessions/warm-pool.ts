@@ -6,6 +6,8 @@ import { checkWorkspace } from '../config/workspace-guard.js';
 import { describeError } from '../errors.js';
 import { newSessionId, type SessionExtras, type SessionId, type SessionStore } from '../store/index.js';
 import type { ContainerState, WorkstationBackend } from '../workstation/backend.js';
+import { LABELS } from '../workstation/labels.js';
+import { gitLayoutKey, planGitProtection } from '../workstation/workspace-git-layout.js';
 import { workspaceOwner, type NumericUser } from '../workstation/workspace-owner.js';
 import { toInfo } from './container-info.js';
 import type { SessionLifecycle, SessionRecordFields, StartedSession } from './session-lifecycle.js';
@@ -131,7 +133,7 @@ export class WarmPool {
    */
   async claim(options: PoolTarget & { record: SessionRecordFields; signal?: AbortSignal }): Promise<StartedSession | undefined> {
     const begun = performance.now();
-    const { key } = await this.key(options);
+    const { key, workspaceDir } = await this.key(options);
     const id = await this.sessions.claimPoolMember({ poolKey: key, ...options.record });
     if (!id) return undefined;
     const signal = options.signal ? { signal: options.signal } : {};
@@ -139,6 +141,11 @@ export class WarmPool {
       const session = await this.sessions.get(id);
       const container = await this.lifecycle.findContainer(id, session.containerId, signal);
       if (!container) throw new Error('its container is gone');
+      // Its read-only git mounts were fixed when it was made: a `.git` created or replaced since,
+      // or a submodule added, would be writable in it. Such a member is removed, never handed out.
+      if (container.labels[LABELS.gitLayout] !== gitLayoutKey(planGitProtection(workspaceDir))) {
+        throw new Error("the workspace's git layout changed since it was warmed, so its read-only git mounts no longer cover it");
+      }
       await recordStep(this.lifecycle.events, { sessionId: id, kind: 'pool-claim', run: () => this.backend.unpause(container.id, signal), describe: () => ({ containerId: container.id }) });
       const active = await this.sessions.transition(id, 'active', { reason: 'claimed from the warm pool' });
       const password = await this.lifecycle.vncPassword(id);
@@ -166,8 +173,8 @@ export class WarmPool {
   }
 
   /** Removes one member and frees its ports. */
-  retire(sessionId: SessionId, reason: string): Promise<void> {
-    return this.lifecycle.stop(sessionId, { reason });
+  async retire(sessionId: SessionId, reason: string): Promise<void> {
+    await this.lifecycle.stop(sessionId, { reason });
   }
 
   /** Every pool member with its container's state. */

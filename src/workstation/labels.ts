@@ -18,6 +18,8 @@ export const LABELS = {
   user: 'dev.nexora.user',
   /** Which store (database) manages the container: reconciliation never crosses stores. */
   store: 'dev.nexora.store',
+  /** The fingerprint of the workspace's git layout its read-only mounts protect (workspace-git-layout.ts). */
+  gitLayout: 'dev.nexora.git-layout',
 } as const;
 
 /** Which process created a container: lets a later run tell a live owner from a dead one. */

@@ -1,6 +1,8 @@
 import { checkWorkspace } from '../../config/workspace-guard.js';
 import type { Command } from 'commander';
+import { stopSessionReply } from '../../client/api-schemas.js';
 import type { NexoraClient } from '../../client/nexora-client.js';
+import { describeGitChanges } from '../../sessions/git-metadata.js';
 import type { ContainerInfo } from '../../sessions/container-info.js';
 import { NexoraError } from '../../errors.js';
 import { StepPrinter } from '../../output/step-printer.js';
@@ -238,11 +240,16 @@ export function registerSessionCommand(program: Command): void {
 
   session
     .command('stop <id>')
-    .description('end a session: remove its workstation and release its ports')
+    .description('end a session: remove its workstation and release its ports; says what the git check moved aside')
     .action(async (id: string) => {
       const sessionId = sessionIdArgument(id);
       const printer = new StepPrinter();
-      await withServer((client) => printer.step(`stopping ${sessionId}`, () => client.post(`/v1/sessions/${sessionId}/stop`, {}, { timeoutMs: 120_000 })));
+      const reply = await withServer((client) => printer.step(`stopping ${sessionId}`, () => client.post<unknown>(`/v1/sessions/${sessionId}/stop`, {}, { timeoutMs: 120_000 })));
+      const parsed = stopSessionReply.safeParse(reply);
+      const git = parsed.success ? parsed.data.git : null;
+      if (!git) return;
+      const text = describeGitChanges(git.changes, { ...git, workspaceDir: parsed.data?.session.workspaceDir ?? 'the workspace' });
+      if (text) process.stdout.write(`${text}\n`);
     });
 
   session

@@ -161,8 +161,8 @@ export class ServerTuiHost implements TuiHost {
     const sessionId = this.keptSessionId ?? this.sessionId;
     if (!sessionId) return '';
     const report = await this.client.get<GitChangesReport>(`/v1/sessions/${sessionId}/git-changes`).catch(() => undefined);
-    if (!report || (report.changes.length === 0 && !report.incomplete)) return '';
-    return describeGitChanges(report.changes, { incomplete: report.incomplete, workspaceDir: this.options.workspace });
+    if (!report) return '';
+    return describeGitChanges(report.changes, { ...report, workspaceDir: this.options.workspace });
   }
 
   async quit(options: { keepSession: boolean }): Promise<void> {

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { CreateWorkstationOptions } from '../backend.js';
 import { LABELS, ownerLabels, type ContainerOwner } from '../labels.js';
 import type { WorkstationLimits } from '../workstation-resources.js';
+import { gitLayoutKey, planGitProtection } from '../workspace-git-layout.js';
 import { workspaceMounts } from './workspace-mounts.js';
 
 export interface ContainerSpecOptions {
@@ -97,6 +98,9 @@ export function buildContainerSpec(options: ContainerSpecOptions): Docker.Contai
     ...ownerLabels(options.owner),
   };
   if (options.poolKey) labels[LABELS.pool] = options.poolKey;
+  // The git protections are fixed at creation: a pool claim compares them with the workspace's now.
+  const gitPlan = planGitProtection(options.workspaceDir);
+  labels[LABELS.gitLayout] = gitLayoutKey(gitPlan);
   return {
     name: options.name,
     Image: options.image,
@@ -139,7 +143,7 @@ export function buildContainerSpec(options: ContainerSpecOptions): Docker.Contai
       PidsLimit: options.limits.pidsLimit,
       ShmSize: options.limits.shmBytes,
       Tmpfs: { ...TMPFS },
-      Mounts: workspaceMounts(options.workspaceDir),
+      Mounts: workspaceMounts(options.workspaceDir, gitPlan),
       PortBindings: {
         [vnc]: [{ HostIp: publishAddress, HostPort: String(options.vncPort) }],
       },
