@@ -100,22 +100,37 @@ function checkPrivate(facts: Facts & { kind: 'directory' | 'socket' }): void {
   if ((stats.mode & sharedBits) !== 0) refuse({ ...facts, problem: 'is open to other users' });
 }
 
+/** For a place the user cannot fix, how to do without it. */
+const elsewhere: Record<string, string> = {
+  'Nexora home': ', or set NEXORA_HOME to a directory of your own',
+  "server socket's directory": ', or set NEXORA_HOME to a path short enough to hold the socket',
+};
+
 function refuse(facts: Facts & { problem: string }): never {
   const { what, path, stats, uid, problem } = facts;
   const found = `owner uid ${stats.uid}, mode ${(stats.mode & 0o7777).toString(8).padStart(4, '0')}; you are uid ${uid}`;
-  const ours = stats.uid === uid && !stats.isSymbolicLink();
-  const fix = !ours
-    ? `another user may be posing as your Nexora server: do not use it, have its owner or an administrator remove it${what === 'Nexora home' ? ', or set NEXORA_HOME to a directory of your own' : ', or set NEXORA_HOME to a path short enough to hold the socket'}`
+  const fix = stats.uid !== uid
+    ? `another user may be posing as your Nexora server: do not use it, have its owner or an administrator remove it${elsewhere[what] ?? ''}`
     : (problem === 'is open to other users' || problem === 'is writable by other users') && !stats.isSocket()
       ? `check that nothing in it is another user's, then \`chmod 700 ${path}\``
       : `remove it (\`rm ${stats.isDirectory() ? '-r ' : ''}${path}\`) and try again`;
   throw new NexoraError('not-private', `The ${what} ${path} ${problem} (${found}), so Nexora will not use it: ${fix}.`);
 }
 
+/** Undefined when nothing is there, also when a part of the path is a file (ENOTDIR): whoever creates it reports that. */
 function lstatIfExists(path: string): Stats | undefined {
-  return lstatSync(path, { throwIfNoEntry: false });
+  return absentAsUndefined(() => lstatSync(path, { throwIfNoEntry: false }));
 }
 
 function statIfExists(path: string): Stats | undefined {
-  return statSync(path, { throwIfNoEntry: false });
+  return absentAsUndefined(() => statSync(path, { throwIfNoEntry: false }));
+}
+
+function absentAsUndefined(read: () => Stats | undefined): Stats | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw error;
+  }
 }
