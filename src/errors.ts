@@ -38,6 +38,7 @@ export type NexoraErrorCode =
   | 'server-running'
   | 'server-unavailable'
   | 'server-version-mismatch'
+  | 'not-private'
   | 'unauthorized'
   | 'not-found'
   | 'swarm-unavailable'

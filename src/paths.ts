@@ -41,6 +41,23 @@ export function nexoraPaths(env: NodeJS.ProcessEnv = process.env): NexoraPaths {
   };
 }
 
+/**
+ * Where per-user runtime files may go when the Nexora home cannot hold them (a socket path
+ * must fit sockaddr_un): `$XDG_RUNTIME_DIR` when set, and the temporary directory. Read from
+ * the given environment, not this process's, so that a client and the server it starts with
+ * that environment agree.
+ */
+export function runtimeRoots(env: NodeJS.ProcessEnv = process.env): { runtime: string | undefined; temporary: string } {
+  const runtime = env.XDG_RUNTIME_DIR && env.XDG_RUNTIME_DIR.startsWith('/') ? stripTrailingSlashes(env.XDG_RUNTIME_DIR) : undefined;
+  // As os.tmpdir() reads it on POSIX, but from `env`.
+  const temporary = [env.TMPDIR, env.TMP, env.TEMP].find((value) => value !== undefined && value.startsWith('/'));
+  return { runtime, temporary: temporary ? stripTrailingSlashes(temporary) : '/tmp' };
+}
+
+function stripTrailingSlashes(path: string): string {
+  return path.replace(/\/+$/, '') || '/';
+}
+
 /** The user's home directory ($HOME on POSIX). */
 export function userHome(): string {
   return homedir();

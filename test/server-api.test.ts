@@ -74,7 +74,8 @@ describe('nexora serve', () => {
   it('answers on a socket only its owner can open, with its pid and store', () => {
     expect(health.pid).toBe(first.pid);
     expect(health.store.kind).toBe('pglite');
-    expect(statSync(files.socket).mode & 0o777).toBe(0o600);
+    // Bound under umask 077: no bit for the group or others from its creation (the x bit means nothing on a socket).
+    expect(statSync(files.socket).mode & 0o777).toBe(0o700);
     expect(readFileSync(files.lock, 'utf8').trim()).toBe(String(first.pid));
     expect(readFileSync(files.log, 'utf8')).toContain(`listening on ${files.socket}`);
   });

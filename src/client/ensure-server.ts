@@ -5,7 +5,8 @@ import { NexoraError } from '../errors.js';
 import { nexoraPaths } from '../paths.js';
 import type { HealthBody } from './api-schemas.js';
 import { NexoraClient } from './nexora-client.js';
-import { serverFiles, storeFingerprint } from './server-files.js';
+import { securePrivateHome } from './private-dirs.js';
+import { serverFiles, storeFingerprint, type ServerFiles } from './server-files.js';
 import { buildId } from './version.js';
 
 export interface ConnectOptions {
@@ -42,8 +43,7 @@ const serveCommand: string[] = fromSource
  */
 export async function connectToServer(options: ConnectOptions = {}): Promise<ConnectedServer> {
   const env = options.env ?? process.env;
-  const files = serverFiles(nexoraPaths(env));
-  const client = new NexoraClient({ socketPath: files.socket });
+  const { client, files } = homeServerClient(env);
   const first = await probe(client);
   if (first) return { client, health: checkServer(first, env), started: false };
   if (options.autoStart === false) {
@@ -69,10 +69,25 @@ export async function connectToServer(options: ConnectOptions = {}): Promise<Con
   throw new NexoraError('server-unavailable', `The Nexora server did not answer within ${Math.round((options.startTimeoutMs ?? 300_000) / 1000)} s: see ${files.log}.`);
 }
 
+/**
+ * A client of the home's server, without connecting yet. A home that exists is checked first
+ * (refused when another user owns it or others may write it; tightened to 0700 when others
+ * may only read it), so that the socket in it passes the client's checks.
+ */
+export function homeServerClient(env: NodeJS.ProcessEnv = process.env): { client: NexoraClient; files: ServerFiles } {
+  const paths = nexoraPaths(env);
+  securePrivateHome(paths.home, { create: false });
+  const files = serverFiles(paths, env);
+  return { client: new NexoraClient({ socketPath: files.socket }), files };
+}
+
 /** Spawns `nexora serve` detached, its early output appended to the log. */
 export function startServerProcess(env: NodeJS.ProcessEnv): ReturnType<typeof spawn> {
-  const files = serverFiles(nexoraPaths(env));
-  mkdirSync(nexoraPaths(env).logs, { recursive: true });
+  const paths = nexoraPaths(env);
+  const files = serverFiles(paths, env);
+  securePrivateHome(paths.home, { create: false });
+  // With the home when it is missing, both 0700 (the server checks the home again as it opens).
+  mkdirSync(paths.logs, { recursive: true, mode: 0o700 });
   const log = openSync(files.log, 'a', 0o600);
   try {
     const child = spawn(process.execPath, serveCommand, { env, detached: true, stdio: ['ignore', log, log] });

@@ -1,5 +1,6 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { NexoraError, type NexoraErrorCode } from '../errors.js';
+import { checkServerSocket } from './private-dirs.js';
 import { readBody } from './read-body.js';
 
 /** Where a server listens: its Unix socket, or 127.0.0.1:<port> with its token. */
@@ -99,6 +100,13 @@ export class NexoraClient {
     const where = 'socketPath' in this.address ? { socketPath: this.address.socketPath } : { host: '127.0.0.1', port: this.address.port };
     if ('token' in this.address) headers.authorization = `Bearer ${this.address.token}`;
     return new Promise((resolve, reject) => {
+      // Before every request, not once: whoever answers on the socket is sent keys and
+      // environments, so it must be the user's own in a directory only the user may enter. An
+      // absent socket is not connected to at all (one could appear in between).
+      if ('socketPath' in this.address && checkServerSocket(this.address.socketPath) === 'absent') {
+        reject(noServer());
+        return;
+      }
       const request = httpRequest({ ...where, method, path, headers, agent: this.agent, ...noServerName, ...(options.signal ? { signal: options.signal } : {}) }, resolve);
       const timeoutMs = options.timeoutMs ?? 30_000;
       if (timeoutMs > 0) {
@@ -119,9 +127,13 @@ const noServerName = { servername: '' };
 
 function unreachable(error: Error): NexoraError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ECONNREFUSED') return new NexoraError('server-unavailable', 'No Nexora server answers: start one with `nexora server start`.', { cause: error });
+  if (code === 'ENOENT' || code === 'ECONNREFUSED') return noServer(error);
   if (error.name === 'AbortError') return new NexoraError('aborted', 'The request was cancelled.', { cause: error });
   return new NexoraError('server-unavailable', `The Nexora server connection failed: ${error.message}.`, { cause: error });
+}
+
+function noServer(cause?: Error): NexoraError {
+  return new NexoraError('server-unavailable', 'No Nexora server answers: start one with `nexora server start`.', cause ? { cause } : {});
 }
 
 function toError(status: number, bytes: Buffer): NexoraError {

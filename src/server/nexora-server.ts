@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { buildId, NEXORA_VERSION } from '../client/version.js';
 import { checkWorkspace } from '../config/workspace-guard.js';
 import { describeError, NexoraError } from '../errors.js';
@@ -21,8 +21,10 @@ import { bearerAuth, createApiHandler } from './api-http.js';
 import type { ApiRoute } from './api-route.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { RunRegistry } from './run-registry.js';
+import { securePrivateHome } from '../client/private-dirs.js';
 import { serverFiles, storeFingerprint, type ServerFiles } from '../client/server-files.js';
 import type { ServerLog } from './server-log.js';
+import { listenOnPrivateSocket } from './socket-listener.js';
 
 export interface NexoraServerOptions {
   env?: NodeJS.ProcessEnv;
@@ -84,7 +86,7 @@ export class NexoraServer {
     this.options = options;
     this.env = options.env ?? process.env;
     this.paths = nexoraPaths(this.env);
-    this.files = serverFiles(this.paths);
+    this.files = serverFiles(this.paths, this.env);
     this.storeFingerprint = storeFingerprint(this.env, this.paths);
     this.log = options.log;
     this.lock = lock;
@@ -101,8 +103,8 @@ export class NexoraServer {
   static async open(options: NexoraServerOptions): Promise<NexoraServer> {
     const env = options.env ?? process.env;
     const paths = nexoraPaths(env);
-    mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-    const lock = acquireInstanceLock(serverFiles(paths).lock);
+    securePrivateHome(paths.home, { create: true });
+    const lock = acquireInstanceLock(serverFiles(paths, env).lock);
     let db: Db | undefined;
     try {
       // Validated before anything is opened: a bad setting fails the start with its name.
@@ -307,10 +309,8 @@ export class NexoraServer {
   private async listen(): Promise<void> {
     const routes = this.options.routes(this);
     const onError = (error: unknown): void => this.log.error(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    await removeStaleSocket(this.files.socket);
     const local = createServer(createApiHandler({ routes, onError }));
-    await listenOn(local, { path: this.files.socket });
-    chmodSync(this.files.socket, 0o600);
+    await listenOnPrivateSocket(local, this.files);
     this.servers.push(local);
     if (this.options.tcpPort !== undefined) {
       const token = randomBytes(24).toString('base64url');
@@ -324,32 +324,9 @@ export class NexoraServer {
   }
 }
 
-function listenOn(server: Server, where: { path: string } | { port: number; host: string }): Promise<void> {
+function listenOn(server: Server, where: { port: number; host: string }): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', (error) => reject(new NexoraError('server-unavailable', `The server could not listen on ${'path' in where ? where.path : `${where.host}:${where.port}`}: ${describeError(error)}.`, { cause: error })));
+    server.once('error', (error) => reject(new NexoraError('server-unavailable', `The server could not listen on ${where.host}:${where.port}: ${describeError(error)}.`, { cause: error })));
     server.listen(where, () => resolve());
   });
-}
-
-/** A socket file left by a dead server is replaced; one that answers means a server runs. */
-async function removeStaleSocket(path: string): Promise<void> {
-  if (!existsSync(path)) return;
-  const answers = await new Promise<boolean>((resolve) => {
-    const socket = connect({ path });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve(false);
-    }, 1000);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-  });
-  if (answers) throw new NexoraError('server-running', `Another Nexora server answers on ${path}: use it, or stop it with \`nexora server stop\`.`);
-  unlinkSync(path);
 }

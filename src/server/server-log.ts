@@ -13,7 +13,8 @@ export interface ServerLog {
 }
 
 export function fileLog(options: { file: string; echo?: NodeJS.WritableStream }): ServerLog {
-  mkdirSync(dirname(options.file), { recursive: true });
+  // With the home when it is missing (`nexora serve` run first): 0700, as the home must be.
+  mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
   const write = (level: string, line: string): void => {
     const text = `${new Date().toISOString()} ${level} ${visibleControls(line).replace(/\n/g, '\n    ')}\n`;
     try {

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { connectToServer } from '../../client/ensure-server.js';
+import { connectToServer, homeServerClient } from '../../client/ensure-server.js';
 import type { HealthBody } from '../../client/api-schemas.js';
-import { NexoraClient } from '../../client/nexora-client.js';
+import type { NexoraClient } from '../../client/nexora-client.js';
 import { serverFiles } from '../../client/server-files.js';
 import { NexoraError, describeError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
@@ -42,10 +42,9 @@ export function registerServerCommand(program: Command): void {
     .description('stop the server; sessions keep running (the next command starts a new server, which adopts them)')
     .option('--stop-sessions', 'also end every active session')
     .action(async (options: { stopSessions?: boolean }) => {
-      const files = serverFiles(nexoraPaths());
-      const client = new NexoraClient({ socketPath: files.socket });
+      const { client } = homeServerClient();
       try {
-        const health = await client.get<HealthBody>('/v1/health', { timeoutMs: 5000 }).catch(() => undefined);
+        const health = await client.get<HealthBody>('/v1/health', { timeoutMs: 5000 }).catch(noHealth);
         if (!health) {
           process.stdout.write('no server is running\n');
           return;
@@ -63,10 +62,9 @@ export function registerServerCommand(program: Command): void {
     .description("whether a server runs: pid, uptime, store, admission queue")
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const files = serverFiles(nexoraPaths());
-      const client = new NexoraClient({ socketPath: files.socket });
+      const { client, files } = homeServerClient();
       try {
-        let health = await client.get<HealthBody>('/v1/health', { timeoutMs: 5000 }).catch(() => undefined);
+        let health = await client.get<HealthBody>('/v1/health', { timeoutMs: 5000 }).catch(noHealth);
         // A server that holds the lock but does not answer yet is starting (opening the store): wait for it.
         const starting = health ? undefined : startingPid(files.lock);
         if (starting !== undefined) health = await waitForHealth(client, starting, 180_000);
@@ -137,6 +135,12 @@ async function serve(port: number | undefined): Promise<void> {
   process.exit(0);
 }
 
+/** No answer means no server, but a socket refused as not private is said so. */
+function noHealth(error: unknown): undefined {
+  if (NexoraError.is(error, 'not-private')) throw error;
+  return undefined;
+}
+
 /** Waits until a process is gone. */
 async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -168,7 +172,7 @@ function startingPid(lock: string): number | undefined {
 async function waitForHealth(client: NexoraClient, pid: number, timeoutMs: number): Promise<HealthBody | undefined> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const health = await client.get<HealthBody>('/v1/health', { timeoutMs: 5000 }).catch(() => undefined);
+    const health = await client.get<HealthBody>('/v1/health', { timeoutMs: 5000 }).catch(noHealth);
     if (health) return health;
     try {
       process.kill(pid, 0);
