@@ -1,4 +1,8 @@
-import type { NumericUser } from './workspace-owner.js';
+/** A numeric uid and gid (workspace-owner.ts's NumericUser, which imports this file). */
+interface UserIds {
+  uid: number;
+  gid: number;
+}
 
 /** One of Nexora's own uids inside the workstation image (see image/files/install-files.sh). */
 export interface HelperUser {
@@ -21,7 +25,7 @@ export const WORKSTATION_HELPERS = {
  * Why a workstation cannot run as this user, when its uid or gid is one of the helpers': the
  * workstation's processes would then own the helpers' files and processes.
  */
-export function helperCollision(user: NumericUser): string | undefined {
+export function helperCollision(user: UserIds): string | undefined {
   for (const helper of Object.values(WORKSTATION_HELPERS)) {
     if (user.uid === helper.uid || user.gid === helper.gid) {
       return `uid/gid ${helper.uid} is reserved for ${helper.name}, one of Nexora's helpers inside the workstation`;
@@ -31,6 +35,6 @@ export function helperCollision(user: NumericUser): string | undefined {
 }
 
 /** `uid:gid` of the terminal's observer: its own uid, the workspace owner's group (for the tmux socket's directory). */
-export function observerExecUser(owner: NumericUser): string {
+export function observerExecUser(owner: UserIds): string {
   return `${WORKSTATION_HELPERS.observer.uid}:${owner.gid}`;
 }
