@@ -42,8 +42,9 @@ async function peerStart(index: number): Promise<{ readyMs: number; stopMs: numb
     '-e', `NEXORA_VNC_PORT=${vnc}`, '-p', `127.0.0.1:${vnc}:${vnc}`,
     '-v', `${workspace}:/workspace`, world.image,
   ]);
-  // The password the way a script would give it without the environment: docker exec -i.
-  const writer = run('docker', ['exec', '-i', name, 'sh', '-c', 'umask 077 && cat > /run/nexora/vncpasswd']);
+  // The display and its password the way a script would start them without the environment:
+  // docker exec -i as the display's own uid (as Nexora does).
+  const writer = run('docker', ['exec', '-i', '-u', '64990:64990', '-e', 'LD_PRELOAD=', '-e', 'HOME=/nonexistent', name, '/opt/nexora/start-display.sh']);
   writer.child.stdin?.end(vncPasswordFile('peerpass'));
   await writer;
   for (;;) {

@@ -75,9 +75,13 @@ describe('the tmux control channel against a process in the workstation', () => 
 
   it('keeps the host buffer bounded when a process floods the control client without newlines, and reopens it', async () => {
     const { tools, terminal } = station.connected;
-    // The control client is an ordinary process of the workstation's user: its stdout is open to a same-user process.
+    // The control client runs as another uid: its stdout is not open to the user's processes
+    // (test/attacks/workstation-helpers.test.ts). What they can still make long is what tmux
+    // itself answers: a status line of 4 MiB on one line, read by every screen().
+    const direct = await tools.execute("echo forged > /proc/$(pgrep -u nexora-observer '^tmux' | head -1)/fd/1");
+    expect(direct.stderr).toMatch(/Permission denied/);
     await tools.execute(
-      "nohup bash -c 'for i in $(seq 400); do head -c 65536 /dev/zero | tr \"\\0\" x 2>/dev/null; done > /proc/$(pgrep -f \"tmux -C attach\" | head -1)/fd/1' >/dev/null 2>&1 &",
+      "printf 'set -g status-format[0] %s\\n' \"$(head -c 4194304 /dev/zero | tr '\\0' x)\" > /tmp/flood.conf && tmux source-file /tmp/flood.conf",
     );
     let failure: unknown;
     await until(async () => {
@@ -90,7 +94,7 @@ describe('the tmux control channel against a process in the workstation', () => 
     expect(NexoraError.is(failure)).toBe(true);
     expect((failure as Error).message).toMatch(/without a line end|tmux did not answer/);
     expect(terminal.diagnostics.buffered.peakLine).toBeLessThanOrEqual(1024 * 1024);
-    await tools.execute("pkill -f 'seq 40[0]' || true");
+    await tools.execute('tmux set -gu status-format[0]');
     await until(async () => (await tools.screen({ image: false }).then(() => true, () => false)), 'a new control client');
     expect(terminal.opened).toBeGreaterThanOrEqual(2);
   });

@@ -266,8 +266,8 @@ describe('a hardened workstation as a uid missing from /etc/passwd', () => {
     expect(environment.exitCode).toBe(0);
     expect(environment.stdout).not.toContain('s3cret');
     expect(JSON.stringify((await workstation.container.inspect()).Config.Env)).not.toContain('s3cret');
-    const file = await execIn(docker, workstation.container, ['stat', '-c', '%a', '/run/nexora/vncpasswd']);
-    expect(file.stdout.trim()).toBe('600');
+    const file = await execIn(docker, workstation.container, ['stat', '-c', '%a %u', '/run/nexora/display/vncpasswd']);
+    expect(file.stdout.trim()).toBe('600 64990');
   });
 
   it('exits promptly with 0 on SIGTERM', async () => {

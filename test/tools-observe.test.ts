@@ -46,14 +46,16 @@ describe('no secret in the workstation (the model plays the attacker)', () => {
     expect(environments.stdout).not.toContain(vncPassword);
     expect(environments.stdout).not.toMatch(/VNC_PASSWORD/);
     const processes = await tools.execute('ps -eo args');
-    expect(processes.stdout).toMatch(/Xvnc .*-PasswordFile \/run\/nexora\/vncpasswd/);
+    expect(processes.stdout).toMatch(/Xvnc .*-PasswordFile \/run\/nexora\/display\/vncpasswd/);
     expect(processes.stdout).not.toContain(vncPassword);
     const info = await createDockerClient().getContainer(station.containerId).inspect();
     expect(JSON.stringify(info)).not.toContain(vncPassword);
     expect(JSON.stringify(info.Config.Env)).not.toMatch(/VNC_PASSWORD/);
-    // The password lives in a file only the session's uid can read (a tmpfs, never the image).
-    const file = await tools.execute('stat -c "%a %s" /run/nexora/vncpasswd');
-    expect(file.stdout.trim()).toBe('600 8');
+    // The password lives in a file only the display's uid can read (a tmpfs, never the image):
+    // the session's uid may see its size, not its bytes.
+    const file = await tools.execute('stat -c "%a %s %U" /run/nexora/display/vncpasswd; cat /run/nexora/display/vncpasswd');
+    expect(file.stdout.trim()).toBe('600 8 nexora-display');
+    expect(file.stderr).toMatch(/Permission denied/);
   });
 });
 

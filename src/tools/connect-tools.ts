@@ -34,9 +34,10 @@ const stderrKept = 8 * 1024;
  * Starts a helper process and keeps reading its stderr, keeping only a bounded tail: an
  * unread stderr would buffer without limit on the host.
  */
-async function startHelper(host: ToolHost, options: { cmd: readonly string[]; cwd?: string; signal?: AbortSignal; timeoutMs: number }): Promise<AttachedProcess> {
+async function startHelper(host: ToolHost, options: { cmd: readonly string[]; helper?: 'observer'; cwd?: string; signal?: AbortSignal; timeoutMs: number }): Promise<AttachedProcess> {
   const helper = await host.attach({
     cmd: options.cmd,
+    ...(options.helper ? { helper: options.helper } : {}),
     env: { LANG: 'C.UTF-8' },
     timeoutMs: options.timeoutMs,
     ...(options.cwd ? { cwd: options.cwd } : {}),
@@ -60,7 +61,8 @@ export async function connectTools(host: ToolHost, options: ConnectToolsOptions 
   const endpoint = host.rfb();
   const timeoutMs = options.timeoutMs ?? 10_000;
   const terminal = new TmuxControl({
-    open: ({ signal }) => startHelper(host, { cmd: ['tmux', '-C', 'attach-session', '-t', 'main'], timeoutMs, ...(signal ? { signal } : {}) }),
+    // Under the observer's uid, out of reach of the workstation's processes (ptrace, /proc).
+    open: ({ signal }) => startHelper(host, { cmd: ['/opt/nexora/observe-terminal.sh'], helper: 'observer', timeoutMs, ...(signal ? { signal } : {}) }),
     timeoutMs,
   });
   const commands = new ExecChannel({

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { NexoraError, describeError } from '../errors.js';
+import { helperCollision } from './helper-users.js';
 
 export interface NumericUser {
   uid: number;
@@ -35,7 +36,12 @@ export async function workspaceOwner(workspaceDir: string): Promise<NumericUser>
       `The workspace ${workspaceDir} is owned by root, and workstations never run as root. Give it to a normal user (chown -R 1000:1000 ${workspaceDir}) or choose the user explicitly (--user UID:GID).`,
     );
   }
-  return { uid: info.uid, gid: info.gid };
+  const owner = { uid: info.uid, gid: info.gid };
+  const collision = helperCollision(owner);
+  if (collision) {
+    throw new NexoraError('invalid-argument', `The workspace ${workspaceDir} is owned by ${owner.uid}:${owner.gid}, but ${collision}. Give the workspace to another user or choose one explicitly (--user UID:GID).`);
+  }
+  return owner;
 }
 
 /** Parses `UID:GID` (or `UID`, whose group is the same number). */
@@ -45,5 +51,7 @@ export function parseNumericUser(text: string): NumericUser {
   const uid = Number(match[1]);
   const gid = match[2] === undefined ? uid : Number(match[2]);
   if (uid === 0) throw new NexoraError('invalid-argument', 'Workstations never run as root (uid 0): choose a normal user, e.g. 1000:1000.');
+  const collision = helperCollision({ uid, gid });
+  if (collision) throw new NexoraError('invalid-argument', `${uid}:${gid} cannot run a workstation: ${collision}. Choose another user.`);
   return { uid, gid };
 }

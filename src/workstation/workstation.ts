@@ -68,6 +68,13 @@ export interface AttachOptions {
   cmd: readonly string[];
   /** The workstation's own user when omitted. */
   user?: string;
+  /**
+   * Runs the process as one of Nexora's helper uids instead of the workstation's user (then
+   * `user` is ignored). `observer`: the terminal's observer (the tmux control client), with the
+   * owner's group and `NEXORA_TERMINAL_UID` naming the owner's uid; out of reach of the
+   * workstation's processes (no ptrace, no /proc descriptors).
+   */
+  helper?: 'observer';
   cwd?: string;
   env?: Readonly<Record<string, string>>;
   /** Aborts starting the process (not the process once started: close() ends that). */

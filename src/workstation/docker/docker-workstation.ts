@@ -4,6 +4,9 @@ import type { AttachedProcess, AttachOptions, CdpEndpoint, ExecOptions, ExecResu
 import { attachExec } from './attached-exec.js';
 import { execInContainer } from './exec.js';
 import { STATUS_FILE } from './readiness.js';
+import { HELPER_ENV } from './vnc-password-file.js';
+import { observerExecUser } from '../helper-users.js';
+import { parseNumericUser } from '../workspace-owner.js';
 
 export interface DockerWorkstationOptions {
   docker: Docker;
@@ -51,6 +54,7 @@ export class DockerWorkstation implements Workstation {
   }
 
   attach(options: AttachOptions): Promise<AttachedProcess> {
+    if (options.helper === 'observer') return attachExec(this.docker, this.id, { ...options, ...observerOf(this.options.user, options.env) });
     return attachExec(this.docker, this.id, { user: this.options.user, ...options });
   }
 
@@ -104,4 +108,10 @@ export class DockerWorkstation implements Workstation {
     if (ready) return { state: 'running', ready, health };
     return { state: health === 'unhealthy' || line.startsWith('READY') ? 'unhealthy' : 'running', ready, health, detail: line || 'no status yet' };
   }
+}
+
+/** The exec user and environment of the terminal's observer for a workstation running as `user` (`uid:gid`). */
+function observerOf(user: string, env: Readonly<Record<string, string>> | undefined): { user: string; env: Record<string, string> } {
+  const owner = parseNumericUser(user);
+  return { user: observerExecUser(owner), env: { ...env, ...HELPER_ENV, NEXORA_TERMINAL_UID: String(owner.uid) } };
 }

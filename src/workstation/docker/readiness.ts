@@ -136,10 +136,11 @@ async function notReady(docker: Docker, containerId: string, detail: string, cau
 /**
  * Waits until the RFB server answers on host:port through the published port: proves the path
  * a viewer or the RFB client will take. With `password` the probe completes the handshake
- * (TigerVNC blacklists an address after five connections that close before authenticating,
- * and through Docker every connection shares one address); without, it reads the greeting
- * only. Docker's proxy accepts before the server listens and then closes, so a closed
- * connection is retried; a refused password is not (each refusal is a blacklist mark).
+ * (the workstation's Xvnc runs without TigerVNC's login blacklist, but a server that keeps
+ * one counts connections closed before authenticating, and through Docker every connection
+ * shares one address); without, it reads the greeting only. Docker's proxy accepts before the
+ * server listens and then closes, so a closed connection is retried; a refused password is
+ * not (it will not start working).
  */
 export async function waitForRfbGreeting(options: {
   host: string;

@@ -1,20 +1,31 @@
+import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
 import { vncPasswordFile } from '../../rfb/index.js';
+import { WORKSTATION_HELPERS } from '../helper-users.js';
 import { startDeadline } from './start-deadline.js';
 
-/** Where the start script tells the VNC server to read the password (a tmpfs, mode 0600). */
-export const VNC_PASSWORD_FILE = '/run/nexora/vncpasswd';
-
-// Written beside and renamed, so the server never reads half a file; umask 077 keeps it to
-// the session's uid. $0 is the path, so nothing secret is on the command line either.
-const WRITE_SCRIPT = 'umask 077 && cat >"$0.new" && mv -f "$0.new" "$0"';
+/** Where the display's start script keeps the VNC password: mode 0600, owned by nexora-display, in its own 0711 directory. */
+export const VNC_PASSWORD_FILE = '/run/nexora/display/vncpasswd';
 
 /**
- * Gives the workstation's VNC server its password through an exec's stdin: never the
- * container's environment (which `docker inspect` shows and every exec inherits), never a
- * command line. `docker cp` cannot do it: the Engine's archive upload does not write into
- * tmpfs mounts. A restarted container has a fresh tmpfs, so this runs after every start.
+ * The environment of every exec of one of Nexora's helper uids: no nss_wrapper (the image's
+ * LD_PRELOAD), whose passwd and group files the workstation's user writes, and no HOME of
+ * that user's.
+ */
+export const HELPER_ENV: Readonly<Record<string, string>> = { LD_PRELOAD: '', HOME: '/nonexistent' };
+
+/** Bytes of the start script's output kept for an error message. */
+const OUTPUT_KEPT = 4096;
+
+/**
+ * Starts the workstation's display (X and VNC server) as nexora-display and gives it its
+ * password through the exec's stdin: never the container's environment (which `docker
+ * inspect` shows and every exec inherits), never a command line, and never readable by the
+ * workstation's user. `docker cp` cannot do it: the Engine's archive upload does not write into
+ * tmpfs mounts. A restarted container has a fresh tmpfs and no display, so this runs after
+ * every start; it resolves once the X server accepts clients. Run again on a running display,
+ * it only replaces the password.
  */
 export async function writeVncPassword(
   docker: Docker,
@@ -31,8 +42,11 @@ export async function writeVncPassword(
   // the stream once it exists), through a signal that cannot fire once the stream is open.
   const starting = startDeadline(options.timeoutMs, options.signal);
   try {
+    const display = WORKSTATION_HELPERS.display;
     const exec = await docker.getContainer(containerId).exec({
-      Cmd: ['sh', '-c', WRITE_SCRIPT, VNC_PASSWORD_FILE],
+      Cmd: ['/opt/nexora/start-display.sh'],
+      User: `${display.uid}:${display.gid}`,
+      Env: Object.entries(HELPER_ENV).map(([name, value]) => `${name}=${value}`),
       AttachStdin: true,
       AttachStdout: true,
       AttachStderr: true,
@@ -42,21 +56,27 @@ export async function writeVncPassword(
     });
     stream = await exec.start({ hijack: true, stdin: true, abortSignal: starting.signal });
     starting.done();
+    let output = '';
+    const sink = new PassThrough();
+    sink.setEncoding('utf8');
+    sink.on('data', (chunk: string) => {
+      output = (output + chunk).slice(-OUTPUT_KEPT);
+    });
+    docker.modem.demuxStream(stream, sink, sink);
     const ended = new Promise<void>((resolve, reject) => {
       stream!.on('end', resolve);
       stream!.on('close', resolve);
       stream!.on('error', reject);
-      stream!.resume();
     });
     stream.end(content);
     await ended;
     const info = await exec.inspect({ abortSignal: AbortSignal.timeout(Math.min(options.timeoutMs, 30_000)) });
-    if (info.ExitCode !== 0) throw new Error(`the write exited with ${info.ExitCode}`);
+    if (info.ExitCode !== 0) throw new Error(`the display's start exited with ${info.ExitCode}: ${output.trim().split('\n').slice(-5).join(' | ')}`);
   } catch (error) {
-    if (options.signal?.aborted) throw new NexoraError('aborted', 'Delivering the VNC password was aborted.');
+    if (options.signal?.aborted) throw new NexoraError('aborted', 'Starting the display was aborted.');
     throw new NexoraError(
       'workstation-failed',
-      `Could not give workstation ${short} its VNC password (${describeError(error)}). Check that it runs: \`docker logs ${short}\`.`,
+      `Could not start the display of workstation ${short} (${describeError(error)}). Check that it runs: \`docker logs ${short}\`.`,
       { cause: error },
     );
   } finally {

@@ -16,6 +16,18 @@ if [ -n "$existing_group" ] && [ "$existing_group" != nexora ]; then in_root gro
 in_root getent group nexora >/dev/null || in_root groupadd --gid 1000 nexora
 in_root getent passwd nexora >/dev/null || in_root useradd --uid 1000 --gid 1000 --no-create-home --home-dir /home/nexora --shell /bin/bash nexora
 
+# Nexora's own helpers inside the workstation run under uids of their own, so that the
+# workstation's processes (the workspace owner's uid) can neither read their files nor
+# ptrace them or open their descriptors through /proc: nexora-display runs the X and VNC
+# server and alone reads the VNC password; nexora-observer runs the host's tmux control
+# client. Keep the numbers in step with src/workstation/helper-users.ts (the host refuses a
+# workspace owner with one of them).
+for helper in nexora-display:64990 nexora-observer:64991; do
+  name=${helper%%:*} id=${helper#*:}
+  in_root getent group "$name" >/dev/null || in_root groupadd --gid "$id" "$name"
+  in_root getent passwd "$name" >/dev/null || in_root useradd --uid "$id" --gid "$id" --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$name"
+done
+
 install -d -m 0755 "$root/opt/nexora" "$root/etc/nexora"
 for script in "$files"/opt/nexora/*.sh; do install -m 0755 "$script" "$root/opt/nexora/"; done
 install -m 0644 "$files/etc/tmux.conf" "$root/etc/tmux.conf"

@@ -2,6 +2,11 @@
 # The workstation itself, run by start.sh once the user's identity is in place: a virtual
 # display with its VNC server, a window manager and an xterm running tmux.
 #
+# The display is not this script's: the host starts it (start-display.sh, as the uid
+# nexora-display) when it delivers the VNC password, so that the password and the X server
+# stay out of this uid's reach. This script waits for it, then starts the rest as the
+# workspace owner. With NEXORA_VNC_AUTH=none (image tests only) it starts the display itself.
+#
 # Progress is written to /run/nexora/status: STARTING, then READY once X, fluxbox, the VNC
 # server (port listening) and the tmux session `main` are all up, or `FAILED <reason>` when
 # something does not come up within NEXORA_START_TIMEOUT seconds (the script then exits 1
@@ -25,7 +30,7 @@ geometry=${NEXORA_GEOMETRY:-1280x800}
 vnc_port=${NEXORA_VNC_PORT:-5900}
 vnc_auth_mode=${NEXORA_VNC_AUTH:-file}
 display_server=${NEXORA_DISPLAY_SERVER:-xvnc}
-readonly password_file=$run_dir/vncpasswd
+readonly display_dir=$run_dir/display
 start_timeout=${NEXORA_START_TIMEOUT:-20}
 display_number=${DISPLAY#:}
 display_number=${display_number%%.*}
@@ -42,6 +47,9 @@ log() { printf 'nexora-start: %s\n' "$*"; }
 # programs that are starting.
 exec {pause_fd}<> <(:)
 pause() { read -r -t "$1" -u "$pause_fd" _ || :; }
+
+# Whether a process exists, also one of another uid (kill -0 says EPERM for those).
+alive() { [ -n "$1" ] && [ -e "/proc/$1" ]; }
 
 # Every process this uid may signal except this script (and PID 1, which kill -1 skips).
 others_alive() {
@@ -83,7 +91,7 @@ fail() {
   local reason=$*
   set_status "FAILED $reason"
   local file
-  for file in "$log_dir"/*.log; do
+  for file in "$log_dir"/*.log "$display_dir"/*.log; do
     [ -s "$file" ] || continue
     printf -- '--- %s (last lines)\n' "${file##*/}"
     tail -n 15 "$file"
@@ -99,7 +107,7 @@ wait_for() {
   local what=$1 pid=$2
   shift 2
   until "$@"; do
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then fail "$what exited during start-up"; fi
+    if [ -n "$pid" ] && ! alive "$pid"; then fail "$what exited during start-up"; fi
     if ((SECONDS >= deadline)); then fail "$what not up within ${start_timeout} s"; fi
     pause 0.02
   done
@@ -113,7 +121,7 @@ await() {
   shift 2
   local remaining=$((deadline - SECONDS)) waiter timer first status
   ((remaining > 0)) || fail "$what not up within ${start_timeout} s"
-  kill -0 "$pid" 2>/dev/null || fail "$what exited during start-up"
+  alive "$pid" || fail "$what exited during start-up"
   "$@" &
   waiter=$!
   sleep "$remaining" &
@@ -134,11 +142,13 @@ port_listening() {
   grep -qE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
-# The X server writes its display number to -displayfd once it accepts clients: the read
-# returns then, or at end of file when the server died first.
-display_announced() {
-  local number
-  read -r number <"$display_fifo" && [ -n "$number" ]
+# start-display.sh writes the X server's pid (and the VNC server's, when another process)
+# once the server accepts clients.
+display_started() {
+  [ -s "$display_dir/display.pid" ] || return 1
+  { read -r display_pid && read -r vnc_pid; } <"$display_dir/display.pid"
+  [ -n "$display_pid" ] || return 1
+  vnc_pid=${vnc_pid:-$display_pid}
 }
 
 # The window manager sets _NET_SUPPORTING_WM_CHECK on the root window when it manages the
@@ -187,67 +197,40 @@ cd "$workdir" || cd "$HOME" || fail "cannot enter $workdir or $HOME"
 
 # A restarted container keeps /tmp and /run/nexora when they are not tmpfs: stale X locks
 # stop the X server, and stale pid files could name unrelated processes.
-rm -f "/tmp/.X$display_number-lock" "/tmp/.X11-unix/X$display_number" "$run_dir"/*.pid
-
-password_written() { [ -s "$password_file" ]; }
+# (start-display.sh clears the X server's own.)
+rm -f "$run_dir"/*.pid
 
 # --- display + VNC, window manager, terminal -----------------------------------------
 # The terminal's tmux session first, in the background: its server and shell come up while
 # the X server starts, so the xterm only has to attach. Its hook tells the wait below when
 # the xterm is showing it.
+# The host reads the terminal through a tmux control client that runs as nexora-observer
+# with this uid's primary group as its group: the server lets that uid in (server-access;
+# -r would change nothing, since tmux applies read-only to keys and a client's first
+# command, not to a control client's command lines), and the socket's directory lets the
+# group pass (0710: tmux refuses only modes open to others). No other uid has that group.
+socket_dir=${TMUX_TMPDIR:-/tmp}/tmux-$uid
+mkdir -m 0710 "$socket_dir" 2>/dev/null || chmod 0710 "$socket_dir" || fail "cannot open $socket_dir to the terminal's observer"
 tmux new-session -d -s main -x 140 -y 39 -c "$workdir" \; \
-  set-hook -t main client-attached 'wait-for -S nexora-terminal-attached' >>"$log_dir/tmux.log" 2>&1 &
+  set-hook -t main client-attached 'wait-for -S nexora-terminal-attached' \; \
+  server-access -a nexora-observer >>"$log_dir/tmux.log" 2>&1 &
 tmux_pid=$!
 
-readonly display_fifo=$run_dir/display.fifo
-rm -f "$display_fifo"
-mkfifo -m 0600 "$display_fifo" || fail "cannot make $display_fifo"
-if [ "$display_server" = xvnc ]; then
-  # One process is the X server and the VNC server: updates go out as X draws (no polling),
-  # 10 ms from key to frame. Xvnc reads the password file at each authentication, so it may
-  # start before the host has written it; until then every attempt fails. Only VncAuth is
-  # offered (the default list adds TLS types). -noreset: the server outlives its first
-  # client. Missing keysyms are added to the keymap, so non-ASCII text can be typed. Its
-  # RFB listener is open before it announces the display. -extension GLX: nothing here
-  # draws with OpenGL (Chromium runs with --disable-gpu), and loading Mesa's software
-  # renderer was half of the server's start-up (≈ 0.5 s of 0.9 s on one loaded CPU).
-  if [ "$vnc_auth_mode" = file ]; then
-    vnc_security=(-SecurityTypes VncAuth -PasswordFile "$password_file")
-  else
-    vnc_security=(-SecurityTypes None)
-  fi
-  Xvnc "$DISPLAY" -geometry "$geometry" -depth 24 -rfbport "$vnc_port" "${vnc_security[@]}" \
-    -AlwaysShared -noreset -nolisten tcp -extension GLX -desktop workstation -displayfd 3 \
-    3>"$display_fifo" >"$log_dir/xvnc.log" 2>&1 &
-  display_pid=$!
-  vnc_pid=$display_pid
-  await "Xvnc" "$display_pid" display_announced
-else
-  # -noreset: without it Xvfb resets when its first client disconnects.
-  Xvfb "$DISPLAY" -screen 0 "${geometry}x24" -noreset -nolisten tcp -extension GLX -displayfd 3 \
-    3>"$display_fifo" >"$log_dir/xvfb.log" 2>&1 &
-  display_pid=$!
-  await "Xvfb" "$display_pid" display_announced
+if [ "$vnc_auth_mode" = none ]; then
+  /opt/nexora/start-display.sh </dev/null >>"$log_dir/start-display.log" 2>&1 &
 fi
-rm -f "$display_fifo"
+wait_for "the display (started by the host as it delivers the VNC password; see $display_dir/*.log)" "" display_started
 
 fluxbox >"$log_dir/fluxbox.log" 2>&1 &
 fluxbox_pid=$!
 
-if [ "$display_server" = xvfb ]; then
-  # x11vnc reads its password file as it starts: wait until the host has written it.
-  if [ "$vnc_auth_mode" = file ]; then
-    wait_for "the VNC password file (written by the host)" "" password_written
-    vnc_auth=(-rfbauth "$password_file")
-  else
-    vnc_auth=(-nopw)
-  fi
-  # Published ports reach the container's interface, not its loopback: no -localhost.
-  # -nonap: an idle x11vnc naps and stalls frames for up to 2 s.
-  x11vnc -display "$DISPLAY" -rfbport "$vnc_port" "${vnc_auth[@]}" -nonap -wait 5 -defer 5 \
-    -noxdamage -forever -shared -norc -quiet >"$log_dir/x11vnc.log" 2>&1 &
-  vnc_pid=$!
-fi
+# The display is another uid's process: not a child, so a watcher ends (and wakes the
+# supervisor's wait) when it exits. tail --pid polls once a second and forks nothing.
+watch_display() {
+  tail --pid="$display_pid" -f /dev/null &
+  if [ "$vnc_pid" != "$display_pid" ]; then tail --pid="$vnc_pid" -f /dev/null & fi
+}
+watch_display
 
 # new-session -A attaches to the session when it exists, and makes a new one when the
 # shell of the last has exited (the supervisor below restarts the terminal then).
@@ -284,9 +267,9 @@ log "READY in $(((${EPOCHREALTIME/./} - ${started/./}) / 1000)) ms (display $DIS
 restarts=0
 while :; do
   wait -n 2>/dev/null
-  kill -0 "$display_pid" 2>/dev/null || fail "the X server ($display_server) exited"
+  alive "$display_pid" || fail "the X server ($display_server) exited"
   kill -0 "$fluxbox_pid" 2>/dev/null || fail "fluxbox exited"
-  kill -0 "$vnc_pid" 2>/dev/null || fail "the VNC server exited"
+  alive "$vnc_pid" || fail "the VNC server exited"
   if ! kill -0 "$xterm_pid" 2>/dev/null; then
     if ((SECONDS - xterm_started < 2)); then restarts=$((restarts + 1)); else restarts=0; fi
     ((restarts > 5)) && fail "the terminal keeps exiting (see $log_dir/xterm.log)"
