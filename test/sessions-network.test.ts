@@ -2,7 +2,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NexoraError } from '../src/errors.js';
 import { removeBridgeGuard } from '../src/workstation/docker/host-firewall.js';
-import { isolatedBridgeName } from '../src/workstation/docker/networks.js';
+import { workstationBridgeName } from '../src/workstation/docker/networks.js';
 import { createSessionEnv, type SessionEnv } from './fixtures/session-env.js';
 
 // Workstations must not reach each other (Docker's default bridge lets any container connect
@@ -87,7 +87,7 @@ describe('workstation networks', () => {
       await manager.stopContainer(started.session.id);
       await close();
       await world.docker.getNetwork(isolatedName).remove().catch(() => undefined);
-      await removeBridgeGuard(isolatedBridgeName(isolatedName));
+      await removeBridgeGuard(workstationBridgeName('isolated', isolatedName));
       await onAll.close();
       await onLoopback.close();
     }
