@@ -173,7 +173,7 @@ async function deleteMatching(tool: string, matches: (line: string) => boolean, 
     for (const chain of ['INPUT', 'DOCKER-USER', 'FORWARD']) {
       const lines = await listRules(command, chain, timeoutMs).catch(() => []);
       for (const line of lines.filter(matches)) {
-        // `-S` prints `-A CHAIN args…`; our rules carry no quoted words, so the words are the args.
+        // `-S` prints `-A CHAIN args…` (unquoted by listRules): the words are the args.
         const args = line.split(' ').slice(2);
         await run(command, ['-w', '5', '-D', chain, ...args], timeoutMs).catch(() => undefined);
       }
@@ -183,7 +183,12 @@ async function deleteMatching(tool: string, matches: (line: string) => boolean, 
 
 async function listRules(command: string, chain: string, timeoutMs: number): Promise<string[]> {
   const out = await run(command, ['-w', '5', '-S', chain], timeoutMs);
-  return out.split('\n').filter((line) => line.startsWith(`-A ${chain} `));
+  // iptables-nft quotes a comment with a colon, legacy does not; Nexora's words hold no spaces,
+  // so without quotes each line reads the same in both and splits into its arguments.
+  return out
+    .split('\n')
+    .filter((line) => line.startsWith(`-A ${chain} `))
+    .map((line) => line.replaceAll('"', ''));
 }
 
 let variant: Promise<string> | undefined;

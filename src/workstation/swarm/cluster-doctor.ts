@@ -8,6 +8,7 @@ import { inspectImage, inspectNetwork } from '../docker/engine-requests.js';
 import { egressRuleCommands } from '../docker/host-firewall.js';
 import { bridgeOf } from '../docker/networks.js';
 import { ClusterNodes } from './cluster-nodes.js';
+import { HOST_BINDING } from './swarm-backend.js';
 
 /** One line of `nexora doctor` about the swarm. */
 export interface ClusterCheck {
@@ -74,7 +75,7 @@ export async function checkCluster(options: { config: SwarmConfig; image: string
           ...base,
           image,
           hardened: gaps.length === 0 ? undefined : gaps.join(', '),
-          bindingIp: bridge.Options?.['com.docker.network.bridge.host_binding_ipv4'] ?? '0.0.0.0',
+          bindingIp: bridge.Options?.[HOST_BINDING] ?? '0.0.0.0',
           bridge: bridgeOf(bridge),
         };
       } catch (error) {
