@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +9,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedSession } from '../../src/sessions/session-manager.js';
 import { guardWorkstationBridge, removeBridgeGuard } from '../../src/workstation/docker/host-firewall.js';
-import { bridgeOf } from '../../src/workstation/docker/networks.js';
+import { bridgeOf, removeWorkstationNetwork } from '../../src/workstation/docker/networks.js';
 import { eventually } from '../fixtures/eventually.js';
+import { freePort } from '../fixtures/free-port.js';
 import { runCli } from '../fixtures/run-cli.js';
 import { createSessionEnv, WORKSPACE_GID, WORKSPACE_UID, type SessionEnv } from '../fixtures/session-env.js';
 
@@ -132,6 +133,11 @@ async function guardInFreshProcess(name: string): Promise<string> {
   return stdout.trim();
 }
 
+/** The group that may use the Docker socket (a non-root Nexora is in it). */
+async function dockerGroup(): Promise<string> {
+  return (await sh('stat', ['-c', '%g', '/var/run/docker.sock'])).stdout.trim();
+}
+
 function hostAddresses(): { v4: string[]; v6: string[] } {
   const all = Object.entries(networkInterfaces()).flatMap(([name, list]) => (list ?? []).filter((entry) => !entry.internal).map((entry) => ({ name, ...entry })));
   return {
@@ -163,6 +169,9 @@ describe('a workstation on the default network cannot reach the host or link-loc
     for (const target of targets) expect(outcome[target], target).not.toBe('open');
     for (const target of targets.filter((entry) => !entry.startsWith('['))) expect(outcome[target], target).toBe('timeout');
     expect({ host: onAll.peers, host6: onAll6.peers, metadata: metadata.peers, behind: behind.peers() }).toEqual({ host: [], host6: [], metadata: [], behind: [] });
+    // Docker's embedded DNS answers inside the workstation, not through the host's INPUT: names resolve.
+    const resolved = await started.workstation.exec({ cmd: `getent hosts ${started.info.name}` });
+    expect(resolved.stdout).toContain(started.info.name);
 
     // The same attack with this bridge's rules taken out reaches every listener: the probe
     // works, and it is the rules that stopped it. Then they go back.
@@ -205,6 +214,30 @@ describe('a workstation on the default network cannot reach the host or link-loc
     expect(await ruleLines(gone)).toEqual([]);
   }, 120_000);
 
+  it('a server that cannot add the rules (not root) warns at its first session start, once', async () => {
+    const networkName = `${world.networkName}-nonroot`;
+    cleanups.push(() => removeWorkstationNetwork(world.docker, networkName));
+    // The run's own directory is root's alone: this user needs one it can reach.
+    const outer = mkdtempSync(join(tmpdir(), 'nexora-egress-nonroot-'));
+    cleanups.push(() => Promise.resolve(rmSync(outer, { recursive: true, force: true })));
+    chmodSync(outer, 0o755);
+    const workspace = join(outer, 'ws');
+    mkdirSync(workspace);
+    chownSync(workspace, WORKSPACE_UID, WORKSPACE_GID);
+    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const config = { image: world.image, labels: world.labels, namePrefix: `${world.namePrefix}-nr`, networkName, workspace, ports };
+    const child = fileURLToPath(new URL('./egress-child.ts', import.meta.url));
+    const { stdout } = await sh('setpriv', [`--reuid=${WORKSPACE_UID}`, `--regid=${WORKSPACE_GID}`, `--groups=${await dockerGroup()}`, process.execPath, '--import', 'tsx', child, JSON.stringify(config)], { timeout: 120_000, env: { ...process.env, HOME: workspace } });
+    const [first, second] = stdout.trim().split('\n').map((line) => JSON.parse(line) as string[]);
+    expect(first).toHaveLength(1);
+    expect(first?.[0]).toMatch(new RegExp(`^workstations on ${networkName} can reach the host's own services .* link-local addresses such as the cloud metadata service 169\\.254\\.169\\.254, because Nexora is not running as root, so it cannot add the host firewall rules: run \`nexora serve\` as root`));
+    expect(second).toEqual([]);
+    // It could not, and did not, touch the firewall.
+    const network = await world.docker.getNetwork(networkName).inspect();
+    expect(await ruleLines(bridgeOf(network))).toEqual([]);
+    expect(await world.containers().then((list) => list.filter((container) => container.Names.some((name) => name.includes('-nr-'))))).toEqual([]);
+  }, 180_000);
+
   it('doctor says the egress protection is in place, and as another user says it is not and gives the rules', async () => {
     const asRoot = await runCli(['doctor'], { env: { ...world.env, NEXORA_NETWORK_NAME: world.networkName } });
     expect(asRoot.stdout).toContain(`✓ Workstation egress: host services and link-local addresses blocked for workstations on ${world.networkName} (`);
@@ -213,10 +246,9 @@ describe('a workstation on the default network cannot reach the host or link-loc
     const home = mkdtempSync(join(tmpdir(), 'nexora-egress-doctor-'));
     cleanups.push(() => Promise.resolve(rmSync(home, { recursive: true, force: true })));
     chownSync(home, WORKSPACE_UID, WORKSPACE_GID);
-    const dockerGroup = (await sh('stat', ['-c', '%g', '/var/run/docker.sock'])).stdout.trim();
     const { stdout } = await sh(
       'setpriv',
-      [`--reuid=${WORKSPACE_UID}`, `--regid=${WORKSPACE_GID}`, `--groups=${dockerGroup}`, process.execPath, fileURLToPath(new URL('../../bin/nexora.js', import.meta.url)), 'doctor'],
+      [`--reuid=${WORKSPACE_UID}`, `--regid=${WORKSPACE_GID}`, `--groups=${await dockerGroup()}`, process.execPath, fileURLToPath(new URL('../../bin/nexora.js', import.meta.url)), 'doctor'],
       { env: { ...process.env, HOME: home, NEXORA_HOME: join(home, 'nexora'), DATABASE_URL: '', NEXORA_NETWORK_NAME: world.networkName }, timeout: 60_000 },
     ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
     expect(stdout).toContain(`! Workstation egress: NOT enforced: Nexora is not running as root, so it cannot add the host firewall rules; workstations on ${world.networkName} can reach the host's own services`);
