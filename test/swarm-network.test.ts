@@ -1,9 +1,12 @@
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerClient } from '../src/workstation/docker/docker-client.js';
+import { eventually } from './fixtures/eventually.js';
 import { runCli } from './fixtures/run-cli.js';
 import { testImage, WORKSPACE_GID, WORKSPACE_UID } from './fixtures/session-env.js';
 import { clusterLeftovers, createSwarmCluster, type SwarmCluster } from './fixtures/swarm-cluster.js';
@@ -14,6 +17,7 @@ import { clusterLeftovers, createSwarmCluster, type SwarmCluster } from './fixtu
 // default. `isolated` is refused, a node that would publish VNC everywhere keeps sessions from
 // starting until it is drained, and doctor says what protects the workstations' egress.
 
+const sh = async (command: string, args: string[]): Promise<string> => (await promisify(execFile)(command, args, { timeout: 120_000 })).stdout;
 const runId = `swn-${randomBytes(3).toString('hex')}`;
 let cluster: SwarmCluster | undefined;
 let root: string;
@@ -54,6 +58,11 @@ async function services(): Promise<unknown[]> {
   return (await cluster?.manager.docker.listServices({ filters: { label: [`dev.nexora.testrun=${runId}`] } })) ?? [];
 }
 
+/** gcc with a static C library: what builds the one-file image of the publishing test. */
+function hasStaticCompiler(): boolean {
+  return spawnSync('gcc', ['--version']).status === 0 && existsSync('/usr/lib/x86_64-linux-gnu/libc.a');
+}
+
 describe('swarm workstation networks', () => {
   it('refuses NEXORA_WORKSTATION_NETWORK=isolated with one clear error, and creates nothing', async () => {
     const refused = await cli(['session', 'start'], { NEXORA_WORKSTATION_NETWORK: 'isolated', NEXORA_HOME: join(root, 'home-iso') });
@@ -73,6 +82,47 @@ describe('swarm workstation networks', () => {
     expect(doctor.stdout).toContain('! Workstation egress: NOT enforced by Nexora on swarm nodes: workstations sit on each node\'s default bridge (docker0)');
     expect(doctor.stdout).toContain('iptables -I INPUT -i docker0 -m comment --comment nexora-egress:docker0:host -m conntrack --ctstate NEW,INVALID -j DROP');
     expect(doctor.code).toBe(1);
+  }, 240_000);
+
+  // What the check relies on: a host-mode port of a Swarm service is published where the node's
+  // dockerd --ip says, and on every address without it. A static do-nothing program in a
+  // one-file image (no registry, nothing pulled) is enough to publish a port.
+  it.skipIf(!hasStaticCompiler())('a host-mode port of a swarm service listens on the node\'s --ip address only, and on every address without it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `nexora-${runId}-img-`));
+    try {
+      writeFileSync(join(dir, 'pause.c'), '#include <unistd.h>\nint main(void) { for (;;) pause(); }\n');
+      await sh('gcc', ['-static', '-O2', '-o', join(dir, 'pause'), join(dir, 'pause.c')]);
+      await sh('tar', ['-C', dir, '-cf', join(dir, 'image.tar'), 'pause']);
+      const port = 40_000 + Math.floor(Math.random() * 1000);
+      const listening: Record<string, string> = {};
+      for (const node of cluster?.nodes ?? []) {
+        const stream = await node.docker.importImage(join(dir, 'image.tar'), { repo: `nexora-${runId}-pause`, tag: '1' });
+        await new Promise((resolve, reject) => node.docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve(undefined))));
+        const service = await cluster?.manager.docker.createService({
+          Name: `nexora-${runId}-publish-${node.hostname}`,
+          Labels: { 'dev.nexora.testrun': runId },
+          TaskTemplate: { ContainerSpec: { Image: `nexora-${runId}-pause:1`, Command: ['/pause'] }, Placement: { Constraints: [`node.hostname==${node.hostname}`] }, RestartPolicy: { Condition: 'none' } },
+          EndpointSpec: { Mode: 'dnsrr', Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: port, PublishMode: 'host' }] },
+        });
+        try {
+          listening[node.hostname] = await eventually(
+            async () => (await sh('ip', ['netns', 'exec', node.namespace, 'ss', '-Htln', `sport = :${port}`])).trim().split(/\s+/)[3] ?? '',
+            (address) => address !== '',
+            `the published port on ${node.hostname}`,
+            60_000,
+          );
+        } finally {
+          await service?.remove();
+          await eventually(() => node.docker.listContainers({ all: true, filters: { label: [`com.docker.swarm.service.name=nexora-${runId}-publish-${node.hostname}`] } }), (left) => left.length === 0, 'the service\'s container to go', 60_000);
+        }
+      }
+      const [first, second] = cluster?.nodes ?? [];
+      expect(listening[first?.hostname ?? '']).toBe(`${first?.address}:${port}`);
+      // Every address, IPv4 and IPv6 (docker-proxy's `[::]`).
+      expect(listening[second?.hostname ?? '']).toMatch(new RegExp(`^(0\\.0\\.0\\.0|\\[::\\]|\\*):${port}$`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 240_000);
 
   it('a node that would publish VNC on every address keeps sessions from starting until it is drained', async () => {
