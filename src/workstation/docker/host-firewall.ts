@@ -201,8 +201,9 @@ let variant: Promise<string> | undefined;
 function dockerIptables(timeoutMs: number): Promise<string> {
   variant ??= (async () => {
     for (const candidate of ['iptables-nft', 'iptables-legacy']) {
-      const has = await run(candidate, ['-w', '5', '-S', 'DOCKER-USER'], timeoutMs).then(
-        () => true,
+      // `-save` dumps the tables that exist; `-S` would load the other variant's empty ones.
+      const has = await run(`${candidate}-save`, [], timeoutMs).then(
+        (out) => /^:DOCKER-USER /m.test(out),
         () => false,
       );
       if (has) return candidate;
