@@ -1,8 +1,8 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NexoraError } from '../src/errors.js';
-import { removeBridgeGuard } from '../src/workstation/docker/host-firewall.js';
-import { isolatedBridgeName } from '../src/workstation/docker/networks.js';
+import { bridgeRulesPresent } from '../src/workstation/docker/host-firewall.js';
+import { removeWorkstationNetwork, workstationBridgeName } from '../src/workstation/docker/networks.js';
 import { createSessionEnv, type SessionEnv } from './fixtures/session-env.js';
 
 // Workstations must not reach each other (Docker's default bridge lets any container connect
@@ -86,8 +86,9 @@ describe('workstation networks', () => {
     } finally {
       await manager.stopContainer(started.session.id);
       await close();
-      await world.docker.getNetwork(isolatedName).remove().catch(() => undefined);
-      await removeBridgeGuard(isolatedBridgeName(isolatedName));
+      await removeWorkstationNetwork(world.docker, isolatedName);
+      // Its host firewall rules went with it.
+      expect((await bridgeRulesPresent(workstationBridgeName('isolated', isolatedName)))?.missing).toHaveLength(3);
       await onAll.close();
       await onLoopback.close();
     }

@@ -57,4 +57,13 @@ describe('loadSessionConfig', () => {
       reserveNanoCpus: 100_000_000,
     });
   });
+
+  it('refuses every network setting the swarm backend does not implement, instead of dropping it', () => {
+    const swarm = { NEXORA_BACKEND: 'swarm', NEXORA_SWARM_NODES: 'n1=unix:///run/n1.sock' };
+    expect(() => loadSessionConfig({ ...swarm, NEXORA_WORKSTATION_NETWORK: 'isolated' })).toThrow(/^NEXORA_WORKSTATION_NETWORK=isolated is not available with NEXORA_BACKEND=swarm: .*no published ports.*Unset it/);
+    expect(() => loadSessionConfig({ ...swarm, NEXORA_NETWORK_NAME: 'mine' })).toThrow(/^NEXORA_NETWORK_NAME=mine is not used with NEXORA_BACKEND=swarm.*Unset it/);
+    expect(() => loadSessionConfig({ ...swarm, NEXORA_WORKSTATION_HOST: '10.0.0.1' })).toThrow(/^NEXORA_WORKSTATION_HOST=10\.0\.0\.1 is not used with NEXORA_BACKEND=swarm.*Unset it/);
+    // `bridge` is what the swarm backend does (each node's bridge, NAT out): accepted.
+    expect(loadSessionConfig({ ...swarm, NEXORA_WORKSTATION_NETWORK: 'bridge' }).network).toBe('bridge');
+  });
 });

@@ -86,6 +86,7 @@ export function loadSessionConfig(env: NodeJS.ProcessEnv = process.env): Session
       'NEXORA_BACKEND=swarm needs NEXORA_SWARM_NODES: each node\'s Engine API endpoint by hostname (node1=tcp://10.0.0.11:2376,…), since exec and attach reach a workstation through its own node. See docs/swarm.md.',
     );
   }
+  if (backend === 'swarm') refuseSwarmNetworkSettings(value);
   if (backend === 'swarm' && (value.NEXORA_POOL_SIZE ?? 0) > 0) {
     throw new NexoraError('invalid-config', 'NEXORA_POOL_SIZE must be 0 with NEXORA_BACKEND=swarm: the warm pool pauses workstations, which Swarm services cannot do. Unset one of them.');
   }
@@ -116,4 +117,23 @@ export function loadSessionConfig(env: NodeJS.ProcessEnv = process.env): Session
       (value.NEXORA_CONTAINER_LABELS?.split(',') ?? []).map((pair) => pair.split('=') as [string, string]),
     ),
   };
+}
+
+/**
+ * Network settings the swarm backend does not implement fail loudly instead of being dropped: a
+ * user who asked for `isolated` must not get a workstation with a route out.
+ */
+function refuseSwarmNetworkSettings(value: { NEXORA_WORKSTATION_NETWORK?: string | undefined; NEXORA_NETWORK_NAME?: string | undefined; NEXORA_WORKSTATION_HOST?: string | undefined }): void {
+  if (value.NEXORA_WORKSTATION_NETWORK === 'isolated') {
+    throw new NexoraError(
+      'invalid-config',
+      'NEXORA_WORKSTATION_NETWORK=isolated is not available with NEXORA_BACKEND=swarm: an internal overlay network has no published ports, so the server could not reach the workstation\'s VNC. Unset it (workstations then use each node\'s bridge, guarded by the node\'s firewall: docs/swarm.md), or use NEXORA_BACKEND=docker for isolated workstations.',
+    );
+  }
+  if (value.NEXORA_NETWORK_NAME !== undefined) {
+    throw new NexoraError('invalid-config', `NEXORA_NETWORK_NAME=${value.NEXORA_NETWORK_NAME} is not used with NEXORA_BACKEND=swarm: swarm workstations run on each node's default bridge. Unset it.`);
+  }
+  if (value.NEXORA_WORKSTATION_HOST !== undefined) {
+    throw new NexoraError('invalid-config', `NEXORA_WORKSTATION_HOST=${value.NEXORA_WORKSTATION_HOST} is not used with NEXORA_BACKEND=swarm: the server reaches each workstation at its node's swarm address. Unset it.`);
+  }
 }

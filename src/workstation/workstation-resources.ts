@@ -22,9 +22,11 @@ export const DEFAULT_LIMITS: WorkstationLimits = {
 
 /**
  * `bridge`: outside access (through NAT), no traffic between workstations. `isolated`:
- * additionally no route out (no masquerading) and, where Nexora may set the host's firewall,
- * nothing from the workstations to the host itself (services listening on all interfaces would
- * otherwise answer on the gateway address), while the ports published on the host's loopback
- * still work. (Docker's `--internal` networks cannot publish ports, so they cannot carry VNC.)
+ * additionally no route out (no masquerading). On both, where Nexora may set the host's
+ * firewall, nothing from the workstations to the host itself (services listening on all
+ * interfaces would otherwise answer on the gateway address and the host's other addresses)
+ * nor to link-local addresses (cloud metadata), while the ports published on the host's
+ * loopback still work. (Docker's `--internal` networks cannot publish ports, so they cannot
+ * carry VNC.)
  */
 export type WorkstationNetworkKind = 'bridge' | 'isolated';

@@ -5,6 +5,7 @@ import { createDockerClient, pingDocker } from '../../workstation/docker/docker-
 import { findImage, listImages, workstationImageTag } from '../../workstation/image/index.js';
 import { loadSessionConfig } from '../../sessions/session-config.js';
 import { checkCluster, type ClusterCheck } from '../../workstation/swarm/cluster-doctor.js';
+import { checkDockerEgress } from '../../workstation/docker/egress-check.js';
 
 /** One line of `nexora doctor`'s report. */
 export interface CheckResult {
@@ -101,13 +102,37 @@ function swarmChecks(): Check[] {
   if (!swarm) return [];
   let report: Promise<ClusterCheck[]> | undefined;
   const results = (): Promise<ClusterCheck[]> => (report ??= checkCluster({ config: swarm, image: process.env.NEXORA_WORKSTATION_IMAGE || workstationImageTag() }));
-  return [0, 1, 2, 3].map((index) => async () => {
+  return [0, 1, 2, 3, 4, 5].map((index) => async () => {
     const line = (await results())[index];
     return line ?? { name: 'Swarm', ok: true, detail: 'not checked (see the manager line)', warning: true };
   });
 }
 
-/** Checks of the image, the database and the port ranges (and the swarm when it is the backend). */
+/** With the local Docker backend: what keeps workstations off the host and link-local addresses. */
+function egressChecks(): Check[] {
+  let config;
+  try {
+    config = loadSessionConfig();
+  } catch {
+    // The swarm checks report a bad setting.
+    return [];
+  }
+  if (config.swarm) return [];
+  const { network, networkName } = config;
+  return [
+    async () => {
+      const docker = createDockerClient();
+      try {
+        await pingDocker(docker, { timeoutMs: 3000 });
+      } catch {
+        return { name: 'Workstation egress', ok: false, detail: 'not checked: the Docker engine is not reachable', fix: 'start Docker first (see above)' };
+      }
+      return checkDockerEgress({ docker, kind: network, networkName });
+    },
+  ];
+}
+
+/** Checks of the image, the database and the port ranges, and of the workstations' egress (on the swarm, of the cluster). */
 export function doctorExtraChecks(): Check[] {
-  return [imageCheck(), databaseCheck(), portsCheck(), ...swarmChecks()];
+  return [imageCheck(), databaseCheck(), portsCheck(), ...egressChecks(), ...swarmChecks()];
 }

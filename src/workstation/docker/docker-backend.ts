@@ -4,7 +4,7 @@ import { buildContainerSpec, workstationSpecOptions } from './container-spec.js'
 import { DEFAULT_LIMITS, type WorkstationLimits, type WorkstationNetworkKind } from '../workstation-resources.js';
 import { DockerWorkstation } from './docker-workstation.js';
 import { LABELS, ownerFromLabels, type ContainerOwner } from '../labels.js';
-import { ensureNetwork, networkName } from './networks.js';
+import { egressWarning, ensureNetwork, networkName } from './networks.js';
 import { countVerdicts, waitForRfbGreeting, waitForStatusReady } from './readiness.js';
 import { settleBefore } from '../../settle-before.js';
 import { inspectImage } from './engine-requests.js';
@@ -44,6 +44,7 @@ export class DockerBackend implements WorkstationBackend {
   private readonly options: DockerBackendOptions;
   private readonly limits: WorkstationLimits;
   private imageChecked = false;
+  private egressWarned = false;
 
   constructor(options: DockerBackendOptions) {
     this.docker = options.docker;
@@ -89,10 +90,10 @@ export class DockerBackend implements WorkstationBackend {
     } catch (error) {
       throw dockerError(`set up the network ${network}`, error);
     }
-    const warnings =
-      ensured.hostGuard && !ensured.hostGuard.guarded
-        ? [`the isolated network does not keep workstations from the host's own services (${ensured.hostGuard.reason}); services listening on all interfaces answer on ${network}'s gateway address`]
-        : [];
+    // Once per backend: the same gap on every start would drown the other progress lines (doctor keeps saying it).
+    const warning = this.egressWarned ? undefined : egressWarning(network, ensured.hostGuard);
+    if (warning) this.egressWarned = true;
+    const warnings = warning ? [warning] : [];
     const name = this.containerName(options.sessionId);
     const spec = buildContainerSpec({
       ...workstationSpecOptions(name, options, { image: this.image, geometry: this.options.geometry, limits: this.limits, owner: this.owner, labels: this.options.labels }),

@@ -37,6 +37,11 @@ export function inspectNetwork(docker: Docker, id: string, signal: AbortSignal):
   return dial(docker, { path: `/networks/${id}`, statusCodes: { 200: true, 404: 'no such network', 500: 'server error' }, signal });
 }
 
+/** `GET /info`: the engine's facts (security options say whether it is rootless). */
+export function engineInfo(docker: Docker, signal: AbortSignal): Promise<{ SecurityOptions?: string[] }> {
+  return dial(docker, { path: '/info', statusCodes: { 200: true, 500: 'server error' }, signal });
+}
+
 /** `GET /_ping`. */
 export async function pingEngine(docker: Docker, signal: AbortSignal): Promise<void> {
   await dial<unknown>(docker, { path: '/_ping', statusCodes: { 200: true, 500: 'server error' }, signal });

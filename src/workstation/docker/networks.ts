@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
-import { guardIsolatedBridge, type BridgeGuardResult } from './host-firewall.js';
+import { guardWorkstationBridge, removeBridgeGuard, type BridgeGuardResult } from './host-firewall.js';
 import { LABELS } from '../labels.js';
 import { inspectNetwork } from './engine-requests.js';
 import type { WorkstationNetworkKind } from '../workstation-resources.js';
@@ -16,8 +16,8 @@ export function networkName(kind: WorkstationNetworkKind, prefix = 'nexora'): st
 
 export interface EnsuredNetwork {
   id: string;
-  /** For `isolated`: whether the host's firewall keeps the workstations from reaching the host. */
-  hostGuard?: BridgeGuardResult;
+  /** Whether the host's firewall keeps the workstations off the host and link-local addresses. */
+  hostGuard: BridgeGuardResult;
 }
 
 export interface EnsureNetworkOptions {
@@ -62,11 +62,9 @@ async function createOrVerify(docker: Docker, options: EnsureNetworkOptions): Pr
     // On a shared bridge any container can reach the others' VNC ports: forbid it.
     [ICC]: 'false',
   };
-  if (options.kind === 'isolated') {
-    driverOptions[MASQUERADE] = 'false';
-    // A known interface name, so the host's firewall rule can name it.
-    driverOptions[BRIDGE_NAME] = isolatedBridgeName(options.name);
-  }
+  // A known interface name, so the host's firewall rules can name it.
+  driverOptions[BRIDGE_NAME] = workstationBridgeName(options.kind, options.name);
+  if (options.kind === 'isolated') driverOptions[MASQUERADE] = 'false';
   try {
     await docker.createNetwork({
       abortSignal: engineDeadline(),
@@ -96,9 +94,38 @@ async function verify(docker: Docker, options: EnsureNetworkOptions, summary: Do
         `Remove it (\`docker network rm ${options.name}\`, after stopping its containers) so that Nexora creates it, or name another with NEXORA_NETWORK_NAME.`,
     );
   }
-  if (options.kind !== 'isolated') return { id: network.Id };
-  const bridge = network.Options?.[BRIDGE_NAME] ?? `br-${network.Id.slice(0, 12)}`;
-  return { id: network.Id, hostGuard: await guardIsolatedBridge(bridge) };
+  return { id: network.Id, hostGuard: await guardWorkstationBridge(bridgeOf(network), { ipv6: network.EnableIPv6 === true }) };
+}
+
+/** What a session start says when the host's firewall does not guard the network; undefined when it does. */
+export function egressWarning(network: string, guard: BridgeGuardResult): string | undefined {
+  if (guard.guarded) return undefined;
+  return `workstations on ${network} can reach the host's own services (through the gateway and the host's other addresses) and link-local addresses such as the cloud metadata service 169.254.169.254, because ${guard.reason}: ${guard.fix} (\`nexora doctor\` says the same)`;
+}
+
+/** The Linux bridge behind a bridge network: the name Nexora gave it, else Docker's `br-<id>`. */
+export function bridgeOf(network: { Id: string; Options?: Record<string, string> | null }): string {
+  return network.Options?.[BRIDGE_NAME] ?? `br-${network.Id.slice(0, 12)}`;
+}
+
+/**
+ * Removes a workstation network and its host firewall rules (Docker does not know of them);
+ * a network already gone is fine.
+ */
+export async function removeWorkstationNetwork(docker: Docker, name: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  const signal = options.signal ?? engineDeadline();
+  const summary = await findNetwork(docker, name);
+  creating.forEach((_value, key) => {
+    if (key.endsWith(`:${name}`)) creating.delete(key);
+  });
+  if (!summary) return;
+  const bridge = bridgeOf(summary);
+  try {
+    await docker.getNetwork(summary.Id).remove({ abortSignal: signal });
+  } catch (error) {
+    throw new NexoraError('docker-failed', `Could not remove the Docker network ${name}: ${describeError(error)}.`, { cause: error });
+  }
+  await removeBridgeGuard(bridge);
 }
 
 async function findNetwork(docker: Docker, name: string): Promise<Docker.NetworkInspectInfo | undefined> {
@@ -111,7 +138,7 @@ function engineDeadline(): AbortSignal {
   return AbortSignal.timeout(30_000);
 }
 
-/** Linux interface names have at most 15 characters. */
-export function isolatedBridgeName(network: string): string {
-  return `nxiso-${createHash('sha256').update(network).digest('hex').slice(0, 8)}`;
+/** The bridge interface of a network Nexora creates (Linux interface names have at most 15 characters). */
+export function workstationBridgeName(kind: WorkstationNetworkKind, network: string): string {
+  return `${kind === 'isolated' ? 'nxiso' : 'nxbr'}-${createHash('sha256').update(network).digest('hex').slice(0, 8)}`;
 }

@@ -7,7 +7,7 @@ import { containerMemoryInUse, dockerError, isNotFound } from '../docker/docker-
 import { LABELS, ownerFromLabels, type ContainerOwner } from '../labels.js';
 import { execInContainer } from '../docker/exec.js';
 import { countVerdicts, waitForRfbGreeting, waitForStatusReady } from '../docker/readiness.js';
-import { inspectImage, pingEngine } from '../docker/engine-requests.js';
+import { inspectImage, inspectNetwork, pingEngine } from '../docker/engine-requests.js';
 import { callSignal, pollDelay } from '../engine-call.js';
 import { writeVncPassword } from '../docker/vnc-password-file.js';
 import type { Workstation } from '../workstation.js';
@@ -26,6 +26,8 @@ const STOP_TIMEOUT_MS = 90_000;
 const START_TIMEOUT_MS = 120_000;
 /** How long a removal or a stop waits for Swarm to let go of a task, within the call's deadline. */
 const LET_GO_MS = 30_000;
+/** The default bridge's option that says where ports without an address are published. */
+export const HOST_BINDING = 'com.docker.network.bridge.host_binding_ipv4';
 
 export interface SwarmBackendOptions {
   /** A manager's Engine API: services, tasks, nodes. */
@@ -75,13 +77,23 @@ export class SwarmBackend implements WorkstationBackend {
     return `${this.options.namePrefix ?? 'nexora'}-${sessionId}`;
   }
 
-  /** The image must be on every ready node that may take workstations: nothing is pulled. */
+  /**
+   * Before the first start: every ready node that may take workstations publishes ports on its
+   * cluster address only (checked first: it needs no image), and has the image (nothing is pulled).
+   */
   async checkImage(options: EngineCallOptions = {}): Promise<void> {
     if (this.imageChecked) return;
     const signal = callSignal(options);
     const missing: string[] = [];
-    for (const node of await this.nodes.list({ signal })) {
-      if (node.state !== 'ready' || node.availability !== 'active' || !this.nodes.hasEndpoint(node.hostname)) continue;
+    const eligible = (await this.nodes.list({ signal })).filter((node) => node.state === 'ready' && node.availability === 'active' && this.nodes.hasEndpoint(node.hostname));
+    const open = (await Promise.all(eligible.map(async (node) => ({ node, binding: await publishingAddress(this.nodes.engine(node.hostname), signal) })))).filter(({ node, binding }) => binding !== node.address);
+    if (open.length > 0) {
+      throw new NexoraError(
+        'invalid-config',
+        `Swarm node(s) ${open.map(({ node, binding }) => `${node.hostname} (publishes on ${binding}, not only ${node.address})`).join(', ')} would publish a workstation's VNC port on every address: a Swarm host-mode port takes no address of its own, so start each node's dockerd with --ip=<its cluster address> (docs/swarm.md), or drain it (\`docker node update --availability drain\`).`,
+      );
+    }
+    for (const node of eligible) {
       try {
         await inspectImage(this.nodes.engine(node.hostname), this.image, signal);
       } catch (error) {
@@ -411,6 +423,18 @@ function toManaged(raw: { id: string; name: string; labels: Record<string, strin
     ...(node ? { node: node.hostname, vncHost: node.address } : {}),
     ...(detail ? { detail } : {}),
   };
+}
+
+/**
+ * Where a node's engine publishes a port that names no address (dockerd --ip, its default
+ * bridge's host_binding_ipv4): Swarm's host-mode ports are such ports.
+ */
+async function publishingAddress(docker: Docker, signal: AbortSignal): Promise<string> {
+  try {
+    return (await inspectNetwork(docker, 'bridge', signal)).Options?.[HOST_BINDING] ?? '0.0.0.0';
+  } catch (error) {
+    throw dockerError('inspect a swarm node\'s default bridge', error);
+  }
 }
 
 /** Whether an engine answers a ping within 5 s (false, too, once the signal fired). */
