@@ -88,3 +88,14 @@ describe('session layer', () => {
     expect(offending).toEqual([]);
   });
 });
+
+// Bottom libraries: neutral modules anything may use, which therefore import nothing of the app.
+describe('bottom libraries', () => {
+  it('safe-file/ imports nothing under src/ but errors.ts', () => {
+    const offending = files
+      .filter((file) => file.startsWith('safe-file/'))
+      .flatMap((file) => (edges.get(file) ?? []).filter((target) => !target.startsWith('safe-file/') && target !== 'errors.ts').map((target) => `${file} -> ${target}`));
+    expect(files.some((file) => file.startsWith('safe-file/'))).toBe(true);
+    expect(offending).toEqual([]);
+  });
+});

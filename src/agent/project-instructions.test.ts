@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,5 +54,13 @@ describe('project instructions', () => {
     writeFileSync(join(workspace, 'NEXORA.md'), '  \n');
     expect(await loadInstructions({ workspace, userFile })).toEqual([]);
     expect(instructionsPrompt([])).toBe('');
+  });
+
+  it('skips a FIFO named AGENTS.md without waiting for a writer', async () => {
+    const { workspace, userFile } = dirs('fifo');
+    execFileSync('mkfifo', [join(workspace, 'AGENTS.md')]);
+    writeFileSync(join(workspace, 'NEXORA.md'), 'Use tabs.');
+    const files = await loadInstructions({ workspace, userFile });
+    expect(files.map((file) => file.name)).toEqual(['NEXORA.md']);
   });
 });

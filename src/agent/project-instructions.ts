@@ -1,5 +1,4 @@
-import { lstat, open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFileUnder, readRegularFile, refusalReason, type FileRead } from '../safe-file/index.js';
 
 /** One instructions file as the agent received it. */
 export interface InstructionsFile {
@@ -21,44 +20,45 @@ export const defaultInstructionsChars = 16_000;
 
 /**
  * Reads the user's `~/.nexora/AGENTS.md` (its path comes from the paths module) and the
- * project's `AGENTS.md` / `NEXORA.md`. Each is capped at `maxChars` characters, and a symbolic
- * link is not followed: a workspace is untrusted, and a link to a file elsewhere on the host
- * would send that file to the model provider.
+ * project's `AGENTS.md` / `NEXORA.md`. Each is capped at `maxChars` characters. The project's
+ * files are read through safe-file: a link, a FIFO or anything but a regular file in the
+ * workspace root is skipped, never followed or opened, so a workspace (untrusted) cannot send
+ * another file of the host to the model provider, even by swapping names while we read.
  */
-export async function loadInstructions(options: { workspace: string; userFile: string; maxChars?: number }): Promise<InstructionsFile[]> {
+export async function loadInstructions(options: { workspace: string; userFile: string; maxChars?: number; signal?: AbortSignal }): Promise<InstructionsFile[]> {
   const maxChars = options.maxChars ?? defaultInstructionsChars;
+  // UTF-8 takes at most 4 bytes a character: this many bytes always hold maxChars characters.
+  const maxBytes = maxChars * 4;
+  const signal = options.signal ? { signal: options.signal } : {};
   const found: InstructionsFile[] = [];
-  const user = await readCapped(options.userFile, maxChars);
+  // The user's own file may be a link (a dotfiles manager's): it is theirs, so it is followed.
+  const user = decode(await skipRefused(readRegularFile({ path: options.userFile, maxBytes, oversize: 'truncate', ...signal })), maxChars);
   if (user) found.push({ origin: 'user', name: '~/.nexora/AGENTS.md', ...user });
   for (const name of projectInstructionNames) {
-    const project = await readCapped(join(options.workspace, name), maxChars);
+    const project = decode(await skipRefused(readFileUnder({ root: options.workspace, path: name, maxBytes, oversize: 'truncate', ...signal })), maxChars);
     if (project) found.push({ origin: 'project', name, ...project });
   }
   return found;
 }
 
-async function readCapped(path: string, maxChars: number): Promise<{ text: string; truncatedFromBytes?: number } | undefined> {
-  const info = await lstat(path).catch(() => undefined);
-  if (!info?.isFile()) return undefined;
-  // UTF-8 takes at most 4 bytes a character: this many bytes always hold maxChars characters.
-  const limit = Math.min(info.size, maxChars * 4);
-  const handle = await open(path, 'r');
-  let bytes: Buffer;
-  try {
-    bytes = Buffer.alloc(limit);
-    const { bytesRead } = await handle.read(bytes, 0, limit, 0);
-    bytes = bytes.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
+/** A file that is not a regular file (a link, a FIFO…) is not instructions: skipped, as if absent. */
+async function skipRefused(read: Promise<FileRead | undefined>): Promise<FileRead | undefined> {
+  return read.catch((error: unknown) => {
+    if (refusalReason(error) !== undefined) return undefined;
+    throw error;
+  });
+}
+
+function decode(read: FileRead | undefined, maxChars: number): { text: string; truncatedFromBytes?: number } | undefined {
+  if (!read) return undefined;
   // Control characters other than tab and newline have no business in instructions.
   // eslint-disable-next-line no-control-regex
-  const decoded = bytes.toString('utf8').replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
+  const decoded = read.bytes.toString('utf8').replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
   const chars = [...decoded];
   const text = chars.slice(0, maxChars).join('').trim();
   if (text.length === 0) return undefined;
-  const truncated = chars.length > maxChars || info.size > limit;
-  return truncated ? { text, truncatedFromBytes: info.size } : { text };
+  const truncated = chars.length > maxChars || read.truncated;
+  return truncated ? { text, truncatedFromBytes: read.sizeBytes } : { text };
 }
 
 /**

@@ -1,6 +1,7 @@
-import { lstat, readdir, readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { extname } from 'node:path';
 import { z } from 'zod';
+import { NexoraError } from '../errors.js';
+import { refusalReason, SafeDirectory } from '../safe-file/index.js';
 
 /** What `nexora init` learns about a project by looking at its files. */
 export interface ProjectSurvey {
@@ -22,46 +23,77 @@ const languageByExtension: Record<string, string> = {
 const skipped = new Set(['.git', 'node_modules', 'dist', 'build', 'target', 'vendor', '.venv', 'venv', '__pycache__', '.next', 'coverage']);
 const packageJson = z.looseObject({ name: z.string().optional(), scripts: z.record(z.string(), z.string()).optional() });
 
-async function readSmall(path: string, maxBytes = 64 * 1024): Promise<string | undefined> {
-  const info = await lstat(path).catch(() => undefined);
-  if (!info?.isFile() || info.size > maxBytes) return undefined;
-  return readFile(path, 'utf8').catch(() => undefined);
+/** npm's grammar for a package name: anything else (`$(…)`, newlines, Markdown) is not used as the project's name. */
+const packageName = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
+
+/** A small manifest at the workspace root, read through safe-file; a link, FIFO or oversized file counts as absent. */
+async function readSmall(root: SafeDirectory, name: string, options: { maxBytes?: number; truncate?: boolean } = {}): Promise<string | undefined> {
+  const read = await root.readFile(name, { maxBytes: options.maxBytes ?? 64 * 1024, oversize: options.truncate ? 'truncate' : 'refuse' }).catch((error: unknown) => {
+    if (refusalReason(error) !== undefined) return undefined;
+    throw error;
+  });
+  return read?.bytes.toString('utf8');
+}
+
+/** A subdirectory to walk, or undefined when it is a link or not there any more (never followed). */
+async function subdirectory(dir: SafeDirectory, name: string): Promise<SafeDirectory | undefined> {
+  return dir.directory(name).catch((error: unknown) => {
+    if (refusalReason(error) !== undefined || NexoraError.is(error, 'filesystem-failed')) return undefined;
+    throw error;
+  });
 }
 
 /**
  * Looks at a project without running anything in it: its manifests (package.json, go.mod,
  * Cargo.toml, pyproject.toml, Makefile…), the languages of its files (a bounded walk that
- * skips dependency folders and never follows links) and its README's opening.
+ * skips dependency folders) and its README's opening. Every file and directory is reached
+ * through safe-file, by descriptor: a link is never followed, whatever a process swaps.
  */
 export async function surveyProject(workspace: string, options: { maxFiles?: number } = {}): Promise<ProjectSurvey> {
-  const entries = await readdir(workspace, { withFileTypes: true });
+  const root = await SafeDirectory.open({ root: workspace });
+  if (!root) throw new NexoraError('invalid-argument', `Invalid --workspace: ${workspace} does not exist.`);
+  try {
+    return await surveyRoot(root, workspace, options.maxFiles ?? 5000);
+  } finally {
+    await root.close();
+  }
+}
+
+async function surveyRoot(root: SafeDirectory, workspace: string, maxFiles: number): Promise<ProjectSurvey> {
+  const entries = await root.entries();
   const names = new Set(entries.map((entry) => entry.name));
   const topLevel = entries
     .filter((entry) => !entry.name.startsWith('.') || entry.name === '.github')
-    .map((entry) => (entry.isDirectory() ? `${entry.name}/` : entry.name))
+    .map((entry) => (entry.kind === 'directory' ? `${entry.name}/` : entry.name))
     .sort()
     .slice(0, 60);
   const counts = new Map<string, number>();
   let seen = 0;
-  const maxFiles = options.maxFiles ?? 5000;
-  const walk = async (dir: string, depth: number): Promise<void> => {
+  const walk = async (dir: SafeDirectory, depth: number): Promise<void> => {
     if (depth > 6 || seen >= maxFiles) return;
-    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    for (const entry of await dir.entries().catch(() => [])) {
       if (seen >= maxFiles) return;
-      if (entry.isDirectory() && !skipped.has(entry.name) && !entry.name.startsWith('.')) await walk(join(dir, entry.name), depth + 1);
-      else if (entry.isFile()) {
+      if (entry.kind === 'directory' && !skipped.has(entry.name) && !entry.name.startsWith('.')) {
+        const child = await subdirectory(dir, entry.name);
+        if (!child) continue;
+        try {
+          await walk(child, depth + 1);
+        } finally {
+          await child.close();
+        }
+      } else if (entry.kind === 'file') {
         seen++;
         const language = languageByExtension[extname(entry.name).toLowerCase()];
         if (language) counts.set(language, (counts.get(language) ?? 0) + 1);
       }
     }
   };
-  await walk(workspace, 0);
+  await walk(root, 0);
   const languages = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([language]) => language).slice(0, 5);
 
   const commands: ProjectSurvey['commands'] = {};
   let name = workspace.split('/').filter(Boolean).at(-1) ?? 'this project';
-  const pkgText = await readSmall(join(workspace, 'package.json'));
+  const pkgText = await readSmall(root, 'package.json');
   if (pkgText !== undefined) {
     let parsed: z.infer<typeof packageJson> | undefined;
     try {
@@ -70,7 +102,7 @@ export async function surveyProject(workspace: string, options: { maxFiles?: num
       parsed = undefined;
     }
     const runner = names.has('pnpm-lock.yaml') ? 'pnpm' : names.has('yarn.lock') ? 'yarn' : names.has('bun.lockb') ? 'bun' : 'npm';
-    if (parsed?.name) name = parsed.name;
+    if (parsed?.name && parsed.name.length <= 214 && packageName.test(parsed.name)) name = parsed.name;
     commands.install = runner === 'npm' && names.has('package-lock.json') ? 'npm ci' : `${runner} install`;
     const script = (key: string): string | undefined => (parsed?.scripts?.[key] ? (key === 'test' && runner === 'npm' ? 'npm test' : `${runner} run ${key}`) : undefined);
     const test = script('test');
@@ -97,13 +129,14 @@ export async function surveyProject(workspace: string, options: { maxFiles?: num
   if (names.has('pom.xml')) commands.test ??= 'mvn test';
   if (names.has('build.gradle') || names.has('build.gradle.kts')) commands.test ??= names.has('gradlew') ? './gradlew test' : 'gradle test';
   if (names.has('Gemfile')) commands.test ??= 'bundle exec rake test';
-  const makefile = await readSmall(join(workspace, 'Makefile'));
+  const makefile = await readSmall(root, 'Makefile');
   if (makefile !== undefined) {
     if (/^test:/m.test(makefile)) commands.test ??= 'make test';
     if (/^(all|build):/m.test(makefile)) commands.build ??= 'make';
   }
   const readmeName = ['README.md', 'README', 'README.rst', 'README.txt'].find((candidate) => names.has(candidate));
-  const readme = readmeName ? (await readSmall(join(workspace, readmeName), 512 * 1024))?.slice(0, 3000) : undefined;
+  // Only its opening is used: read a few KiB of it, however long it is.
+  const readme = readmeName ? (await readSmall(root, readmeName, { maxBytes: 12_000, truncate: true }))?.slice(0, 3000) : undefined;
   return { name, languages, commands, topLevel, ...(readme ? { readme } : {}) };
 }
 

@@ -123,15 +123,31 @@ describe('an untrusted workspace nexora.json', () => {
     await expect(load()).rejects.toThrow(/providers\.local\.baseUrl/);
   });
 
-  it('pins trust to the real file behind a link', async () => {
-    await writeFile(join(dir, 'trusted.json'), JSON.stringify({ providers: { openai: { baseUrl: 'http://127.0.0.1:9/v1' } } }));
-    // Trust is keyed by the real path: a workspace whose nexora.json is a link to the trusted file
-    // gets exactly the trusted content, and nothing else.
-    await symlink(join(dir, 'trusted.json'), join(dir, 'nexora.json'));
+  it('refuses a nexora.json that is a link (to load or to trust), without quoting what it points at', async () => {
+    // A workspace is untrusted: a link could point at any file of the host, and a JSON error would quote it.
+    await writeFile(join(dir, 'host-file'), 'HOST-SECRET not json');
+    await symlink(join(dir, 'host-file'), join(dir, 'nexora.json'));
+    const error = (await load().then(() => new Error('loaded'), (caught: unknown) => caught)) as Error;
+    expect(error.message).toBe(`${join(dir, 'nexora.json')} is a symbolic link: Nexora does not follow links in a workspace (one could point at any file on this machine). Replace it with the file or directory itself.`);
+    await expect(trustWorkspace({ workspace: dir, storePath })).rejects.toThrow(/is a symbolic link/);
+    await expect(listTrusted(storePath)).resolves.toEqual([]);
+  });
+
+  it('says where a syntax error is, never what the bytes are', async () => {
+    await writeFile(join(dir, 'nexora.json'), '{\n  "agent": SECRET-TEXT\n}');
+    const error = (await load().then(() => new Error('loaded'), (caught: unknown) => caught)) as Error;
+    expect(error.message).toMatch(/nexora\.json is not valid JSON( \(line 2, column \d+\))?\. Fix the syntax or delete the file\./);
+    expect(error.message).not.toContain('SECRET');
+    expect(error.cause).toBeUndefined();
+  });
+
+  it('a trusted file that is later swapped for a link is "changed", not followed', async () => {
+    await writeFile(join(dir, 'nexora.json'), JSON.stringify({ providers: { openai: { baseUrl: 'http://127.0.0.1:9/v1' } } }));
     await trustWorkspace({ workspace: dir, storePath });
-    expect((await listTrusted(storePath))[0]?.file).toBe(join(dir, 'trusted.json'));
-    await writeFile(join(dir, 'trusted.json'), JSON.stringify({ providers: { openai: { baseUrl: 'http://127.0.0.1:10/v1' } } }));
-    await expect(load()).rejects.toThrow(/has changed since/);
+    await rm(join(dir, 'nexora.json'));
+    await writeFile(join(dir, 'elsewhere.json'), JSON.stringify({ providers: { openai: { baseUrl: 'http://127.0.0.1:9/v1' } } }));
+    await symlink(join(dir, 'elsewhere.json'), join(dir, 'nexora.json'));
+    expect((await listTrusted(storePath)).map((entry) => entry.state)).toEqual(['changed']);
   });
 
   it('refuses a trust store other users can write', async () => {

@@ -1,14 +1,17 @@
-import { readFile, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { NexoraError } from '../errors.js';
 import { nexoraPaths } from '../paths.js';
+import { readFileUnder, readRegularFile } from '../safe-file/index.js';
 import { configFileSchema, withDefaults, type ConfigFile, type EffectiveConfig } from './config-schema.js';
 import { restrictedFieldsIn } from './restricted-fields.js';
 import { readTrustStore, sha256Hex, trustStorePath } from './trust-store.js';
 
 /** The workspace's config file name. */
 export const workspaceConfigName = 'nexora.json';
+/** A config file is a few KiB; this bounds what a hostile one can make the host read. */
+export const maxConfigBytes = 1024 * 1024;
 
 export interface LoadedConfig {
   config: EffectiveConfig;
@@ -38,24 +41,24 @@ export interface LoadConfigOptions {
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const userPath = options.userConfigPath ?? nexoraPaths(options.env).config;
   const sources: string[] = [];
-  const user = await readConfigText(userPath);
+  const user = await readConfigFile(userPath);
   let merged: Record<string, unknown> = {};
   if (user) {
     sources.push(userPath);
-    merged = { ...user.config };
+    merged = { ...user };
   }
   let workspaceFile: LoadedConfig['workspaceFile'];
   if (options.workspace !== undefined) {
-    const file = join(resolve(options.workspace), workspaceConfigName);
-    const workspace = await readConfigText(file);
+    const workspace = await readWorkspaceConfig(options.workspace);
     if (workspace) {
-      const sha256 = sha256Hex(workspace.text);
-      const trusted = await isTrusted({ file, sha256, storePath: options.trustStorePath ?? trustStorePath(options.env) });
+      const { file } = workspace;
+      const sha256 = sha256Hex(workspace.bytes);
+      const trusted = await isTrusted({ file: await trustKey(options.workspace), sha256, storePath: options.trustStorePath ?? trustStorePath(options.env) });
       workspaceFile = { file, sha256, trusted: trusted.trusted };
       const restricted = restrictedFieldsIn(workspace.config);
       if (restricted.length > 0 && !trusted.trusted) throw untrustedFields({ file, workspace: resolve(options.workspace), fields: restricted, userPath, changedSince: trusted.changedSince });
       sources.push(file);
-      const over = trusted.trusted ? workspace.config : onlyLowering(workspace.config, withDefaults(user?.config ?? {}));
+      const over = trusted.trusted ? workspace.config : onlyLowering(workspace.config, withDefaults(user ?? {}));
       merged = deepMerge(merged, over);
     }
   }
@@ -63,31 +66,52 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   return { config: withDefaults(validate(merged, 'the merged configuration')), sources, ...(workspaceFile ? { workspaceFile } : {}) };
 }
 
-/** Parses one config file; undefined when it does not exist. */
+/** Parses one of the user's config files (links followed: the path is theirs); undefined when it does not exist. */
 export async function readConfigFile(file: string): Promise<ConfigFile | undefined> {
-  return (await readConfigText(file))?.config;
+  const read = await readRegularFile({ path: file, maxBytes: maxConfigBytes }).catch((error: unknown) => {
+    throw NexoraError.is(error) ? new NexoraError('invalid-config', `Cannot read ${file}: ${error.message}`, { cause: error }) : error;
+  });
+  return read ? parseConfig(read.bytes, file) : undefined;
 }
 
-async function readConfigText(file: string): Promise<{ text: string; config: ConfigFile } | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new NexoraError('invalid-config', `Cannot read ${file}: ${(error as Error).message}`, { cause: error });
-  }
+/**
+ * The workspace's nexora.json, read through safe-file (untrusted: a link is refused, never
+ * followed, so neither its content nor an error about it can carry another file's bytes), with
+ * the exact bytes that were validated, for hashing. Undefined when there is none.
+ */
+export async function readWorkspaceConfig(workspace: string): Promise<{ file: string; bytes: Buffer; config: ConfigFile } | undefined> {
+  const file = join(resolve(workspace), workspaceConfigName);
+  const read = await readFileUnder({ root: resolve(workspace), path: workspaceConfigName, maxBytes: maxConfigBytes });
+  return read ? { file, bytes: read.bytes, config: parseConfig(read.bytes, file) } : undefined;
+}
+
+/** The path trust is pinned to: the workspace's real path and the config's name (the file itself is never a link). */
+export async function trustKey(workspace: string): Promise<string> {
+  const absolute = resolve(workspace);
+  return join(await realpath(absolute).catch(() => absolute), workspaceConfigName);
+}
+
+/** Validates a config file's bytes; a syntax error says where, never what the bytes are. */
+function parseConfig(bytes: Buffer, file: string): ConfigFile {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    throw new NexoraError('invalid-config', `${file} is not valid JSON: ${(error as Error).message}. Fix the syntax or delete the file.`, { cause: error });
+    const position = /at position (\d+)/.exec((error as Error).message)?.[1];
+    const where = position === undefined ? '' : ` (${lineAndColumn(bytes.toString('utf8'), Number(position))})`;
+    // No cause: the parser's own message quotes the bytes around the mistake.
+    throw new NexoraError('invalid-config', `${file} is not valid JSON${where}. Fix the syntax or delete the file.`);
   }
-  return { text, config: validate(json, file) };
+  return validate(json, file);
+}
+
+function lineAndColumn(text: string, position: number): string {
+  const before = text.slice(0, position).split('\n');
+  return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
 }
 
 async function isTrusted(options: { file: string; sha256: string; storePath: string }): Promise<{ trusted: boolean; changedSince?: string }> {
-  const real = await realpath(options.file);
-  const entry = (await readTrustStore(options.storePath)).find((candidate) => candidate.file === real);
+  const entry = (await readTrustStore(options.storePath)).find((candidate) => candidate.file === options.file);
   if (!entry) return { trusted: false };
   return entry.sha256 === options.sha256 ? { trusted: true } : { trusted: false, changedSince: entry.trustedAt };
 }

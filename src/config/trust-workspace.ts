@@ -1,8 +1,8 @@
-import { readFile, realpath } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { NexoraError } from '../errors.js';
+import { readFileUnder, refusalReason } from '../safe-file/index.js';
 import { maskValue } from './mask-config.js';
-import { workspaceConfigName, readConfigFile } from './load-config.js';
+import { maxConfigBytes, readWorkspaceConfig, trustKey, workspaceConfigName } from './load-config.js';
 import { restrictedFieldsIn } from './restricted-fields.js';
 import { addTrust, readTrustStore, revokeTrust, sha256Hex, type TrustEntry } from './trust-store.js';
 
@@ -14,51 +14,39 @@ export interface TrustedWorkspace {
 }
 
 /**
- * Trusts a workspace's nexora.json as it is now: it is validated first (a broken file is not
- * trusted), and the hash pinned is of exactly the bytes validated.
+ * Trusts a workspace's nexora.json as it is now: read once through safe-file (a link is
+ * refused), validated (a broken file is not trusted), and the hash pinned is of exactly the
+ * bytes validated.
  */
 export async function trustWorkspace(options: { workspace: string; storePath: string }): Promise<TrustedWorkspace> {
-  const file = await configFileOf(options.workspace);
-  const content = await readFile(file);
-  const config = await readConfigFile(file);
-  if (config === undefined) throw missing(file);
-  // The file read for validation must be the file hashed: refuse if it changed in between.
-  if (sha256Hex(await readFile(file)) !== sha256Hex(content)) {
-    throw new NexoraError('untrusted-config', `${file} changed while it was being read: run \`nexora trust\` again.`);
-  }
-  const entry = await addTrust({ storePath: options.storePath, file, content });
-  const fields = restrictedFieldsIn(config).map((field) => ({ field, value: describeValue(field, valueAt(config, field)) }));
+  const loaded = await readWorkspaceConfig(options.workspace);
+  if (!loaded) throw missing(join(resolve(options.workspace), workspaceConfigName));
+  const entry = await addTrust({ storePath: options.storePath, file: await trustKey(options.workspace), content: loaded.bytes });
+  const fields = restrictedFieldsIn(loaded.config).map((field) => ({ field, value: describeValue(field, valueAt(loaded.config, field)) }));
   return { entry, fields };
 }
 
 /** Removes the trust in a workspace's nexora.json; false when it was not trusted. */
 export async function revokeWorkspace(options: { workspace: string; storePath: string }): Promise<{ file: string; removed: boolean }> {
-  const workspace = resolve(options.workspace);
-  // A deleted file can still be revoked by the path it had.
-  const file = await realpath(join(workspace, workspaceConfigName)).catch(() => join(workspace, workspaceConfigName));
+  // A deleted file (or workspace) can still be revoked by the path it had.
+  const file = await trustKey(options.workspace);
   return { file, removed: await revokeTrust({ storePath: options.storePath, file }) };
 }
 
-/** Every trusted file and whether its content still matches. */
+/** Every trusted file and whether its content still matches (a file that became a link or a FIFO has changed). */
 export async function listTrusted(storePath: string): Promise<(TrustEntry & { state: 'trusted' | 'changed' | 'missing' })[]> {
   const entries = await readTrustStore(storePath);
   return Promise.all(
     entries.map(async (entry) => {
-      const content = await readFile(entry.file).catch(() => undefined);
-      const state = content === undefined ? 'missing' : sha256Hex(content) === entry.sha256 ? 'trusted' : 'changed';
+      const read = await readFileUnder({ root: dirname(entry.file), path: basename(entry.file), maxBytes: maxConfigBytes }).catch((error: unknown) => {
+        if (refusalReason(error) !== undefined) return 'refused' as const;
+        if (NexoraError.is(error, 'filesystem-failed')) return undefined;
+        throw error;
+      });
+      const state = read === undefined ? 'missing' : read !== 'refused' && sha256Hex(read.bytes) === entry.sha256 ? 'trusted' : 'changed';
       return { ...entry, state } as const;
     }),
   );
-}
-
-async function configFileOf(workspace: string): Promise<string> {
-  const file = join(resolve(workspace), workspaceConfigName);
-  try {
-    return await realpath(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw missing(file);
-    throw error;
-  }
 }
 
 function missing(file: string): NexoraError {

@@ -1,8 +1,9 @@
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { checkWorkspace } from '../config/workspace-guard.js';
 import { join, resolve } from 'node:path';
 import { NexoraError } from '../errors.js';
 import { nexoraPaths } from '../paths.js';
+import { readFileUnder } from '../safe-file/index.js';
 import type { OpenedSessionManager } from '../sessions/open-session-manager.js';
 import type { SessionId } from '../store/index.js';
 import { connectTools } from '../tools/connect-tools.js';
@@ -203,7 +204,8 @@ async function seedWorkflow(printer: StepPrinter, tools: VisualTools, save: Save
     (value) => `exit ${value.exitCode}`,
   );
   for (const line of `${run.stdout}${run.stderr}`.trim().split('\n')) printer.info(`    │ ${line}`);
-  const edited = readFileSync(join(workspace, 'main.go'), 'utf8');
+  // The workstation wrote it: read through safe-file, so a link (to ~/.ssh/…) is refused, not printed below.
+  const edited = (await readFileUnder({ root: workspace, path: 'main.go', maxBytes: 64 * 1024 }))?.bytes.toString('utf8') ?? '(no main.go)';
   if (edited !== demoMainGoEdited) {
     throw new NexoraError('workstation-failed', `main.go did not end up as intended. It reads:\n${edited}`);
   }

@@ -1,4 +1,4 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { callModelOnce } from '../agent/model-step.js';
 import { initPrompt, starterInstructions, surveyProject } from '../agent/project-survey.js';
@@ -7,6 +7,7 @@ import { describeError, NexoraError } from '../errors.js';
 import { nexoraPaths } from '../paths.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import { MasterKeyStore, ProviderKeyStore } from '../secrets/index.js';
+import { refusalReason, writeFileUnder } from '../safe-file/index.js';
 import type { Db } from '../store/index.js';
 import { openJobDatabase } from './job-store.js';
 
@@ -26,7 +27,9 @@ export async function initProject(options: InitOptions, dependencies: { db?: Db;
   const workspace = resolve(options.workspace);
   if (!statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) throw new NexoraError('invalid-argument', `Invalid --workspace: ${workspace} is not a directory.`);
   const file = join(workspace, 'AGENTS.md');
-  if (existsSync(file) && !options.force) throw new NexoraError('already-exists', `${file} already exists: edit it, or run \`nexora init --force\` to replace it.`);
+  const alreadyExists = (): NexoraError => new NexoraError('already-exists', `${file} already exists: edit it, or run \`nexora init --force\` to replace it.`);
+  // Only spares asking the model for nothing: the exclusive write below is what refuses.
+  if (lstatSync(file, { throwIfNoEntry: false }) && !options.force) throw alreadyExists();
   const survey = await surveyProject(workspace);
   let text: string | undefined;
   let how = 'plain template: no model is configured';
@@ -73,7 +76,19 @@ export async function initProject(options: InitOptions, dependencies: { db?: Db;
       if (!dependencies.db) await db.close();
     }
   }
-  writeFileSync(file, `${(text ?? starterInstructions(survey)).trimEnd()}\n`, { flag: options.force ? 'w' : 'wx' });
+  // A workspace is untrusted: AGENTS.md may be a link a workstation planted (to ~/.bashrc…).
+  // safe-file writes a new file and renames it over the name, so a link is replaced, never followed.
+  const written = await writeFileUnder({
+    root: workspace,
+    path: 'AGENTS.md',
+    data: `${(text ?? starterInstructions(survey)).trimEnd()}\n`,
+    mode: 0o644,
+    exclusive: !options.force,
+    ...(dependencies.signal ? { signal: dependencies.signal } : {}),
+  }).catch((error: unknown) => {
+    throw refusalReason(error) === 'already-exists' ? alreadyExists() : error;
+  });
+  if (written.replaced === 'symbolic-link') how += '; AGENTS.md was a symbolic link: it was replaced by this file, and what it pointed at was not touched';
   return { file, how };
 }
 

@@ -1,12 +1,13 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { loadConversation } from '../agent/conversation-record.js';
 import { replaySteps, replayStepsOf, type ReplayStep, type ReplayStepResult } from '../agent/replay.js';
 import { toReplayScript, type ReplayScript } from '../agent/replay-script.js';
 import { loadConfig } from '../config/load-config.js';
 import { NexoraError } from '../errors.js';
 import { nexoraPaths } from '../paths.js';
+import { writeFileUnder } from '../safe-file/index.js';
 import { openSessionManager, type OpenedSessionManager } from '../sessions/open-session-manager.js';
 import { EventStore, SessionStore, type Db, type SessionId } from '../store/index.js';
 import { connectTools } from '../tools/connect-tools.js';
@@ -32,7 +33,8 @@ export async function exportReplayScript(options: { sessionId: SessionId; file: 
     const workspace = session.workspaceDir && existsSync(session.workspaceDir) ? session.workspaceDir : undefined;
     const maxOutputChars = workspace ? (await loadConfig({ workspace })).config.agent.maxToolOutputChars : 8000;
     const script: ReplayScript = toReplayScript(await recordedSteps(db, options.sessionId), { sessionId: options.sessionId, maxOutputChars });
-    writeFileSync(options.file, `${JSON.stringify(script, null, 2)}\n`);
+    // Often written into a workspace: a link planted at the name is replaced, never written through.
+    await writeFileUnder({ root: dirname(resolve(options.file)), path: basename(options.file), data: `${JSON.stringify(script, null, 2)}\n` });
     return { file: options.file, steps: script.steps.length };
   } finally {
     if (!options.db) await db.close();

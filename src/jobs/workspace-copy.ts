@@ -1,51 +1,27 @@
-import { chown, copyFile, lchown, lstat, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
-import { join } from 'node:path';
 import { NexoraError } from '../errors.js';
+import { copyTree, refusalReason, type CopyLimits } from '../safe-file/index.js';
 
-/** Limits on a workspace copy, so a huge tree (a node_modules, a data set) fails fast and says why. */
-export interface CopyLimits {
-  maxFiles: number;
-  maxBytes: number;
-}
+export type { CopyLimits };
 
-export const defaultCopyLimits: CopyLimits = { maxFiles: 50_000, maxBytes: 2 * 1024 ** 3 };
+export const defaultCopyLimits: CopyLimits = { maxEntries: 50_000, maxBytes: 2 * 1024 ** 3 };
 
 /**
- * Copies a workspace tree: regular files, directories and symbolic links (as links, never
- * followed), with their owners kept when we may (as root), so a workstation over the copy runs
- * as the same user. Anything else (sockets, devices) is left out. A copy over the limits is
- * removed and reported.
+ * Copies a workspace tree (for a snapshot or a replay) through safe-file: regular files,
+ * directories and symbolic links (as links, never followed), by descriptor, so a workstation
+ * that swaps names while the copy runs cannot make the host read or write anything outside
+ * the tree. Owners are kept when we may (as root), so a workstation over the copy runs as the
+ * same user. Sockets, FIFOs and devices are left out. A copy over the limits is removed and
+ * reported.
  */
 export async function copyWorkspace(options: { from: string; to: string; limits?: CopyLimits; signal?: AbortSignal }): Promise<{ files: number; bytes: number }> {
   const limits = options.limits ?? defaultCopyLimits;
-  const counted = { files: 0, bytes: 0 };
-  const asRoot = process.getuid?.() === 0;
-  const walk = async (from: string, to: string): Promise<void> => {
-    if (options.signal?.aborted) throw new NexoraError('aborted', 'The workspace copy was interrupted.');
-    const info = await lstat(from);
-    if (info.isDirectory()) {
-      await mkdir(to, { mode: info.mode & 0o7777 });
-      for (const name of await readdir(from)) await walk(join(from, name), join(to, name));
-    } else if (info.isFile()) {
-      counted.files++;
-      counted.bytes += info.size;
-      if (counted.files > limits.maxFiles || counted.bytes > limits.maxBytes) {
-        throw new NexoraError('invalid-argument', `The workspace is too large to copy (over ${limits.maxFiles} files or ${Math.round(limits.maxBytes / 1024 ** 2)} MiB).`);
-      }
-      await copyFile(from, to);
-    } else if (info.isSymbolicLink()) {
-      await symlink(await readlink(from), to);
-    } else {
-      return;
-    }
-    if (asRoot) await (info.isSymbolicLink() ? lchown(to, info.uid, info.gid) : chown(to, info.uid, info.gid));
-    if (!info.isSymbolicLink()) await utimes(to, info.atime, info.mtime);
-  };
   try {
-    await walk(options.from, options.to);
+    const copied = await copyTree({ from: options.from, to: options.to, limits, keepOwners: process.getuid?.() === 0, ...(options.signal ? { signal: options.signal } : {}) });
+    return { files: copied.files, bytes: copied.bytes };
   } catch (error) {
-    await rm(options.to, { recursive: true, force: true });
+    if (refusalReason(error) === 'too-large') {
+      throw new NexoraError('invalid-argument', `The workspace is too large to copy (over ${limits.maxEntries} entries or ${Math.round(limits.maxBytes / 1024 ** 2)} MiB).`, { cause: error });
+    }
     throw error;
   }
-  return counted;
 }
