@@ -89,6 +89,20 @@ describe('session layer', () => {
   });
 });
 
+// docs/architecture.md: the live session (one per active session: shared channels and the input
+// gate) sits above the tools and the session layer; the doors (server, jobs, viewer) use it.
+describe('live sessions', () => {
+  it('nothing below live/ imports it (the tools, the session layer, the agent and what is under them)', () => {
+    const below = ['agent', 'tools', 'providers', 'sessions', 'workstation', 'secrets', 'store', 'config', 'client', 'rfb', 'safe-file', 'output'];
+    expect(files.some((file) => file.startsWith('live/'))).toBe(true);
+    expect(arrows({ from: (file) => below.some((folder) => file.startsWith(`${folder}/`)), to: ['live'] })).toEqual([]);
+  });
+
+  it('live/ imports none of its doors', () => {
+    expect(arrows({ from: (file) => file.startsWith('live/'), to: ['server', 'cli', 'jobs', 'viewer', 'mcp', 'tui', 'sdk'] })).toEqual([]);
+  });
+});
+
 // Bottom libraries: neutral modules anything may use, which therefore import nothing of the app.
 describe('bottom libraries', () => {
   it('safe-file/ imports nothing under src/ but errors.ts', () => {
