@@ -98,6 +98,30 @@ describe('nexora serve', () => {
     expect((await client.get<HealthBody>('/v1/health')).pid).toBe(first.pid);
   });
 
+  it('a command whose environment names another engine is refused with the restart command, and the server keeps its own', async () => {
+    expect(health.engine).toMatchObject({ DOCKER_HOST: process.env.DOCKER_HOST ?? null, NEXORA_BACKEND: null });
+    const elsewhere = await runCli(['session', 'list'], { env: { ...env, DOCKER_HOST: 'tcp://127.0.0.1:1' } });
+    expect(elsewhere.code).not.toBe(0);
+    expect(elsewhere.stderr).toContain(`The running Nexora server (pid ${first.pid}) was started with another engine: DOCKER_HOST is ${process.env.DOCKER_HOST ?? 'unset'} there, tcp://127.0.0.1:1 here`);
+    expect(elsewhere.stderr).toContain('`nexora server stop && nexora server start`');
+    expect(elsewhere.stderr).not.toMatch(/at .*\.js:\d+/);
+    const swarm = await runCli(['keys', 'list'], { env: { ...env, NEXORA_BACKEND: 'swarm' } });
+    expect(swarm.stderr).toContain('NEXORA_BACKEND is unset there, swarm here');
+    expect((await client.get<HealthBody>('/v1/health')).pid).toBe(first.pid);
+  });
+
+  it('a server that cannot start says why in this attempt only, not an earlier one', async () => {
+    const other = join(root, 'failing-home');
+    const attempt = (port: number) => runCli(['keys', 'list'], { env: { NEXORA_HOME: other, DATABASE_URL: `postgres://nexora@127.0.0.1:${port}/attempt${port}`, CI: '1' }, timeoutMs: 120_000 });
+    const earlier = await attempt(1);
+    expect(earlier.stderr).toContain('attempt1');
+    const now = await attempt(2);
+    expect(now.code).not.toBe(0);
+    expect(now.stderr).toContain('The Nexora server did not start');
+    expect(now.stderr).toContain('127.0.0.1:2/attempt2');
+    expect(now.stderr).not.toContain('attempt1');
+  });
+
   it('refuses TCP requests without the token, or with the wrong Host, and serves them with it', async () => {
     expect(health.tcp?.port).toBeGreaterThan(0);
     const token = readFileSync(files.token, 'utf8').trim();

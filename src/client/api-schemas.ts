@@ -135,6 +135,8 @@ export const healthBody = z.object({
   pid: z.number(),
   home: z.string(),
   store: z.object({ kind: z.string(), location: z.string(), fingerprint: z.string().optional() }),
+  /** The engine and backend settings the server was started with (engineSettings). */
+  engine: z.record(z.string(), z.string().nullable()).optional(),
   startedAt: z.string(),
   admission: z.object({ limit: z.number(), running: z.number(), waiting: z.number() }),
   tcp: z.object({ port: z.number() }).nullable(),

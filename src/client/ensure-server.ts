@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NexoraError } from '../errors.js';
 import { nexoraPaths } from '../paths.js';
 import type { HealthBody } from './api-schemas.js';
 import { NexoraClient } from './nexora-client.js';
 import { securePrivateHome } from './private-dirs.js';
-import { serverFiles, storeFingerprint, type ServerFiles } from './server-files.js';
+import { engineSettings, serverFiles, storeFingerprint, type ServerFiles } from './server-files.js';
 import { buildId } from './version.js';
 
 export interface ConnectOptions {
@@ -50,6 +50,8 @@ export async function connectToServer(options: ConnectOptions = {}): Promise<Con
     client.close();
     throw new NexoraError('server-unavailable', 'No Nexora server runs for this home: start one with `nexora server start` (or run any session command, which starts it).');
   }
+  // The log may hold earlier attempts: a failure shows only what this one wrote.
+  const logStart = statSync(files.log, { throwIfNoEntry: false })?.size ?? 0;
   const child = startServerProcess(env);
   options.onStart?.(`starting the Nexora server in the background (pid ${child.pid ?? '?'}, log ${files.log})`);
   const deadline = Date.now() + (options.startTimeoutMs ?? 300_000);
@@ -62,7 +64,7 @@ export async function connectToServer(options: ConnectOptions = {}): Promise<Con
     // Exit code 3: another command's server won the race; keep waiting for it.
     if (exited !== undefined && exited !== 3 && exited !== 0) {
       client.close();
-      throw new NexoraError('server-unavailable', `The Nexora server did not start (exit code ${exited}): ${lastLogLines(files.log)}\nThe whole log: ${files.log}`);
+      throw new NexoraError('server-unavailable', `The Nexora server did not start (exit code ${exited}): ${lastLogLines(files.log, logStart)}\nThe whole log: ${files.log}`);
     }
   }
   client.close();
@@ -115,6 +117,18 @@ function checkServer(health: HealthBody, env: NodeJS.ProcessEnv): HealthBody {
       `The running Nexora server (pid ${health.pid}) uses another store (${health.store.kind} at ${health.store.location}) than this command's environment names (DATABASE_URL ${env.DATABASE_URL ? 'set' : 'unset'}). Stop it with \`nexora server stop\` and run the command again, or use the same DATABASE_URL.`,
     );
   }
+  const theirs = health.engine;
+  if (theirs) {
+    const differing = Object.entries(engineSettings(env)).filter(([name, value]) => (theirs[name] ?? null) !== value);
+    if (differing.length > 0) {
+      const shown = (value: string | null | undefined): string => (value ? value : 'unset');
+      throw new NexoraError(
+        'server-running',
+        `The running Nexora server (pid ${health.pid}) was started with another engine: ${differing.map(([name, value]) => `${name} is ${shown(theirs[name])} there, ${shown(value)} here`).join('; ')}. ` +
+          'Restart it from this environment: `nexora server stop && nexora server start` (sessions keep running), or run the command with the server\'s settings.',
+      );
+    }
+  }
   const mine = buildId();
   if (health.build !== mine) {
     throw new NexoraError(
@@ -125,10 +139,19 @@ function checkServer(health: HealthBody, env: NodeJS.ProcessEnv): HealthBody {
   return health;
 }
 
-function lastLogLines(file: string): string {
+function lastLogLines(file: string, from = 0): string {
+  let descriptor: number | undefined;
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-5).join('\n');
+    descriptor = openSync(file, 'r');
+    const size = statSync(file).size;
+    const start = Math.max(from, size - 64 * 1024);
+    const bytes = Buffer.alloc(Math.max(0, size - start));
+    readSync(descriptor, bytes, 0, bytes.length, start);
+    const lines = bytes.toString('utf8').trimEnd().split('\n').slice(-5).join('\n');
+    return lines || '(nothing in the log)';
   } catch {
     return '(no log)';
+  } finally {
+    if (descriptor !== undefined) closeSync(descriptor);
   }
 }

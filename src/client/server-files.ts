@@ -70,3 +70,15 @@ export function storeFingerprint(env: NodeJS.ProcessEnv, paths: Pick<NexoraPaths
   const url = env.DATABASE_URL && env.DATABASE_URL.length > 0 ? env.DATABASE_URL : undefined;
   return createHash('sha256').update(url ? `postgres:${url}` : `pglite:${paths.database}`).digest('hex').slice(0, 16);
 }
+
+/** The variables that choose which engine and backend a server drives its workstations on. */
+export const engineVariables = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'NEXORA_BACKEND', 'NEXORA_SWARM_MANAGER', 'NEXORA_SWARM_NODES'] as const;
+
+/**
+ * The engine settings an environment names (unset and empty alike as null). The server reports
+ * the ones it was started with, and a command whose environment names others is refused rather
+ * than silently served from another engine.
+ */
+export function engineSettings(env: NodeJS.ProcessEnv): Record<string, string | null> {
+  return Object.fromEntries(engineVariables.map((name) => [name, env[name] ? (env[name] ?? null) : null]));
+}

@@ -22,7 +22,7 @@ import type { ApiRoute } from './api-route.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { RunRegistry } from './run-registry.js';
 import { securePrivateHome } from '../client/private-dirs.js';
-import { serverFiles, storeFingerprint, type ServerFiles } from '../client/server-files.js';
+import { engineSettings, serverFiles, storeFingerprint, type ServerFiles } from '../client/server-files.js';
 import type { ServerLog } from './server-log.js';
 import { listenOnPrivateSocket } from './socket-listener.js';
 
@@ -64,6 +64,8 @@ export class NexoraServer {
   readonly startedAt = new Date();
   readonly version = NEXORA_VERSION;
   readonly build = buildId();
+  /** The engine and backend settings it was started with: a command naming others is refused. */
+  readonly engine: Record<string, string | null>;
   /** Which store this server holds (compared by clients with their own environment's). */
   readonly storeFingerprint: string;
   tcpPort: number | undefined;
@@ -85,6 +87,7 @@ export class NexoraServer {
   private constructor(options: NexoraServerOptions, lock: InstanceLock, db: Db) {
     this.options = options;
     this.env = options.env ?? process.env;
+    this.engine = engineSettings(this.env);
     this.paths = nexoraPaths(this.env);
     this.files = serverFiles(this.paths, this.env);
     this.storeFingerprint = storeFingerprint(this.env, this.paths);

@@ -21,6 +21,7 @@ export function adminRoutes(server: NexoraServer): ApiRoute[] {
           pid: process.pid,
           home: server.paths.home,
           store: { kind: server.db.kind, location: server.db.location, fingerprint: server.storeFingerprint },
+          engine: server.engine,
           startedAt: server.startedAt.toISOString(),
           admission: server.admission.stats,
           tcp: server.tcpPort !== undefined ? { port: server.tcpPort } : null,
