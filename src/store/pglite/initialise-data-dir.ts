@@ -57,15 +57,23 @@ async function runChild(scratch: string, options: InitialiseDataDirOptions): Pro
     stderr = (stderr + chunk).slice(-2000);
   });
   const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', (error) => reject(error));
+    // An abort kills the child and reports an error first; wait for its exit all the same,
+    // so the scratch directory is removed only once nothing writes into it.
+    child.once('error', (error) => {
+      if (!signal.aborted) reject(error);
+    });
     child.once('close', (exitCode) => resolve(exitCode));
-  }).catch((error: unknown) => {
-    if (signal.aborted) {
-      const timedOut = timeout.aborted && !options.signal?.aborted;
-      throw new NexoraError(timedOut ? 'timeout' : 'aborted', timedOut ? `Creating the embedded database at ${options.dataDir} took longer than ${Math.round((options.timeoutMs ?? 300_000) / 1000)} s; nothing was left behind. Try again on a less loaded machine.` : `Stopped creating the embedded database at ${options.dataDir}; nothing was left behind.`, { cause: error });
-    }
-    throw error;
   });
+  if (signal.aborted) {
+    const timedOut = timeout.aborted && !options.signal?.aborted;
+    throw new NexoraError(
+      timedOut ? 'timeout' : 'aborted',
+      timedOut
+        ? `Creating the embedded database at ${options.dataDir} took longer than ${Math.round((options.timeoutMs ?? 300_000) / 1000)} s; nothing was left behind. Try again on a less loaded machine.`
+        : `Stopped creating the embedded database at ${options.dataDir}; nothing was left behind.`,
+      { cause: signal.reason },
+    );
+  }
   if (code !== 0) {
     throw new NexoraError('database-failed', `Could not create the embedded database at ${options.dataDir}: initdb exited with ${code}${stderr.trim() ? ` (${stderr.trim().split('\n').at(-1)})` : ''}. Nothing was left behind; check free disk space and try again.`);
   }
