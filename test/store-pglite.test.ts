@@ -55,7 +55,7 @@ describe('PGlite settings sized for the store', () => {
     const controller = new AbortController();
     const opening = target.connect({ signal: controller.signal });
     // initdb takes seconds in its child: abort once the scratch directory is being filled.
-    await eventually(async () => readdirSync(dirname(target.dataDir)), (names) => names.some((name) => name.startsWith('db.init-')), 'the initdb scratch directory');
+    await eventually(() => Promise.resolve(readdirSync(dirname(target.dataDir))), (names) => names.some((name) => name.startsWith('db.init-')), 'the initdb scratch directory');
     controller.abort();
     await expect(opening).rejects.toMatchObject({ code: 'aborted' });
     expect(readdirSync(dirname(target.dataDir))).toEqual(['db']);

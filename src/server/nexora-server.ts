@@ -22,7 +22,7 @@ import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { RunRegistry } from './run-registry.js';
 import { serverFiles, storeFingerprint, type ServerFiles } from '../client/server-files.js';
 import type { ServerLog } from './server-log.js';
-import { ToolChannels } from './tool-channels.js';
+import { channelIdleMs, ToolChannels } from './tool-channels.js';
 
 export interface NexoraServerOptions {
   env?: NodeJS.ProcessEnv;
@@ -59,6 +59,8 @@ export class NexoraServer {
   readonly channels: ToolChannels;
   readonly runs: RunRegistry;
   readonly startedAt = new Date();
+  /** RSS once the store is open and the server listens (`nexora server status` compares with it). */
+  readyRssBytes = 0;
   readonly version = NEXORA_VERSION;
   readonly build = buildId();
   /** Which store this server holds (compared by clients with their own environment's). */
@@ -91,8 +93,12 @@ export class NexoraServer {
     this.keys = new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(this.paths) });
     const { startConcurrency } = loadSessionConfig(this.env);
     this.admission = new AdmissionQueue(startConcurrency !== undefined ? { limit: startConcurrency } : {});
-    this.channels = new ToolChannels({ open: async (sessionId) => connectTools(await (await this.sessions()).manager.workstation(sessionId)) });
     this.runs = new RunRegistry();
+    this.channels = new ToolChannels({
+      open: async (sessionId) => connectTools(await (await this.sessions()).manager.workstation(sessionId)),
+      idleMs: channelIdleMs(this.env),
+      inUse: (sessionId) => this.runs.list().some((run) => run.sessionId === sessionId),
+    });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
@@ -109,6 +115,7 @@ export class NexoraServer {
       db = await openDatabase({ env, waitMs: 10_000 });
       const server = new NexoraServer(options, lock, db);
       await server.listen();
+      server.readyRssBytes = process.memoryUsage().rss;
       server.startBackground();
       return server;
     } catch (error) {
@@ -281,6 +288,7 @@ export class NexoraServer {
   private async sweepChannels(): Promise<void> {
     const runtime = await this.runtime?.catch(() => undefined);
     if (!runtime) return;
+    for (const sessionId of this.channels.releaseIdle()) this.log.info(`closed the idle tool channels of ${sessionId}`);
     // One look per session that holds channels or a DevTools proxy; closeChannels ends both.
     for (const sessionId of new Set([...this.channels.sessions(), ...this.devtools.keys()])) {
       const session = await runtime.manager.sessions.find(sessionId).catch(() => undefined);

@@ -5,6 +5,7 @@ import { loadMigrations, migrateDatabase, migrationStatus } from '../store/index
 import { parseNumericUser } from '../workstation/workspace-owner.js';
 import { route, type ApiRoute } from './api-route.js';
 import type { NexoraServer } from './nexora-server.js';
+import { serverMemory } from './server-memory.js';
 
 /** Health, version, the pool, keys, the web view and stopping the server. */
 export function adminRoutes(server: NexoraServer): ApiRoute[] {
@@ -13,7 +14,7 @@ export function adminRoutes(server: NexoraServer): ApiRoute[] {
       method: 'GET',
       path: '/v1/health',
       summary: 'The server: version, pid, store, admission queue, and whether Docker answered.',
-      handler: () => ({
+      handler: async () => ({
         json: {
           ok: true,
           version: server.version,
@@ -24,6 +25,7 @@ export function adminRoutes(server: NexoraServer): ApiRoute[] {
           startedAt: server.startedAt.toISOString(),
           admission: server.admission.stats,
           tcp: server.tcpPort !== undefined ? { port: server.tcpPort } : null,
+          memory: serverMemory({ readyRssBytes: server.readyRssBytes, activeSessions: await activeSessions(server), channels: server.channels.memory() }),
         },
       }),
     }),
@@ -156,4 +158,10 @@ async function storeStatus(server: NexoraServer): Promise<Record<string, unknown
     applied: status.applied.map((migration) => ({ version: migration.version, name: migration.name, appliedAt: migration.appliedAt.toISOString() })),
     pending: status.pending.map((migration) => ({ version: migration.version, name: migration.name })),
   };
+}
+
+/** Active sessions in the store; 0 until the session runtime is up (health must answer before). */
+async function activeSessions(server: NexoraServer): Promise<number> {
+  const rows = await server.db.query<{ count: number }>("SELECT count(*)::int AS count FROM sessions WHERE status = 'active'").catch(() => [{ count: 0 }]);
+  return rows[0]?.count ?? 0;
 }

@@ -1,0 +1,30 @@
+import type { ChannelMemory } from './tool-channels.js';
+
+/** The server process's memory, as `GET /v1/health` reports it and `nexora server status` prints it. */
+export interface ServerMemory {
+  rssBytes: number;
+  /** RSS when the server had opened its store and began to listen: its floor with no session. */
+  readyRssBytes: number;
+  /** V8's heap in use and memory outside it held by JavaScript objects (buffers, WebAssembly). */
+  heapUsedBytes: number;
+  externalBytes: number;
+  activeSessions: number;
+  /** (RSS − ready RSS) / active sessions: what each session costs the server, everything counted. */
+  perSessionBytes: number;
+  channels: ChannelMemory;
+}
+
+/** Measures the process now; `activeSessions` comes from the store. */
+export function serverMemory(options: { readyRssBytes: number; activeSessions: number; channels: ChannelMemory }): ServerMemory {
+  const usage = process.memoryUsage();
+  const grown = Math.max(0, usage.rss - options.readyRssBytes);
+  return {
+    rssBytes: usage.rss,
+    readyRssBytes: options.readyRssBytes,
+    heapUsedBytes: usage.heapUsed,
+    externalBytes: usage.external,
+    activeSessions: options.activeSessions,
+    perSessionBytes: options.activeSessions > 0 ? Math.round(grown / options.activeSessions) : 0,
+    channels: options.channels,
+  };
+}
