@@ -109,6 +109,7 @@ export function registerServerCommand(program: Command): void {
 
 /** The body of `nexora serve`: runs until SIGTERM, SIGINT, `server stop` or the home's removal. */
 async function serve(port: number | undefined): Promise<void> {
+  (await import('../../server/server-memory.js')).sizeServerHeap();
   const { NexoraServer } = await import('../../server/nexora-server.js');
   const { apiRoutes } = await import('../../server/api-routes.js');
   const { fileLog } = await import('../../server/server-log.js');

@@ -14,7 +14,7 @@ import { PGlite } from '@electric-sql/pglite';
  */
 export const pgliteSettings = {
   // The whole store fits many times over; reads past it come from the OS page cache.
-  shared_buffers: '8MB',
+  shared_buffers: '4MB',
   wal_buffers: '256kB',
   // One sort or hash per query: the store's biggest (events of one session by seq) is small.
   work_mem: '1MB',
