@@ -86,7 +86,7 @@ async function breakdownRows(): Promise<string[]> {
     return [
       `| Node and the server's modules, no store | ${mib(modules)} MiB | — |`,
       `| + PGlite opened as it comes (shared_buffers 128MB, TurboFan tier-up) | ${mib(defaults)} MiB | +${mib(defaults - modules)} MiB |`,
-      `| + the store's settings (shared_buffers 8MB, work_mem 1MB, …) | ${mib(settings)} MiB | ${mib(settings - defaults)} MiB |`,
+      `| + the store's settings (shared_buffers 4MB, work_mem 1MB, …) | ${mib(settings)} MiB | ${mib(settings - defaults)} MiB |`,
       `| + baseline compiler only (\`--liftoff-only\`): \`openDatabase\` as the server calls it | ${mib(store)} MiB | ${mib(store - settings)} MiB |`,
       `| (before: initdb in the process itself, peak while creating a new directory) | ${mib(initdb)} MiB | kept until the process exits |`,
     ];
@@ -147,7 +147,9 @@ async function load(bench: BenchServer, pid: number, ids: string[]): Promise<{ p
         const kind = index % 3;
         const call =
           kind === 0
-            ? client.raw('GET', `/v1/sessions/${id}/screen`, undefined, { timeoutMs: 300_000, headers: { accept: 'image/png' } })
+            ? client.raw('GET', `/v1/sessions/${id}/screen`, undefined, { timeoutMs: 300_000, headers: { accept: 'image/png' } }).then((answer) => {
+                if (answer.status !== 200) throw new Error(`screen answered ${answer.status}`);
+              })
             : kind === 1
               ? client.get(`/v1/sessions/${id}/terminal`, { timeoutMs: 300_000 })
               : client.post(`/v1/sessions/${id}/execute`, { command: `seq 1 2000 | tail -n 1` }, { timeoutMs: 300_000 });

@@ -22,6 +22,7 @@ import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { RunRegistry } from './run-registry.js';
 import { serverFiles, storeFingerprint, type ServerFiles } from '../client/server-files.js';
 import type { ServerLog } from './server-log.js';
+import { collectReleasedBuffers } from './server-memory.js';
 import { channelIdleMs, ToolChannels } from './tool-channels.js';
 
 export interface NexoraServerOptions {
@@ -288,7 +289,10 @@ export class NexoraServer {
   private async sweepChannels(): Promise<void> {
     const runtime = await this.runtime?.catch(() => undefined);
     if (!runtime) return;
-    for (const sessionId of this.channels.releaseIdle()) this.log.info(`closed the idle tool channels of ${sessionId}`);
+    const released = this.channels.releaseIdle();
+    for (const sessionId of released) this.log.info(`closed the idle tool channels of ${sessionId}`);
+    // Once their sockets have closed, nothing references the buffers any more.
+    if (released.length > 0) setTimeout(collectReleasedBuffers, 1000).unref();
     // One look per session that holds channels or a DevTools proxy; closeChannels ends both.
     for (const sessionId of new Set([...this.channels.sessions(), ...this.devtools.keys()])) {
       const session = await runtime.manager.sessions.find(sessionId).catch(() => undefined);
