@@ -1,7 +1,7 @@
 import { poolDrainBody, poolWarmBody, providerParams, setKeyBody, stopServerBody, viewQuery } from '../client/api-schemas.js';
 import { NexoraError } from '../errors.js';
 import { providerKeyJson } from '../secrets/index.js';
-import { loadMigrations, migrateDatabase, migrationStatus } from '../store/index.js';
+import { loadMigrations, migrateDatabase, migrationStatus, SessionStore } from '../store/index.js';
 import { parseNumericUser } from '../workstation/workspace-owner.js';
 import { route, type ApiRoute } from './api-route.js';
 import type { NexoraServer } from './nexora-server.js';
@@ -160,8 +160,8 @@ async function storeStatus(server: NexoraServer): Promise<Record<string, unknown
   };
 }
 
-/** Active sessions in the store; 0 until the session runtime is up (health must answer before). */
+/** Active sessions in the store, read without the session runtime (health answers before Docker does). */
 async function activeSessions(server: NexoraServer): Promise<number> {
-  const rows = await server.db.query<{ count: number }>("SELECT count(*)::int AS count FROM sessions WHERE status = 'active'").catch(() => [{ count: 0 }]);
-  return rows[0]?.count ?? 0;
+  const active = await new SessionStore(server.db).list({ statuses: ['active'] }).catch(() => []);
+  return active.length;
 }
