@@ -140,6 +140,18 @@ export const healthBody = z.object({
   startedAt: z.string(),
   admission: z.object({ limit: z.number(), running: z.number(), waiting: z.number() }),
   tcp: z.object({ port: z.number() }).nullable(),
+  // Absent from servers older than the client.
+  memory: z
+    .object({
+      rssBytes: z.number(),
+      readyRssBytes: z.number(),
+      heapUsedBytes: z.number(),
+      externalBytes: z.number(),
+      activeSessions: z.number(),
+      perSessionBytes: z.number(),
+      channels: z.object({ sessions: z.number(), framebufferBytes: z.number() }),
+    })
+    .optional(),
 });
 export type HealthBody = z.infer<typeof healthBody>;
 

@@ -22,6 +22,9 @@ export class LiveSession {
   readonly gate = new InputGate();
   private readonly open: () => Promise<ConnectedTools>;
   private channels: Promise<ConnectedTools> | undefined;
+  private opened: ConnectedTools | undefined;
+  /** When a door last asked for the channels (LiveSessions releases idle ones). */
+  lastUsedAt = Date.now();
 
   constructor(options: LiveSessionOptions) {
     this.sessionId = options.sessionId;
@@ -30,6 +33,7 @@ export class LiveSession {
 
   /** The shared channels, opened again when their VNC connection closed. */
   async connected(): Promise<ConnectedTools> {
+    this.lastUsedAt = Date.now();
     const existing = this.channels;
     if (existing) {
       const connected = await existing.catch(() => undefined);
@@ -40,6 +44,7 @@ export class LiveSession {
       const pending = this.open().then((connected) => {
         connected.tools.holdInputAt((call) => this.gate.enter(call));
         connected.browser.holdActionsAt((signal) => this.gate.enter({ what: 'browser', timeoutMs: browserGateWaitMs, signal }));
+        if (this.channels === pending) this.opened = connected;
         return connected;
       });
       this.channels = pending;
@@ -56,10 +61,16 @@ export class LiveSession {
     return this.channels !== undefined;
   }
 
+  /** The channels once they are open. */
+  get openChannels(): ConnectedTools | undefined {
+    return this.opened;
+  }
+
   /** Closes the channels; the next use opens new ones (the gate and who holds it stay). */
   closeChannels(): void {
     const pending = this.channels;
     this.channels = undefined;
+    this.opened = undefined;
     void pending?.then((connected) => connected.close()).catch(() => undefined);
   }
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { buildId, NEXORA_VERSION } from '../client/version.js';
 import { checkWorkspace } from '../config/workspace-guard.js';
 import { describeError, NexoraError } from '../errors.js';
-import { LiveSessions } from '../live/live-sessions.js';
+import { channelIdleMs, LiveSessions } from '../live/live-sessions.js';
 import { nexoraPaths, type NexoraPaths } from '../paths.js';
 import { MasterKeyStore, ProviderKeyStore } from '../secrets/index.js';
 import { AdmissionQueue } from '../sessions/admission-queue.js';
@@ -24,6 +24,7 @@ import { RunRegistry } from './run-registry.js';
 import { securePrivateHome } from '../client/private-dirs.js';
 import { engineSettings, serverFiles, storeFingerprint, type ServerFiles } from '../client/server-files.js';
 import type { ServerLog } from './server-log.js';
+import { collectReleasedBuffers } from './server-memory.js';
 import { listenOnPrivateSocket } from './socket-listener.js';
 
 export interface NexoraServerOptions {
@@ -62,6 +63,8 @@ export class NexoraServer {
   readonly live: LiveSessions;
   readonly runs: RunRegistry;
   readonly startedAt = new Date();
+  /** RSS once the store is open and the server listens (`nexora server status` compares with it). */
+  readyRssBytes = 0;
   readonly version = NEXORA_VERSION;
   readonly build = buildId();
   /** The engine and backend settings it was started with: a command naming others is refused. */
@@ -97,8 +100,12 @@ export class NexoraServer {
     this.keys = new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(this.paths) });
     const { startConcurrency } = loadSessionConfig(this.env);
     this.admission = new AdmissionQueue(startConcurrency !== undefined ? { limit: startConcurrency } : {});
-    this.live = new LiveSessions({ open: async (sessionId) => connectTools(await (await this.sessions()).manager.workstation(sessionId)) });
     this.runs = new RunRegistry();
+    this.live = new LiveSessions({
+      open: async (sessionId) => connectTools(await (await this.sessions()).manager.workstation(sessionId)),
+      idleMs: channelIdleMs(this.env),
+      inUse: (sessionId) => this.runs.list().some((run) => run.sessionId === sessionId),
+    });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
@@ -115,6 +122,7 @@ export class NexoraServer {
       db = await openDatabase({ env, waitMs: 10_000 });
       const server = new NexoraServer(options, lock, db);
       await server.listen();
+      server.readyRssBytes = process.memoryUsage().rss;
       server.startBackground();
       return server;
     } catch (error) {
@@ -293,6 +301,10 @@ export class NexoraServer {
   private async sweepChannels(): Promise<void> {
     const runtime = await this.runtime?.catch(() => undefined);
     if (!runtime) return;
+    const released = this.live.releaseIdle();
+    for (const sessionId of released) this.log.info(`closed the idle tool channels of ${sessionId}`);
+    // Once their sockets have closed, nothing references the buffers any more.
+    if (released.length > 0) setTimeout(collectReleasedBuffers, 1000).unref();
     // One look per session that holds channels or a DevTools proxy; closeChannels ends both.
     for (const sessionId of new Set([...this.live.sessions(), ...this.devtools.keys()])) {
       const session = await runtime.manager.sessions.find(sessionId).catch(() => undefined);

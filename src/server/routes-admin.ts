@@ -1,10 +1,11 @@
 import { poolDrainBody, poolWarmBody, providerParams, setKeyBody, stopServerBody, viewQuery } from '../client/api-schemas.js';
 import { NexoraError } from '../errors.js';
 import { providerKeyJson } from '../secrets/index.js';
-import { loadMigrations, migrateDatabase, migrationStatus } from '../store/index.js';
+import { loadMigrations, migrateDatabase, migrationStatus, SessionStore } from '../store/index.js';
 import { parseNumericUser } from '../workstation/workspace-owner.js';
 import { route, type ApiRoute } from './api-route.js';
 import type { NexoraServer } from './nexora-server.js';
+import { serverMemory } from './server-memory.js';
 
 /** Health, version, the pool, keys, the web view and stopping the server. */
 export function adminRoutes(server: NexoraServer): ApiRoute[] {
@@ -13,7 +14,7 @@ export function adminRoutes(server: NexoraServer): ApiRoute[] {
       method: 'GET',
       path: '/v1/health',
       summary: 'The server: version, pid, store, admission queue, and whether Docker answered.',
-      handler: () => ({
+      handler: async () => ({
         json: {
           ok: true,
           version: server.version,
@@ -25,6 +26,7 @@ export function adminRoutes(server: NexoraServer): ApiRoute[] {
           startedAt: server.startedAt.toISOString(),
           admission: server.admission.stats,
           tcp: server.tcpPort !== undefined ? { port: server.tcpPort } : null,
+          memory: serverMemory({ readyRssBytes: server.readyRssBytes, activeSessions: await activeSessions(server), channels: server.live.memory() }),
         },
       }),
     }),
@@ -157,4 +159,10 @@ async function storeStatus(server: NexoraServer): Promise<Record<string, unknown
     applied: status.applied.map((migration) => ({ version: migration.version, name: migration.name, appliedAt: migration.appliedAt.toISOString() })),
     pending: status.pending.map((migration) => ({ version: migration.version, name: migration.name })),
   };
+}
+
+/** Active sessions in the store, read without the session runtime (health answers before Docker does). */
+async function activeSessions(server: NexoraServer): Promise<number> {
+  const active = await new SessionStore(server.db).list({ statuses: ['active'] }).catch(() => []);
+  return active.length;
 }

@@ -59,7 +59,7 @@ export function registerServerCommand(program: Command): void {
 
   server
     .command('status')
-    .description("whether a server runs: pid, uptime, store, admission queue")
+    .description("whether a server runs: pid, uptime, store, admission queue, memory (RSS and each session's share)")
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const { client, files } = homeServerClient();
@@ -79,6 +79,7 @@ export function registerServerCommand(program: Command): void {
               `socket    ${files.socket}${health.tcp ? `; also http://127.0.0.1:${health.tcp.port} (token in ${files.token})` : ''}`,
               `store     ${health.store.kind} at ${health.store.location}`,
               `starts    ${health.admission.running} running, ${health.admission.waiting} queued, ${health.admission.limit} at once`,
+              ...(health.memory ? [`memory    ${formatServerMemory(health.memory)}`] : []),
               `log       ${files.log}`,
               '',
             ].join('\n'),
@@ -108,6 +109,7 @@ export function registerServerCommand(program: Command): void {
 
 /** The body of `nexora serve`: runs until SIGTERM, SIGINT, `server stop` or the home's removal. */
 async function serve(port: number | undefined): Promise<void> {
+  (await import('../../server/server-memory.js')).sizeServerHeap();
   const { NexoraServer } = await import('../../server/nexora-server.js');
   const { apiRoutes } = await import('../../server/api-routes.js');
   const { fileLog } = await import('../../server/server-log.js');
@@ -182,4 +184,13 @@ async function waitForHealth(client: NexoraClient, pid: number, timeoutMs: numbe
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return undefined;
+}
+
+const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+/** One line for `nexora server status`. */
+function formatServerMemory(memory: NonNullable<HealthBody['memory']>): string {
+  const share = memory.activeSessions > 0 ? `, ${mib(memory.perSessionBytes)} per active session (${memory.activeSessions})` : ', no active session';
+  const channels = memory.channels.sessions > 0 ? `; tool channels open for ${memory.channels.sessions} (framebuffers ${mib(memory.channels.framebufferBytes)})` : '';
+  return `${mib(memory.rssBytes)} RSS (${mib(memory.readyRssBytes)} at start)${share}${channels}`;
 }

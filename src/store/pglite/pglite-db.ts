@@ -1,9 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import { NexoraError, describeError } from '../../errors.js';
 import type { Db, Queryable, ScriptConnection } from '../db.js';
 import { acquireDirectoryLock, type DirectoryLock } from './directory-lock.js';
+import { initialiseDataDir } from './initialise-data-dir.js';
+import { pgliteStartParams } from './pglite-settings.js';
 
 export interface PgliteDbOptions {
   dataDir: string;
@@ -37,11 +40,20 @@ export class PgliteDb implements Db {
     const dataDir = resolve(options.dataDir);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const lock = await acquireDirectoryLock({ directory: dataDir, waitMs: options.waitMs, signal: options.signal });
+    let created = false;
     try {
-      const database = await PGlite.create(dataDir);
+      const startParams = pgliteStartParams();
+      if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+        ensureEmpty(dataDir);
+        await initialiseDataDir({ dataDir, startParams, signal: options.signal });
+        created = true;
+      }
+      useBaselineWasmCompiler();
+      const database = await PGlite.create(dataDir, { startParams });
       return new PgliteDb(database, lock, dataDir);
     } catch (error) {
       await lock.release();
+      if (NexoraError.is(error) && !created) throw error;
       throw new NexoraError(
         'database-failed',
         `Could not open the embedded database at ${dataDir}: ${describeError(error)}. If it was damaged, move the directory aside and Nexora will create a new one (provider keys are then lost; sessions too).`,
@@ -96,4 +108,25 @@ export class PgliteDb implements Db {
       await this.lock.release();
     }
   }
+}
+
+/** A directory without PG_VERSION is only made into a database when it holds nothing else. */
+function ensureEmpty(dataDir: string): void {
+  const entries = readdirSync(dataDir);
+  if (entries.length === 0) return;
+  throw new NexoraError(
+    'database-failed',
+    `${dataDir} holds files (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}) but no database (no PG_VERSION). Move it aside or empty it, and Nexora will create a new database there.`,
+  );
+}
+
+/**
+ * Compiles PGlite's 9 MB module with V8's baseline compiler only. With tier-up, TurboFan
+ * recompiles PostgreSQL's hot functions in the background, which cost this process 60–70 MiB of
+ * code and compiler memory for good (measured: bench/server-memory.ts) and, on a 2-core machine,
+ * made store writes slower rather than faster while it ran. Set before the first compile; the
+ * server has no other WebAssembly.
+ */
+function useBaselineWasmCompiler(): void {
+  setFlagsFromString('--liftoff-only');
 }
