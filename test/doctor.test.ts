@@ -20,6 +20,22 @@ describe('nexora doctor', () => {
     }
   });
 
+  it('passes while the server runs, asking it about the store it holds (the embedded one admits one process)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'nexora-doctor-served-'));
+    const env = { NEXORA_HOME: home, DATABASE_URL: '' };
+    try {
+      const started = await runCli(['server', 'start'], { env, timeoutMs: 300_000 });
+      expect(started.code, started.stderr).toBe(0);
+      const result = await runCli(['doctor'], { env });
+      expect(result.stdout).toContain(`✓ Database: embedded PGlite at ${home}/db (held by the running Nexora server)`);
+      expect(result.stdout).not.toMatch(/in use by nexora process/);
+      expect(result.code, result.stdout).toBe(0);
+    } finally {
+      await runCli(['server', 'stop'], { env, timeoutMs: 120_000 });
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('reports a missing image with how to build it', async () => {
     const result = await runCli(['doctor'], { env: { DOCKER_HOST: 'unix:///tmp/nexora-no-engine-here.sock' } });
     expect(result.stdout).toContain('✗ Workstation image: not checked: the Docker engine is not reachable');

@@ -30,7 +30,7 @@ interface StoreStatus {
  * The store's status, from the running server when there is one (it holds the embedded
  * database), else from the store itself. `migrate` applies pending migrations first.
  */
-async function readStore(options: { migrate: boolean }): Promise<StoreStatus & { through: 'server' | 'store' }> {
+export async function readStore(options: { migrate: boolean }): Promise<StoreStatus & { through: 'server' | 'store' }> {
   const server = await connectToServer({ autoStart: false }).catch((error: unknown) => {
     if (NexoraError.is(error, 'server-unavailable')) return undefined;
     throw error;

@@ -1,6 +1,7 @@
 import { describeError } from '../../errors.js';
 import { loadSettings, type PortRange } from '../../settings.js';
-import { isLocalPortFree, loadMigrations, maskDatabaseUrl, migrationStatus, openDatabase, type Db } from '../../store/index.js';
+import { isLocalPortFree, maskDatabaseUrl } from '../../store/index.js';
+import { readStore } from './db.js';
 import { createDockerClient, pingDocker } from '../../workstation/docker/docker-client.js';
 import { findImage, listImages, workstationImageTag } from '../../workstation/image/index.js';
 import { loadSessionConfig } from '../../sessions/session-config.js';
@@ -40,18 +41,20 @@ function imageCheck(): Check {
   };
 }
 
+/**
+ * The store as the running server holds it (only one process may open the embedded database,
+ * so opening it here would fail whenever a server runs); the store itself when none runs.
+ */
 function databaseCheck(): Check {
   return async () => {
     const server = process.env.DATABASE_URL ? maskDatabaseUrl(process.env.DATABASE_URL) : undefined;
-    let db: Db | undefined;
     try {
-      db = await openDatabase({ migrate: false, waitMs: 2000 });
-      const status = await migrationStatus(db, loadMigrations());
+      const status = await readStore({ migrate: false });
       const pending = status.pending.length;
       return {
         name: 'Database',
         ok: true,
-        detail: `${db.kind === 'pglite' ? 'embedded PGlite at' : 'PostgreSQL at'} ${db.location}, ${status.applied.length} migration${status.applied.length === 1 ? '' : 's'} applied${pending ? `, ${pending} pending (applied on first use, or \`nexora db migrate\`)` : ''}`,
+        detail: `${status.engine === 'pglite' ? 'embedded PGlite at' : 'PostgreSQL at'} ${status.location}${status.through === 'server' ? ' (held by the running Nexora server)' : ''}, ${status.applied.length} migration${status.applied.length === 1 ? '' : 's'} applied${pending ? `, ${pending} pending (applied on first use, or \`nexora db migrate\`)` : ''}`,
       };
     } catch (error) {
       return {
@@ -60,8 +63,6 @@ function databaseCheck(): Check {
         detail: server ? `cannot use the PostgreSQL server at ${server}: ${describeError(error)}` : describeError(error),
         fix: server ? 'check DATABASE_URL and that the server accepts connections, or unset it to use the embedded database' : 'see the message above',
       };
-    } finally {
-      await db?.close().catch(() => undefined);
     }
   };
 }
