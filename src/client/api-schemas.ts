@@ -40,6 +40,7 @@ export const gitReportSchema = z.object({
 });
 
 /** The answer of `POST /v1/sessions/:id/stop` (the session record is passed through as is). */
+export type GitReport = z.infer<typeof gitReportSchema>;
 export const stopSessionReply = z.object({ session: z.object({ id: z.string(), workspaceDir: z.string().nullable().optional() }).passthrough(), git: gitReportSchema.nullable() });
 export type StopSessionReply = z.infer<typeof stopSessionReply>;
 

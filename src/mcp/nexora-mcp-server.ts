@@ -3,7 +3,9 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import { z } from 'zod';
 import { browserInputs, type BrowserToolName } from '../agent/browser-tool-schemas.js';
 import { executeInput, keyboardInput, mouseInput, screenInput } from '../agent/tool-schemas.js';
+import type { GitReport } from '../client/api-schemas.js';
 import { NEXORA_VERSION } from '../client/version.js';
+import { frameToolOutput } from '../agent/tool-output-frame.js';
 import { NexoraError } from '../errors.js';
 import type { SessionsApi } from './sessions-api.js';
 import type { BrowserAction } from '../sdk/session.js';
@@ -140,7 +142,11 @@ export function createNexoraMcp(options: NexoraMcpOptions): NexoraMcp {
   mcp.registerTool(
     'session_stop',
     { description: "Stop a session (default: this client's); the next tool call starts a new one.", inputSchema: sessionStopInput },
-    (args, extra) => guarded('session_stop', async () => textResult(`Session ${await binding.stop({ ...(args.session ? { sessionId: args.session } : {}), signal: extra.signal })} stopped.`)),
+    (args, extra) =>
+      guarded('session_stop', async () => {
+        const stopped = await binding.stop({ ...(args.session ? { sessionId: args.session } : {}), signal: extra.signal });
+        return textResult(`Session ${stopped.sessionId} stopped.${gitStopText(stopped.git)}`);
+      }),
   );
   mcp.registerTool(
     'session_list',
@@ -181,4 +187,15 @@ async function workspaceFor(mcp: McpServer, options: NexoraMcpOptions): Promise<
   }
   if (options.fallbackWorkspace) return options.fallbackWorkspace;
   throw new NexoraError('invalid-argument', 'No workspace for the session: give the MCP endpoint ?workspace=/absolute/path, call session_start with a workspace, or use a client that shares its roots.');
+}
+
+/** What the stop's git-metadata check did, for the calling model (paths are the workspace's: framed as data). */
+function gitStopText(git: GitReport | null): string {
+  if (!git || (git.neutralised.length === 0 && git.failed.length === 0 && !git.incomplete)) return '';
+  const lines = [
+    ...git.neutralised.map((entry) => `moved aside: ${entry.path} → ${entry.movedTo} (${entry.reason})`),
+    ...git.failed.map((entry) => `could not move aside: ${entry.path} (${entry.reason})`),
+    ...(git.incomplete ? ['the workspace was too large to check completely'] : []),
+  ];
+  return `\nGit metadata that would have run on the host:\n${frameToolOutput('session_stop', lines.join('\n'))}`;
 }

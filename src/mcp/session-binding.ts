@@ -1,3 +1,4 @@
+import type { GitReport } from '../client/api-schemas.js';
 import { NexoraError } from '../errors.js';
 import type { SessionsApi } from './sessions-api.js';
 import type { Session } from '../sdk/session.js';
@@ -76,16 +77,16 @@ export class SessionBinding {
     }
   }
 
-  /** Stops a session (default: the current one); the next tool call starts a new one. */
-  async stop(options: { sessionId?: string; signal?: AbortSignal } = {}): Promise<string> {
+  /** Stops a session (default: the current one); the next tool call starts a new one. Returns what the stop reported. */
+  async stop(options: { sessionId?: string; signal?: AbortSignal } = {}): Promise<{ sessionId: string; git: GitReport | null }> {
     const current = await this.currentId();
     const sessionId = options.sessionId ?? current;
     if (!sessionId) throw new NexoraError('session-not-found', 'This client has no session yet: nothing to stop.');
     const session = await this.get(sessionId, options.signal ? { signal: options.signal } : {});
-    await session.stop({ reason: 'stopped by an MCP client', ...(options.signal ? { signal: options.signal } : {}) });
+    const stopped = await session.stop({ reason: 'stopped by an MCP client', ...(options.signal ? { signal: options.signal } : {}) });
     this.owned.delete(sessionId);
     if (sessionId === current) this.current = undefined;
-    return sessionId;
+    return { sessionId, git: stopped.git };
   }
 
   /** The client went away: its own sessions stop (unless `keep`); an attached one keeps running. */
@@ -103,8 +104,9 @@ export class SessionBinding {
     await Promise.all(
       [...this.owned].map(async ([sessionId, session]) => {
         try {
-          await session.stop({ reason: 'its MCP client disconnected', timeoutMs: 120_000 });
-          this.options.log(`session ${sessionId} stopped (client disconnected)`);
+          const stopped = await session.stop({ reason: 'its MCP client disconnected', timeoutMs: 120_000 });
+          const moved = stopped.git?.neutralised.length ?? 0;
+          this.options.log(`session ${sessionId} stopped (client disconnected)${moved > 0 ? `; git metadata moved aside: ${moved} (see the session's git-metadata-changed event)` : ''}`);
         } catch (error) {
           this.options.log(`stopping session ${sessionId}: ${error instanceof Error ? error.message : String(error)}`);
         }

@@ -1,3 +1,4 @@
+import type { GitReport } from '../client/api-schemas.js';
 import type { NexoraClient } from '../client/nexora-client.js';
 import type { BrowserResult, ExecuteResult, KeyboardResult, MouseResult, Screen, SessionEvent, SessionInfo } from './api-types.js';
 import { requestOptions, type CallOptions } from './call-options.js';
@@ -112,9 +113,14 @@ export class Session {
     return (await this.client.get<{ events: SessionEvent[] }>(`${this.path}/events?${query.toString()}`, requestOptions(options, 30_000))).events;
   }
 
-  /** Ends the session: its workstation is removed, its record and transcript kept. Default deadline 120 s. */
-  async stop(options: CallOptions & { reason?: string } = {}): Promise<SessionInfo> {
+  /**
+   * Ends the session: its workstation is removed, its record and transcript kept. `git` says
+   * what the stop's git-metadata check found and moved aside (null when the session had no
+   * baseline). Default deadline 120 s.
+   */
+  async stop(options: CallOptions & { reason?: string } = {}): Promise<SessionInfo & { git: GitReport | null }> {
     const body = options.reason !== undefined ? { reason: options.reason } : {};
-    return (await this.client.post<{ session: SessionInfo }>(`${this.path}/stop`, body, requestOptions(options, 120_000))).session;
+    const reply = await this.client.post<{ session: SessionInfo; git?: GitReport | null }>(`${this.path}/stop`, body, requestOptions(options, 120_000));
+    return { ...reply.session, git: reply.git ?? null };
   }
 }
