@@ -7,6 +7,7 @@ import { cliRun } from './fixtures/cli-run.js';
 import { cliPath, runCli } from './fixtures/run-cli.js';
 import type { ModelScriptInput } from './model-server/script.js';
 import { ScriptedModelServer } from './model-server/server.js';
+import { writeScriptedConfig } from './model-server/user-config.js';
 
 /**
  * Project instructions and conversations that resume, as a user meets them: the built CLI in
@@ -33,15 +34,7 @@ afterAll(async () => {
 async function useScript(workspace: string, script: ModelScriptInput): Promise<ScriptedModelServer> {
   const server = await ScriptedModelServer.start({ script, apiKey: 'conv-key-0123456789' });
   servers.push(server);
-  writeFileSync(
-    // Endpoints belong in the user's own config: a workspace nexora.json may not set them untrusted.
-    join(home, 'config.json'),
-    JSON.stringify({
-      model: 'scripted/m',
-      providers: { scripted: { kind: 'anthropic', baseUrl: server.anthropicBaseUrl, apiKeyEnv: 'SCRIPTED_API_KEY' } },
-      models: { 'scripted/m': { capabilities: { vision: true }, prices: { input: 3, output: 15, cachedInput: 0.3 } } },
-    }),
-  );
+  writeScriptedConfig(home, server, { prices: { input: 3, output: 15, cachedInput: 0.3 } });
   return server;
 }
 

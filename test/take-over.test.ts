@@ -1,4 +1,4 @@
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -13,6 +13,7 @@ import { eventually } from './fixtures/eventually.js';
 import { cliPath, runCli } from './fixtures/run-cli.js';
 import { WORKSPACE_GID, WORKSPACE_UID } from './fixtures/session-env.js';
 import { ScriptedModelServer } from './model-server/server.js';
+import { writeScriptedConfig } from './model-server/user-config.js';
 
 // Issue 21, item 1: one input gate in the live session, at every door. While a person holds
 // control, keyboard and mouse input from the API, the SDK, an MCP client and an agent run does
@@ -47,14 +48,7 @@ beforeAll(async () => {
   });
   const home = join(run.root, 'home');
   mkdirSync(home);
-  writeFileSync(
-    join(home, 'config.json'),
-    JSON.stringify({
-      model: 'scripted/m',
-      providers: { scripted: { kind: 'anthropic', baseUrl: model.anthropicBaseUrl, apiKeyEnv: 'SCRIPTED_API_KEY' } },
-      models: { 'scripted/m': { capabilities: { vision: true } } },
-    }),
-  );
+  writeScriptedConfig(home, model);
   const block = 30_000 + 100 * Math.floor(Math.random() * 50);
   env = await run.env(home, { SCRIPTED_API_KEY: 'take-over-key-0123456789', NEXORA_VNC_PORTS: `${block}-${block + 49}`, NEXORA_CDP_PORTS: `${block + 5000}-${block + 5049}`, NEXORA_START_TIMEOUT: '300', CI: '1' });
   // The built server (the SDK from the sources would start its own from them).

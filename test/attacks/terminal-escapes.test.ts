@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliRun, type CliRun } from '../fixtures/cli-run.js';
 import { cliPath, runCli } from '../fixtures/run-cli.js';
 import type { ModelScriptInput } from '../model-server/script.js';
 import { ScriptedModelServer } from '../model-server/server.js';
+import { writeScriptedConfig } from '../model-server/user-config.js';
 
 /**
  * Issue 20, finding 6, as the attacker: a model (or text a workstation fed it) whose words and
@@ -58,14 +59,7 @@ afterAll(async () => {
 async function scripted(script: ModelScriptInput): Promise<ScriptedModelServer> {
   const server = await ScriptedModelServer.start({ script, apiKey });
   servers.push(server);
-  writeFileSync(
-    join(home, 'config.json'),
-    JSON.stringify({
-      model: 'scripted/m',
-      providers: { scripted: { kind: 'anthropic', baseUrl: server.anthropicBaseUrl, apiKeyEnv: 'SCRIPTED_API_KEY' } },
-      models: { 'scripted/m': { capabilities: { tools: true, vision: false, contextTokens: 100_000 }, prices: { input: 3, output: 15 } } },
-    }),
-  );
+  writeScriptedConfig(home, server, { capabilities: { tools: true, vision: false, contextTokens: 100_000 }, prices: { input: 3, output: 15 } });
   return server;
 }
 
