@@ -9,6 +9,8 @@ export interface SimpleCommand {
   words: string[];
   /** Targets of `>`, `>>`, `&>`, `>|` (not `>&2`-style descriptor copies). */
   writes: string[];
+  /** Where standard input comes from: a file after `<`, `<<` for a here-document, `<<<` for a here-string. */
+  inputs: string[];
 }
 
 /** Commands joined by `|`: a download piped into a shell is judged as a whole. */
@@ -30,10 +32,10 @@ export function parseCommandLine(text: string): ParsedLine {
   const tokens = tokenize(text, substitutions);
   const pipelines: Pipeline[] = [];
   let pipeline: Pipeline = [];
-  let command: SimpleCommand = { words: [], writes: [] };
+  let command: SimpleCommand = { words: [], writes: [], inputs: [] };
   const endCommand = (): void => {
-    if (command.words.length > 0 || command.writes.length > 0) pipeline.push(command);
-    command = { words: [], writes: [] };
+    if (command.words.length > 0 || command.writes.length > 0 || command.inputs.length > 0) pipeline.push(command);
+    command = { words: [], writes: [], inputs: [] };
   };
   const endPipeline = (): void => {
     endCommand();
@@ -58,7 +60,11 @@ export function parseCommandLine(text: string): ParsedLine {
         // `>&2` copies a descriptor; `>&file` (bash) writes a file.
         if (!(token.value === '>&' && /^\d+-?$|^-$/.test(target.value))) command.writes.push(target.value);
       }
-    } else if (token.value === '<') index++;
+    } else if (token.value.startsWith('<')) {
+      const source = tokens[index + 1];
+      if (source?.kind === 'word') index++;
+      command.inputs.push(token.value === '<' ? (source?.kind === 'word' ? source.value : '') : token.value);
+    }
   }
   endPipeline();
   return { pipelines, substitutions };
@@ -147,17 +153,20 @@ function tokenize(text: string, substitutions: string[]): Token[] {
     } else if (char === '<') {
       endWord();
       const heredoc = /^<<-?\s*['"]?(\w+)['"]?/.exec(text.slice(index));
+      const herestring = !heredoc && text.startsWith('<<<', index);
       if (heredoc) {
         // A here-document's lines are data for the command, not commands: skipped at the line's end.
         pendingHeredocs.push(heredoc[1] ?? '');
         index += heredoc[0].length;
       } else {
-        index += text.startsWith('<<<', index) ? 3 : 1;
+        index += herestring ? 3 : 1;
       }
-      tokens.push({ kind: 'op', value: '<' });
+      tokens.push({ kind: 'op', value: heredoc ? '<<' : herestring ? '<<<' : '<' });
       if (heredoc) tokens.push({ kind: 'word', value: heredoc[1] ?? '' });
     } else if ('|&;(){}'.includes(char)) {
-      if ((char === '{' || char === '}') && inWord) {
+      // `{` groups only as a word of its own: `{rm,x}` is a brace expansion, part of a word.
+      if (((char === '{' || char === '}') && inWord) || (char === '{' && !/[\s;]/.test(text[index + 1] ?? ' '))) {
+        inWord = true;
         word += char;
         index++;
         continue;

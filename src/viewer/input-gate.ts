@@ -83,6 +83,9 @@ export function gatedTools(tools: VisualTools, gate: Pick<InputGate, 'waitForAge
   return {
     ...(tools.browser ? { browser: tools.browser } : {}),
     ...(tools.setImageSize ? { setImageSize: (size) => tools.setImageSize?.(size) } : {}),
+    // Read-only looks the approval policy takes before an Enter or a click: not held, not archived.
+    ...(tools.promptLine ? { promptLine: (options) => tools.promptLine!(options) } : {}),
+    ...(tools.displayWindows ? { displayWindows: (options) => tools.displayWindows!(options) } : {}),
     screen: (options) => tools.screen(options),
     execute: async (command, options) => {
       await gate.waitForAgent(options?.signal);
