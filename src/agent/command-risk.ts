@@ -50,7 +50,6 @@ const oneLinerOptions: Record<string, RegExp> = {
   Rscript: /^-e$/,
   osascript: /^-e$/,
 };
-const interpreters = new Set([...shells, ...Object.keys(oneLinerOptions), 'source', '.', 'awk', 'gawk', 'mawk', 'nawk', 'expect']);
 /** Wrappers that run their arguments as a command. */
 const wrappers = new Set(['sudo', 'doas', 'env', 'command', 'builtin', 'exec', 'nice', 'nohup', 'time', 'timeout', 'stdbuf', 'xargs', 'ionice', 'setsid', 'unbuffer', 'chronic', 'watch', 'flock', 'chroot', 'runuser', 'taskset', 'strace', 'ltrace', 'catchsegv', 'fakeroot']);
 const wrapperValueOptions = new Set(['-u', '-g', '-n', '-C', '-I', '-L', '-P', '-s', '-d', '-E', '-k', '-o', '-e', '-i', '-c', '-p', '--user', '--group', '--signal', '--kill-after', '--max-procs', '--delimiter', '--replace', '-a', '--arg-file']);
@@ -137,7 +136,7 @@ function baseName(word: string): string {
 function judgeCommand(command: Command & { piped: boolean; inputs: string[] }, context: Context, reasons: Set<string>, depth: number): void {
   const { name, word, args } = command;
   // What the shell expands here decides which program runs: Nexora cannot see it.
-  if (/[$`]/.test(word)) reasons.add(`runs a command whose name comes from a variable or substitution (${word}), which Nexora cannot see`);
+  if (/\$[A-Za-z_{(0-9@*#?$!'"\\-]|`/.test(word)) reasons.add(`runs a command whose name comes from a variable or substitution (${word}), which Nexora cannot see`);
   else if (word !== '[' && word !== '[[' && /[*?[]|\{[^}]*(,|\.\.)[^}]*\}/.test(word)) reasons.add(`runs a command whose name is a pattern the shell expands (${word})`);
   const fedCode = command.piped || command.inputs.some((input) => input === '<<' || input === '<<<' || isCodeStream(input));
   if (shells.has(name)) {
