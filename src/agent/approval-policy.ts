@@ -61,6 +61,8 @@ const fullScreen = /^(n?vim?|view|ex|nano|emacs|less|more|most|man|top|htop|watc
 const editors = /^(n?vim?|view|ex)$/;
 /** An ex command line that runs a shell or a script: `:!cmd`, `:r !cmd`, `:w !sh`, `:sh`, `:terminal`, `:py`, `:call`… */
 const exRunsCode = /!|^:\s*(sh(ell)?|te(rm(inal)?)?|py(thon)?3?|pyx|lua|perl|rub(y)?|call|exe(cute)?|so(urce)?|mak(e)?|gr(ep)?)\b/;
+/** `:q!`, `:wq!`, `:w!`, `:e!`: the `!` forces, it runs nothing. */
+const exForced = /^:\s*(q|qa|qall|quit|wq|wqa|x|xa|w|wa|e|edit|bd|bw|close|only)!\s*$/;
 const maxLineLength = 4000;
 
 /**
@@ -83,7 +85,7 @@ export function judgeSubmittedLine(facts: { line: PromptLine | undefined; typed:
   const reasons = new Set<string>();
   const program = line.program;
   if (codeRunners.test(program)) reasons.add(`the terminal runs ${program}, which runs what is typed as code Nexora cannot judge`);
-  if (editors.test(program) && /^\s*:/.test(line.text) && exRunsCode.test(line.text.trim())) reasons.add(`runs an ${program} command that starts a shell or a script (${line.text.trim().slice(0, 60)})`);
+  if (editors.test(program) && /^\s*:/.test(line.text) && !exForced.test(line.text.trim()) && exRunsCode.test(line.text.trim())) reasons.add(`runs an ${program} command that starts a shell or a script (${line.text.trim().slice(0, 60)})`);
   if (!shells.test(program) && !fullScreen.test(program) && facts.navigated) {
     reasons.add(`moves the cursor or recalls lines while ${program || 'a program'} runs: the keys queue up for the shell, which Nexora cannot read ahead`);
   }

@@ -112,6 +112,7 @@ describe('ApprovalGuard: the line an Enter submits, as the terminal shows it', (
     line('$ cat file | grep x'),
     line('    if input == "" {', 'vim'),
     line(':wq', 'vim'),
+    line(':q!', 'vim'),
     line('root@ws:/# make'),
   ])('$text passes', async (shown) => {
     expect(await refuses(shown)).toBeUndefined();
