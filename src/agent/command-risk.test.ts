@@ -201,6 +201,7 @@ describe('commandRisk: the bypasses of the second attack round (issue 20, findin
     'while true; do rm victim; break; done',
     'f() { rm victim; }; f',
     'env -S "rm victim"',
+    'echo $(( $(rm victim) + 1 ))',
   ])('%s', (line) => {
     const result = risky(line);
     expect(result.risky, `${line}: ${JSON.stringify(result.reasons)}`).toBe(true);
@@ -269,6 +270,9 @@ describe('commandRisk: everyday commands pass', () => {
     'cd src && ls',
     "awk '{ print $1 }' file",
     'if [ -f x ]; then echo yes; fi',
+    'echo harmless-$((6*7))',
+    'echo "$((x*y))"',
+    'n=$((n+1)); echo $n',
   ])('%s', (line) => {
     const result = risky(line);
     expect(result.reasons, line).toEqual([]);

@@ -115,6 +115,12 @@ function tokenize(text: string, substitutions: string[]): Token[] {
         if (text[index] === '\\' && '$`"\\\n'.includes(text[index + 1] ?? '')) {
           word += text[index + 1] ?? '';
           index += 2;
+        } else if (text.startsWith('$((', index)) {
+          // Arithmetic, not a command (but a substitution inside it runs).
+          const end = substitutionEnd(text, index);
+          innerSubstitutions(text.slice(index + 3, end), substitutions);
+          word += text.slice(index, end);
+          index = end;
         } else if (text.startsWith('$(', index) || text[index] === '`') {
           const end = substitutionEnd(text, index);
           substitutions.push(substitutionBody(text, index, end));
@@ -126,7 +132,14 @@ function tokenize(text: string, substitutions: string[]): Token[] {
         }
       }
       index++;
-    } else if ((text.startsWith('$(', index) && !text.startsWith('$((', index)) || char === '`') {
+    } else if (text.startsWith('$((', index)) {
+      // Arithmetic expansion: part of the word, not a command line (but a substitution inside it runs).
+      const end = substitutionEnd(text, index);
+      innerSubstitutions(text.slice(index + 3, end), substitutions);
+      word += text.slice(index, end);
+      inWord = true;
+      index = end;
+    } else if (text.startsWith('$(', index) || char === '`') {
       const end = substitutionEnd(text, index);
       substitutions.push(substitutionBody(text, index, end));
       word += text.slice(index, end);
@@ -184,6 +197,16 @@ function tokenize(text: string, substitutions: string[]): Token[] {
   }
   endWord();
   return tokens;
+}
+
+/** The command substitutions inside an arithmetic expression. */
+function innerSubstitutions(expression: string, substitutions: string[]): void {
+  for (let index = 0; index < expression.length; index++) {
+    if (expression[index] !== '`' && !(expression.startsWith('$(', index) && !expression.startsWith('$((', index))) continue;
+    const end = substitutionEnd(expression, index);
+    substitutions.push(substitutionBody(expression, index, end));
+    index = end - 1;
+  }
 }
 
 /** The index just past the `)` or backtick that closes the substitution starting at `start`. */
