@@ -193,6 +193,8 @@ describe('commandRisk: the bypasses of the second attack round (issue 20, findin
     "bind -x '\"\\C-m\": rm victim'",
     "PROMPT_COMMAND='rm victim'",
     "PS1='echo '",
+    "export PS1='echo '",
+    'export PROMPT_COMMAND="rm victim"',
     'fc -s',
     'set -o vi',
     // Compound commands.
@@ -257,6 +259,7 @@ describe('commandRisk: everyday commands pass', () => {
     'cp /etc/hosts ./hosts-copy',
     'mv a b',
     'mkdir -p src/lib',
+    'mkdir -p .gotmp && GOTMPDIR=$PWD/.gotmp go run main.go; status=$?; rmdir .gotmp; exit $status',
     'chmod +x script.sh',
     'python3 script.py',
     'node index.js',

@@ -202,6 +202,13 @@ function judgeCommand(command: Command & { piped: boolean; inputs: string[] }, c
     case 'trap':
       if (operands[0] !== undefined) judgeLine(operands[0], context, reasons, depth + 1);
       return;
+    case 'export':
+    case 'declare':
+    case 'typeset':
+    case 'readonly':
+    case 'local':
+      for (const operand of operands) if (shellControlVariables.test(operand)) reasons.add(`sets ${operand.split('=', 1)[0] ?? ''}, which changes how the shell shows or runs command lines`);
+      return;
     case 'bind':
       reasons.add('changes what keys do in the shell (bind)');
       return;
@@ -229,10 +236,16 @@ function judgeCommand(command: Command & { piped: boolean; inputs: string[] }, c
       return;
     }
     case 'tee':
+      for (const target of operands) judgeWrite(target, 'writes', context, reasons);
+      return;
     case 'touch':
     case 'mkdir':
     case 'rmdir':
-      for (const target of operands) judgeWrite(target, name === 'rmdir' ? 'deletes' : 'writes', context, reasons);
+      // An empty file or directory runs nothing, dotfile or not: only where it goes matters.
+      for (const target of operands) {
+        const where = outside(target, context);
+        if (where) reasons.add(`${name === 'rmdir' ? 'deletes' : 'writes'} ${target}${where}`);
+      }
       return;
     case 'chmod':
     case 'chown':

@@ -1,4 +1,5 @@
-import type { KeyboardOptions, KeyboardResult, PromptLine, VisualTools } from '../tools/types.js';
+import { diffScreens } from '../tools/screen-diff.js';
+import type { KeyboardOptions, KeyboardResult, PromptLine, ScreenChanges, VisualTools } from '../tools/types.js';
 import type { ApprovalGuard } from './approval.js';
 import { keyboardSegments, type KeyRun } from './keyboard-keys.js';
 
@@ -25,9 +26,11 @@ export async function guardedKeyboard(options: {
   const segments = keyboardSegments(options.input);
   let keystrokes = 0;
   let last: KeyboardResult | undefined;
+  const changes: ScreenChanges[] = [];
   const send = async (run: KeyRun, final: boolean): Promise<void> => {
     last = await tools.keyboard({ ...run, wait: final ? options.wait : echoWait, signal });
     keystrokes += last.keystrokes;
+    changes.push(last.screen.changes);
   };
   for (const [position, segment] of segments.entries()) {
     const final = position === segments.length - 1;
@@ -41,7 +44,17 @@ export async function guardedKeyboard(options: {
     }
     await send(segment.accept, final);
   }
-  return { result: last!, keystrokes };
+  // Each send moved the "changed since the last look" baseline: report what the whole call changed.
+  const result = last!;
+  return { result: { ...result, screen: { ...result.screen, changes: changedOverAll(changes, result.screen.text.split('\n')) } }, keystrokes };
+}
+
+/** The rows any of the sends changed, with their text at the end (as one look before and one after would show). */
+function changedOverAll(changes: readonly ScreenChanges[], rows: readonly string[]): ScreenChanges {
+  if (changes.length <= 1) return changes[0] ?? diffScreens(rows, rows);
+  if (changes[0]?.firstLook) return diffScreens(undefined, rows);
+  const changed = new Set(changes.flatMap((change) => change.changedLines.map((line) => line.row)));
+  return diffScreens(rows.map((row, index) => (changed.has(index) ? `\u0000${row}` : row)), rows);
 }
 
 /**
