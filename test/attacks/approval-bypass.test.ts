@@ -92,6 +92,8 @@ const keyboardTricks: Trick[] = [
   { name: 'a word split over a continuation line', calls: [keyboard({ text: 'r\\\n' }), keyboard({ text: 'm -f victim\n' })] },
   { name: 'an alias defined, then used', calls: [keyboard({ text: "alias tidy='rm -f victim'\n" }), keyboard({ text: 'tidy\n' })] },
   { name: 'a variable in command position, typed', calls: [keyboard({ text: 'x=rm\n' }), keyboard({ text: '$x -f victim\n' })] },
+  // The cursor's row holds only the padding: the line must be read with its wrapped rows joined.
+  { name: 'a line longer than the terminal is wide', calls: [keyboard({ text: `rm -f victim #${'x'.repeat(300)}\n` })] },
   { name: "vim's :! command", calls: [keyboard({ text: 'vim -u NONE notes.txt\n', waitFor: '"notes.txt"' }), keyboard({ text: ':!rm -f victim\n' })] },
 ];
 
