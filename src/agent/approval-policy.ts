@@ -110,13 +110,36 @@ function joinContinuations(line: PromptLine): string {
   return lines.join('\n');
 }
 
-/** Every stretch of the text from its start or from just after a blank or a shell symbol. */
+/**
+ * Every stretch of the text from its start or from just after a blank or a shell symbol, except
+ * inside arithmetic (`$((6*7))` is no prompt's end, and `6*7` read as a command is noise).
+ */
 export function lineCandidates(text: string): string[] {
   const candidates: string[] = [text];
+  const arithmetic = arithmeticSpans(text);
   for (let index = 1; index < text.length; index++) {
+    if (arithmetic.some(([start, end]) => index > start && index < end)) continue;
     if (/[\s;|&()`'"{}$#<>:!=]/.test(text[index - 1] ?? '') && !/\s/.test(text[index] ?? '')) candidates.push(text.slice(index));
   }
   return candidates;
+}
+
+/** Where each `$((…))` starts and ends (unclosed: to the end). */
+function arithmeticSpans(text: string): [number, number][] {
+  const spans: [number, number][] = [];
+  for (let start = text.indexOf('$(('); start !== -1; start = text.indexOf('$((', start + 1)) {
+    let depth = 0;
+    let end = text.length;
+    for (let index = start + 1; index < text.length; index++) {
+      if (text[index] === '(') depth++;
+      else if (text[index] === ')' && --depth === 0) {
+        end = index + 1;
+        break;
+      }
+    }
+    spans.push([start, end]);
+  }
+  return spans;
 }
 
 /** A mouse call: a press lands on a window that may be a browser (a submit button, a link) unless it is the terminal's. */

@@ -114,6 +114,8 @@ describe('ApprovalGuard: the line an Enter submits, as the terminal shows it', (
     line(':wq', 'vim'),
     line(':q!', 'vim'),
     line('root@ws:/# make'),
+    line('nexora@workstation:/workspace$ clear; wc -l < notes.txt; read -p "READY-$((6*7))> "'),
+    line('$ echo $((x*y)) $(( (a+b)*c ))'),
   ])('$text passes', async (shown) => {
     expect(await refuses(shown)).toBeUndefined();
   });

@@ -135,9 +135,11 @@ function baseName(word: string): string {
 
 function judgeCommand(command: Command & { piped: boolean; inputs: string[] }, context: Context, reasons: Set<string>, depth: number): void {
   const { name, word, args } = command;
-  // What the shell expands here decides which program runs: Nexora cannot see it.
-  if (/\$[A-Za-z_{(0-9@*#?$!'"\\-]|`/.test(word)) reasons.add(`runs a command whose name comes from a variable or substitution (${word}), which Nexora cannot see`);
-  else if (word !== '[' && word !== '[[' && /[*?[]|\{[^}]*(,|\.\.)[^}]*\}/.test(word)) reasons.add(`runs a command whose name is a pattern the shell expands (${word})`);
+  // What the shell expands here decides which program runs: Nexora cannot see it. Arithmetic
+  // expands to a number (a substitution inside it is judged on its own).
+  const expanded = word.replace(/\$\(\([^]*?\)\)/g, '0');
+  if (/\$[A-Za-z_{(0-9@*#?$!'"\\-]|`/.test(expanded)) reasons.add(`runs a command whose name comes from a variable or substitution (${word}), which Nexora cannot see`);
+  else if (word !== '[' && word !== '[[' && /[*?[]|\{[^}]*(,|\.\.)[^}]*\}/.test(expanded)) reasons.add(`runs a command whose name is a pattern the shell expands (${word})`);
   const fedCode = command.piped || command.inputs.some((input) => input === '<<' || input === '<<<' || isCodeStream(input));
   if (shells.has(name)) {
     const scriptIndex = args.findIndex((arg) => /^-[a-zA-Z]*c[a-zA-Z]*$/.test(arg));
