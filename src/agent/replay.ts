@@ -1,4 +1,5 @@
 import type { ImageSize, VisualTools } from '../tools/types.js';
+import type { ApprovalGuard } from './approval.js';
 import type { RecordedEntry } from './conversation-record.js';
 import { runTool } from './run-tool.js';
 import { ScreenContext } from './screen-text.js';
@@ -79,13 +80,18 @@ function firstDifference(expected: string, actual: string): ReplayStepResult['di
 
 /**
  * Performs recorded tool calls again, in order, on a workstation, with no model involved, and
- * compares each result with the recording. The screen context starts fresh, as it did when
+ * compares each result with the recording. Every call goes through the approval policy again. The screen context starts fresh, as it did when
  * the session started, so "what changed since the last look" is comparable too.
  */
 export async function replaySteps(options: {
   tools: VisualTools;
   steps: readonly ReplayStep[];
   maxOutputChars: number;
+  /**
+   * The approval policy the calls pass again: a yes given when they were recorded is never
+   * replayed (with no one to ask, what needs a yes is refused and the step differs).
+   */
+  approval: ApprovalGuard;
   signal?: AbortSignal;
   onStep?: (result: ReplayStepResult) => void;
 }): Promise<ReplayStepResult[]> {
@@ -102,7 +108,7 @@ export async function replaySteps(options: {
       // The model pointed in the pixels of the screenshots it was sent: the replayed mouse
       // calls are scaled back the same way.
       options.tools.setImageSize?.(imageSize);
-      const outcome = await runTool({ tools: options.tools, name: step.toolName, input: step.input, screens, wantImage: false, maxOutputChars: options.maxOutputChars, signal });
+      const outcome = await runTool({ tools: options.tools, name: step.toolName, input: step.input, screens, wantImage: false, maxOutputChars: options.maxOutputChars, signal, approval: options.approval });
       const durationMs = performance.now() - started;
       if (step.expected === undefined) {
         result = { step, outcome: 'performed', actual: outcome.text, isError: outcome.isError, durationMs };

@@ -1,8 +1,9 @@
 import type { z } from 'zod';
 import { describeError, NexoraError } from '../errors.js';
-import type { VisualTools } from '../tools/types.js';
+import type { KeyboardOptions, VisualTools } from '../tools/types.js';
 import type { ApprovalGuard } from './approval.js';
 import { isBrowserTool } from './browser-tool-schemas.js';
+import { guardedKeyboard } from './guarded-keyboard.js';
 import { runBrowserTool } from './run-browser-tool.js';
 import type { ScreenContext } from './screen-text.js';
 import { frameToolOutput } from './tool-output-frame.js';
@@ -41,7 +42,7 @@ export async function runTool(options: {
   wantImage: boolean;
   maxOutputChars: number;
   signal: AbortSignal;
-  /** The run's approval policy: execute commands and typed command lines may need a person's yes. */
+  /** The run's approval policy: commands, submitted lines, clicks and browser actions may need a person's yes. */
   approval?: ApprovalGuard;
 }): Promise<ToolOutcome> {
   const { tools, name, input, screens, signal } = options;
@@ -57,25 +58,28 @@ export async function runTool(options: {
       }
       case 'keyboard': {
         const args = parse(keyboardInput, input, name);
-        const refusal = await options.approval?.checkKeyboard({ ...(args.text !== undefined ? { text: args.text } : {}), ...(args.keys ? { keys: args.keys } : {}) }, { signal });
-        if (refusal !== undefined) return refused(refusal);
-        const result = await tools.keyboard({
-          text: args.text,
-          keys: args.keys,
-          wait:
-            args.waitFor === 'input'
-              ? { waitFor: 'input', timeoutMs: args.timeoutMs }
-              : args.waitFor !== undefined
-                ? { pattern: args.waitFor, timeoutMs: args.timeoutMs }
-                : { timeoutMs: args.timeoutMs },
-          signal,
-        });
-        const waited = `${result.keystrokes} key presses sent; ${describeWaitEnd(result.wait.outcome)} after ${Math.round(result.wait.waitedMs)} ms${result.program ? `; ${result.program.summary}` : ''}.`;
+        const wait: KeyboardOptions['wait'] =
+          args.waitFor === 'input'
+            ? { waitFor: 'input', timeoutMs: args.timeoutMs }
+            : args.waitFor !== undefined
+              ? { pattern: args.waitFor, timeoutMs: args.timeoutMs }
+              : { timeoutMs: args.timeoutMs };
+        const keys = { ...(args.text !== undefined ? { text: args.text } : {}), ...(args.keys ? { keys: args.keys } : {}) };
+        const guarded = options.approval && options.approval.mode !== 'never' ? await guardedKeyboard({ tools, input: keys, wait, approval: options.approval, signal }) : undefined;
+        if (guarded && 'refusal' in guarded) return refused(guarded.refusal);
+        const result = guarded ? guarded.result : await tools.keyboard({ ...keys, wait, signal });
+        const keystrokes = guarded ? guarded.keystrokes : result.keystrokes;
+        const waited = `${keystrokes} key presses sent; ${describeWaitEnd(result.wait.outcome)} after ${Math.round(result.wait.waitedMs)} ms${result.program ? `; ${result.program.summary}` : ''}.`;
         const text = `${waited}\n${frameToolOutput(name, truncateHeadTail(screens.describeAfterInput(result.screen), options.maxOutputChars).text)}`;
-        return { text, summary: `${result.keystrokes} keys, ${result.screen.changes.summary}`, isError: false };
+        return { text, summary: `${keystrokes} keys, ${result.screen.changes.summary}`, isError: false };
       }
       case 'mouse': {
         const args = parse(mouseInput, input, name);
+        if (options.approval && options.approval.mode !== 'never' && args.action !== 'move' && args.action !== 'scroll') {
+          const windows = tools.displayWindows ? await tools.displayWindows({ signal }).catch(() => undefined) : undefined;
+          const refusal = await options.approval.checkMouse(args, windows, { signal });
+          if (refusal !== undefined) return refused(refusal);
+        }
         const result = await tools.mouse({ ...args, signal });
         return {
           text: `${result.action} at (${result.x}, ${result.y}); the screen ${result.wait.outcome} after ${Math.round(result.wait.waitedMs)} ms. Call screen() to see the effect.`,
@@ -108,7 +112,15 @@ export async function runTool(options: {
         };
       }
       default:
-        if (isBrowserTool(name)) return await runBrowserTool({ browser: tools.browser, name, input, wantImage: options.wantImage, maxOutputChars: options.maxOutputChars, signal });
+        if (isBrowserTool(name)) {
+          const approval = options.approval;
+          const refusal =
+            approval && approval.mode !== 'never' && typeof input === 'object' && input !== null
+              ? await approval.checkBrowser({ name, input: input as Record<string, unknown> }, { url: tools.browser?.pageUrl }, { signal })
+              : undefined;
+          if (refusal !== undefined) return refused(refusal);
+          return await runBrowserTool({ browser: tools.browser, name, input, wantImage: options.wantImage, maxOutputChars: options.maxOutputChars, signal });
+        }
         return { text: `There is no tool "${name}". The tools are screen, keyboard, mouse, execute and the browser_* tools.`, summary: 'unknown tool', isError: true };
     }
   } catch (error) {

@@ -9,6 +9,8 @@ export interface SimpleCommand {
   words: string[];
   /** Targets of `>`, `>>`, `&>`, `>|` (not `>&2`-style descriptor copies). */
   writes: string[];
+  /** Where standard input comes from: a file after `<`, `<<` for a here-document, `<<<` for a here-string. */
+  inputs: string[];
 }
 
 /** Commands joined by `|`: a download piped into a shell is judged as a whole. */
@@ -30,10 +32,10 @@ export function parseCommandLine(text: string): ParsedLine {
   const tokens = tokenize(text, substitutions);
   const pipelines: Pipeline[] = [];
   let pipeline: Pipeline = [];
-  let command: SimpleCommand = { words: [], writes: [] };
+  let command: SimpleCommand = { words: [], writes: [], inputs: [] };
   const endCommand = (): void => {
-    if (command.words.length > 0 || command.writes.length > 0) pipeline.push(command);
-    command = { words: [], writes: [] };
+    if (command.words.length > 0 || command.writes.length > 0 || command.inputs.length > 0) pipeline.push(command);
+    command = { words: [], writes: [], inputs: [] };
   };
   const endPipeline = (): void => {
     endCommand();
@@ -58,7 +60,11 @@ export function parseCommandLine(text: string): ParsedLine {
         // `>&2` copies a descriptor; `>&file` (bash) writes a file.
         if (!(token.value === '>&' && /^\d+-?$|^-$/.test(target.value))) command.writes.push(target.value);
       }
-    } else if (token.value === '<') index++;
+    } else if (token.value.startsWith('<')) {
+      const source = tokens[index + 1];
+      if (source?.kind === 'word') index++;
+      command.inputs.push(token.value === '<' ? (source?.kind === 'word' ? source.value : '') : token.value);
+    }
   }
   endPipeline();
   return { pipelines, substitutions };
@@ -109,6 +115,12 @@ function tokenize(text: string, substitutions: string[]): Token[] {
         if (text[index] === '\\' && '$`"\\\n'.includes(text[index + 1] ?? '')) {
           word += text[index + 1] ?? '';
           index += 2;
+        } else if (text.startsWith('$((', index)) {
+          // Arithmetic, not a command (but a substitution inside it runs).
+          const end = substitutionEnd(text, index);
+          innerSubstitutions(text.slice(index + 3, end), substitutions);
+          word += text.slice(index, end);
+          index = end;
         } else if (text.startsWith('$(', index) || text[index] === '`') {
           const end = substitutionEnd(text, index);
           substitutions.push(substitutionBody(text, index, end));
@@ -120,7 +132,14 @@ function tokenize(text: string, substitutions: string[]): Token[] {
         }
       }
       index++;
-    } else if ((text.startsWith('$(', index) && !text.startsWith('$((', index)) || char === '`') {
+    } else if (text.startsWith('$((', index)) {
+      // Arithmetic expansion: part of the word, not a command line (but a substitution inside it runs).
+      const end = substitutionEnd(text, index);
+      innerSubstitutions(text.slice(index + 3, end), substitutions);
+      word += text.slice(index, end);
+      inWord = true;
+      index = end;
+    } else if (text.startsWith('$(', index) || char === '`') {
       const end = substitutionEnd(text, index);
       substitutions.push(substitutionBody(text, index, end));
       word += text.slice(index, end);
@@ -147,17 +166,20 @@ function tokenize(text: string, substitutions: string[]): Token[] {
     } else if (char === '<') {
       endWord();
       const heredoc = /^<<-?\s*['"]?(\w+)['"]?/.exec(text.slice(index));
+      const herestring = !heredoc && text.startsWith('<<<', index);
       if (heredoc) {
         // A here-document's lines are data for the command, not commands: skipped at the line's end.
         pendingHeredocs.push(heredoc[1] ?? '');
         index += heredoc[0].length;
       } else {
-        index += text.startsWith('<<<', index) ? 3 : 1;
+        index += herestring ? 3 : 1;
       }
-      tokens.push({ kind: 'op', value: '<' });
+      tokens.push({ kind: 'op', value: heredoc ? '<<' : herestring ? '<<<' : '<' });
       if (heredoc) tokens.push({ kind: 'word', value: heredoc[1] ?? '' });
     } else if ('|&;(){}'.includes(char)) {
-      if ((char === '{' || char === '}') && inWord) {
+      // `{` groups only as a word of its own: `{rm,x}` is a brace expansion, part of a word.
+      if (((char === '{' || char === '}') && inWord) || (char === '{' && !/[\s;]/.test(text[index + 1] ?? ' '))) {
+        inWord = true;
         word += char;
         index++;
         continue;
@@ -175,6 +197,16 @@ function tokenize(text: string, substitutions: string[]): Token[] {
   }
   endWord();
   return tokens;
+}
+
+/** The command substitutions inside an arithmetic expression. */
+function innerSubstitutions(expression: string, substitutions: string[]): void {
+  for (let index = 0; index < expression.length; index++) {
+    if (expression[index] !== '`' && !(expression.startsWith('$(', index) && !expression.startsWith('$((', index))) continue;
+    const end = substitutionEnd(expression, index);
+    substitutions.push(substitutionBody(expression, index, end));
+    index = end - 1;
+  }
 }
 
 /** The index just past the `)` or backtick that closes the substitution starting at `start`. */

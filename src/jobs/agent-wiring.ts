@@ -54,11 +54,12 @@ export function recordInto(events: EventStore, sessions: SessionStore, sessionId
  * The run's approval policy; every question and answer is recorded as an `approval-decision`
  * event, so the transcript shows what was asked, why, and what the person said.
  */
-export function approvalGuard(options: { mode: ApprovalMode; approver: Approver | undefined; events: EventStore; sessionId: SessionId }): ApprovalGuard {
+export function approvalGuard(options: { mode: ApprovalMode; approver: Approver | undefined; events: EventStore; sessionId: SessionId; noApproverReason?: string }): ApprovalGuard {
   const { events, sessionId } = options;
   return new ApprovalGuard({
     mode: options.mode,
     ...(options.approver ? { approver: options.approver } : {}),
+    ...(options.noApproverReason ? { noApproverReason: options.noApproverReason } : {}),
     onDecision: async (request, decision) => {
       await events.record({ sessionId, kind: 'approval-decision', payload: { ...request, ...decision } });
     },

@@ -8,11 +8,13 @@ import type { OpenedSessionManager } from '../sessions/open-session-manager.js';
 import type { SessionId } from '../store/index.js';
 import { connectTools } from '../tools/connect-tools.js';
 import type { ScreenResult, VisualTools } from '../tools/types.js';
+import { ApprovalGuard, type Approver } from '../agent/approval.js';
 import { replaySteps } from '../agent/replay.js';
+import { loadConfig } from '../config/load-config.js';
 import { scriptSteps } from '../agent/replay-script.js';
 import { formatDuration } from '../output/format.js';
 import { StepPrinter } from '../output/step-printer.js';
-import { printReplayStep } from './replay.js';
+import { printReplayStep, replayNoApprover } from './replay.js';
 import { readReplayScript } from './replay-script-file.js';
 
 /** The seed's "Typical Workflow Example": the file before and after the edit. */
@@ -47,6 +49,8 @@ export interface DemoOptions {
 export interface DemoContext {
   stdout: NodeJS.WritableStream;
   openManager: () => Promise<OpenedSessionManager>;
+  /** Who answers a script's approval questions (none: what needs a yes is refused). */
+  approver?: Approver;
 }
 
 function showScreen(printer: StepPrinter, screen: ScreenResult, rows = 8): void {
@@ -129,6 +133,7 @@ async function runScript(options: DemoOptions & { script: string }, context: Dem
   const printer = new StepPrinter(context.stdout);
   printer.info(`Nexora scripted run of ${options.script} — ${script.steps.length} steps; no language model is involved.\n`);
   const workspace = prepareWorkspace(options.workspace);
+  const approveMode = (await loadConfig({ workspace })).config.agent.approve;
   const opened = await printer.step('Open the session store and the Docker engine', () => context.openManager());
   try {
     const started = await printer.step(
@@ -139,7 +144,9 @@ async function runScript(options: DemoOptions & { script: string }, context: Dem
     try {
       const connected = await printer.step('Connect the tools', () => connectTools(started.workstation));
       try {
-        const results = await replaySteps({ tools: connected.tools, steps: scriptSteps(script), maxOutputChars: script.maxOutputChars, onStep: (result) => printReplayStep(result, (line) => printer.info(line)) });
+        // A script is a file someone handed over: its calls pass the policy like a model's.
+        const approval = new ApprovalGuard({ mode: approveMode, ...(context.approver ? { approver: context.approver } : {}), noApproverReason: replayNoApprover });
+        const results = await replaySteps({ tools: connected.tools, steps: scriptSteps(script), maxOutputChars: script.maxOutputChars, approval, onStep: (result) => printReplayStep(result, (line) => printer.info(line)) });
         const different = results.filter((result) => result.outcome === 'different');
         printer.info(different.length > 0 ? `\n✗ ${different.length} of ${results.length} steps differ from the recording; the first is step ${different[0]?.step.index ?? '?'}.` : `\n✓ ${results.length} steps performed${results.some((result) => result.outcome === 'same') ? ', every recorded result reproduced' : ''}.`);
         return different.length;

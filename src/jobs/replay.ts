@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadConversation } from '../agent/conversation-record.js';
+import type { Approver } from '../agent/approval.js';
 import { replaySteps, replayStepsOf, type ReplayStep, type ReplayStepResult } from '../agent/replay.js';
 import { toReplayScript, type ReplayScript } from '../agent/replay-script.js';
 import { loadConfig } from '../config/load-config.js';
@@ -13,6 +14,7 @@ import { EventStore, SessionStore, type Db, type SessionId } from '../store/inde
 import { connectTools } from '../tools/connect-tools.js';
 import { formatDuration } from '../output/format.js';
 import { conversationSource } from './conversation-wiring.js';
+import { approvalGuard } from './agent-wiring.js';
 import { openJobDatabase } from './job-store.js';
 import { copyWorkspace } from './workspace-copy.js';
 import { snapshotDir } from './workspace-snapshot.js';
@@ -60,6 +62,8 @@ export async function replaySession(options: {
   db?: Db;
   openManager?: (db: Db) => Promise<OpenedSessionManager>;
   write?: (line: string) => void;
+  /** Who answers approval questions again (none: what needs a yes is refused). */
+  approver?: Approver;
 }): Promise<ReplayReport> {
   const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const db = options.db ?? (await openJobDatabase());
@@ -87,7 +91,9 @@ export async function replaySession(options: {
       try {
         const connected = await connectTools(started.workstation);
         try {
-          const results = await replaySteps({ tools: connected.tools, steps, maxOutputChars: config.agent.maxToolOutputChars, onStep: (result) => printReplayStep(result, write) });
+          // A yes given when the session ran is not a yes now: the policy asks again.
+          const approval = approvalGuard({ mode: config.agent.approve, approver: options.approver, events: new EventStore(db), sessionId: started.session.id, noApproverReason: replayNoApprover });
+          const results = await replaySteps({ tools: connected.tools, steps, maxOutputChars: config.agent.maxToolOutputChars, approval, onStep: (result) => printReplayStep(result, write) });
           const different = results.filter((result) => result.outcome === 'different');
           const firstDifferent = different[0];
           write(
@@ -111,6 +117,9 @@ export async function replaySession(options: {
     if (!options.db) await db.close();
   }
 }
+
+/** Why a replayed or scripted call that needs a yes is refused when no one answers. */
+export const replayNoApprover = 'a replay or script asks again for every call that needs a yes (a yes given when it was recorded is not replayed), and no one can be asked here';
 
 /** One line per step (and the differing line, when it differs). */
 export function printReplayStep(result: ReplayStepResult, write: (line: string) => void): void {

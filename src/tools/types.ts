@@ -6,8 +6,10 @@ import type { BrowserTools } from './browser/browser-tools.js';
  */
 import type { DisplayWindow } from './terminal/display-windows.js';
 import type { ProgramActivity } from './terminal/program-state.js';
+import type { PromptLine } from './terminal/prompt-line.js';
 
 export type { DisplayWindow } from './terminal/display-windows.js';
+export type { PromptLine } from './terminal/prompt-line.js';
 
 /** A rectangle of the display, in the screenshot's pixels. */
 export interface ScreenRegion {
@@ -197,4 +199,8 @@ export interface VisualTools {
   keyboard(options: KeyboardOptions): Promise<KeyboardResult>;
   mouse(options: MouseOptions): Promise<MouseResult>;
   execute(command: string, options?: ExecuteOptions): Promise<ExecuteResult>;
+  /** The command line under the terminal's cursor (read-only; the approval policy judges it before an Enter). */
+  promptLine?(options?: { signal?: AbortSignal }): Promise<PromptLine>;
+  /** The display's top-level windows, in screenshot pixels (read-only; the approval policy finds what a click lands on). */
+  displayWindows?(options?: { signal?: AbortSignal }): Promise<DisplayWindow[]>;
 }

@@ -8,6 +8,7 @@ import { diffScreens } from './screen-diff.js';
 import { settleAfterInput } from './settle.js';
 import { LIST_WINDOWS_SCRIPT, parseWindowList, type DisplayWindow } from './terminal/display-windows.js';
 import { describeProgram, parseProcessTable, PROCESS_TABLE_COMMAND, programStateFrom, type ProgramState } from './terminal/program-state.js';
+import { readPromptLine, type PromptLine } from './terminal/prompt-line.js';
 import { readTerminalView } from './terminal/terminal-view.js';
 import type { TmuxControl } from './terminal/tmux-control.js';
 import { changedRegions, cropFrame, fitWithin, scaleFrame, unionOf } from './visual-diff.js';
@@ -167,6 +168,16 @@ export class WorkstationTools implements VisualTools {
   async program(signal?: AbortSignal): Promise<ProgramInfo> {
     const [info, state] = await this.readProgram(signal);
     return info ?? toProgramInfo(state, undefined);
+  }
+
+  /** The command line under the terminal's cursor, without moving screen()'s baseline. */
+  promptLine(options: { signal?: AbortSignal } = {}): Promise<PromptLine> {
+    return readPromptLine(this.terminal, options);
+  }
+
+  /** The display's windows (screenshot pixels), without moving screen()'s baseline. */
+  displayWindows(options: { signal?: AbortSignal } = {}): Promise<DisplayWindow[]> {
+    return this.listWindows(options.signal);
   }
 
   private async look(options: ScreenOptions, what: { visual: boolean }): Promise<ScreenResult> {

@@ -41,6 +41,9 @@ export function archivingTools(tools: VisualTools, archive: ScreenshotArchive): 
   return {
     ...(tools.browser ? { browser: tools.browser } : {}),
     ...(tools.setImageSize ? { setImageSize: (size) => tools.setImageSize?.(size) } : {}),
+    // Read-only looks the approval policy takes before an Enter or a click: not held, not archived.
+    ...(tools.promptLine ? { promptLine: (options) => tools.promptLine!(options) } : {}),
+    ...(tools.displayWindows ? { displayWindows: (options) => tools.displayWindows!(options) } : {}),
     screen: async (options) => {
       const result = await tools.screen(options);
       // The archive is a record: a full disk must not fail the agent's look at the screen.

@@ -70,6 +70,11 @@ export class BrowserTools {
     return this.connection.devtoolsUrl;
   }
 
+  /** The address of the page the tools act on (undefined before the first call); read without a round trip. */
+  get pageUrl(): string | undefined {
+    return this.current && !this.current.isClosed() ? this.current.url() : undefined;
+  }
+
   close(): void {
     this.connection.close();
   }
