@@ -94,7 +94,7 @@ describe('while a person holds control', () => {
     expect(await refusedAfter(5000, () => session.mouse({ action: 'click', x: 5, y: 5 }))).toMatch(/this mouse call waited.*control-held/);
     // MCP (stdio), attached to the session
     const mcp = new Client({ name: 'take-over', version: '1.0.0' });
-    await mcp.connect(new StdioClientTransport({ command: process.execPath, args: [cliPath, 'mcp', '--session', session.id], env: env as Record<string, string>, stderr: 'ignore' }));
+    await mcp.connect(new StdioClientTransport({ command: process.execPath, args: [cliPath, 'mcp', '--session', session.id, '--approve', 'never'], env: env as Record<string, string>, stderr: 'ignore' }));
     try {
       const typed = (await mcp.callTool({ name: 'keyboard', arguments: { text: 'echo mcp-held-marker\n', timeoutMs: 300 } })) as { isError?: boolean; content: { text?: string }[] };
       expect(typed.isError).toBe(true);
@@ -103,7 +103,8 @@ describe('while a person holds control', () => {
       await mcp.close();
     }
     // An agent run on the same session (its scripted model checks the two refusals it got)
-    const agent = await runCli(['run', '--session', session.id, '--max-steps', '5', 'type something'], { env, timeoutMs: 240_000 });
+    // The policy is off: the gate is the point here, not what needs a yes.
+    const agent = await runCli(['run', '--session', session.id, '--max-steps', '5', '--approve', 'never', 'type something'], { env, timeoutMs: 240_000 });
     expect(agent.stdout + agent.stderr).toMatch(/A person has the display; stopping/);
     expect(model.violations).toEqual([]);
     expect(model.turnsPlayed).toBe(3);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { ApprovalMode } from '../agent/approval-mode.js';
 import type { SessionsApi } from './sessions-api.js';
 import { createNexoraMcp, type NexoraMcp } from './nexora-mcp-server.js';
 
@@ -28,12 +29,15 @@ interface Connection {
  */
 export class McpHttpEndpoint {
   private readonly nexora: { sessions: SessionsApi };
+  /** The user's approval policy, read for each new client (their config may change). */
+  private readonly approve: () => Promise<ApprovalMode>;
   private readonly log: (line: string) => void;
   private readonly connections = new Map<string, Connection>();
   private readonly sweep: NodeJS.Timeout;
 
-  constructor(options: { nexora: { sessions: SessionsApi }; log: (line: string) => void }) {
+  constructor(options: { nexora: { sessions: SessionsApi }; log: (line: string) => void; approve?: () => Promise<ApprovalMode> }) {
     this.nexora = options.nexora;
+    this.approve = options.approve ?? (() => Promise.resolve('risky'));
     this.log = options.log;
     this.sweep = setInterval(() => {
       for (const [id, connection] of this.connections) {
@@ -58,6 +62,7 @@ export class McpHttpEndpoint {
     if (request.method !== 'POST' || !isInitializeRequest(body)) return rpcError(response, 400, -32000, 'Bad request: send an initialize request first (no mcp-session-id).');
     const server = createNexoraMcp({
       nexora: this.nexora,
+      approve: await this.approve(),
       ...(query.workspace ? { workspace: query.workspace } : {}),
       ...(query.session ? { sessionId: query.session } : {}),
       ...(query.keep ? { keep: true } : {}),

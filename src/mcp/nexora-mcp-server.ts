@@ -9,6 +9,10 @@ import { frameToolOutput } from '../agent/tool-output-frame.js';
 import { NexoraError } from '../errors.js';
 import type { SessionsApi } from './sessions-api.js';
 import type { BrowserAction } from '../sdk/session.js';
+import type { KeyboardResult } from '../sdk/api-types.js';
+import { guardedKeyboard } from '../agent/guarded-keyboard.js';
+import type { ApprovalMode } from '../agent/approval-mode.js';
+import { currentPageUrl, mcpApprovalGuard, sessionTools } from './mcp-approvals.js';
 import { SessionBinding } from './session-binding.js';
 import { executeResult, keyboardResult, mouseResult, screenResult, sessionLine, textResult, type McpToolResult } from './tool-results.js';
 
@@ -21,6 +25,8 @@ export interface NexoraMcpOptions {
   /** Attach to this session instead of starting one per client. */
   sessionId?: string;
   keep?: boolean;
+  /** The approval policy for this model-driven door (the user's `agent.approve`; default risky). */
+  approve?: ApprovalMode;
   log: (line: string) => void;
 }
 
@@ -62,6 +68,10 @@ export function createNexoraMcp(options: NexoraMcpOptions): NexoraMcp {
     log: options.log,
   });
 
+  const approval = mcpApprovalGuard({ mode: options.approve ?? 'risky', mcp });
+  const policyOn = approval.mode !== 'never';
+  const refused = (text: string): McpToolResult => textResult(text, { isError: true });
+
   /** Runs a tool; anything thrown becomes a tool error the model can read. */
   const guarded = async (name: string, run: () => Promise<McpToolResult>): Promise<McpToolResult> => {
     try {
@@ -88,6 +98,14 @@ export function createNexoraMcp(options: NexoraMcpOptions): NexoraMcp {
     (args, extra) =>
       guarded('keyboard', async () => {
         const session = await binding.session({ signal: extra.signal });
+        if (policyOn) {
+          // The line each Enter submits is read from the terminal and judged before the Enter is sent.
+          const wait = args.waitFor === 'input' ? { waitFor: 'input' as const, timeoutMs: args.timeoutMs } : args.waitFor !== undefined ? { pattern: args.waitFor, timeoutMs: args.timeoutMs } : { timeoutMs: args.timeoutMs };
+          const input = { ...(args.text !== undefined ? { text: args.text } : {}), ...(args.keys !== undefined ? { keys: args.keys } : {}) };
+          const outcome = await guardedKeyboard({ tools: sessionTools(session), input, wait, approval, signal: extra.signal });
+          if ('refusal' in outcome) return refused(outcome.refusal);
+          return keyboardResult({ ...(outcome.result as unknown as KeyboardResult), keystrokes: outcome.keystrokes });
+        }
         return keyboardResult(
           await session.keyboard({
             ...(args.text !== undefined ? { text: args.text } : {}),
@@ -102,7 +120,16 @@ export function createNexoraMcp(options: NexoraMcpOptions): NexoraMcp {
   mcp.registerTool(
     'mouse',
     { description: 'Move, click, drag or scroll the mouse on the display (pixel coordinates of the screenshot).', inputSchema: mouseInput },
-    (args, extra) => guarded('mouse', async () => mouseResult(await (await binding.session({ signal: extra.signal })).mouse({ ...args, signal: extra.signal }))),
+    (args, extra) =>
+      guarded('mouse', async () => {
+        const session = await binding.session({ signal: extra.signal });
+        if (policyOn && args.action !== 'move' && args.action !== 'scroll') {
+          const windows = await session.windows({ signal: extra.signal }).catch(() => undefined);
+          const refusal = await approval.checkMouse(args, windows, { signal: extra.signal });
+          if (refusal !== undefined) return refused(refusal);
+        }
+        return mouseResult(await session.mouse({ ...args, signal: extra.signal }));
+      }),
   );
   mcp.registerTool(
     'execute',
@@ -110,6 +137,8 @@ export function createNexoraMcp(options: NexoraMcpOptions): NexoraMcp {
     (args, extra) =>
       guarded('execute', async () => {
         const session = await binding.session({ signal: extra.signal });
+        const refusal = await approval.checkExecute(args.command, { ...(args.cwd !== undefined ? { cwd: args.cwd } : {}), signal: extra.signal });
+        if (refusal !== undefined) return refused(refusal);
         return executeResult(await session.execute(args.command, { ...(args.cwd !== undefined ? { cwd: args.cwd } : {}), ...(args.timeoutMs !== undefined ? { timeoutMs: args.timeoutMs } : {}), signal: extra.signal }));
       }),
   );
@@ -122,6 +151,10 @@ export function createNexoraMcp(options: NexoraMcpOptions): NexoraMcp {
       (args, extra) =>
         guarded(name, async () => {
           const session = await binding.session({ signal: extra.signal });
+          if (policyOn) {
+            const refusal = await approval.checkBrowser({ name, input: args }, { url: await currentPageUrl(session, extra.signal) }, { signal: extra.signal });
+            if (refusal !== undefined) return refused(refusal);
+          }
           const result = await session.browser(action, args, { signal: extra.signal });
           const content: McpToolResult['content'] = [{ type: 'text', text: result.text }];
           if (result.png) content.push({ type: 'image', data: result.png.toString('base64'), mimeType: 'image/png' });

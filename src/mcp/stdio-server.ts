@@ -1,3 +1,4 @@
+import type { ApprovalMode } from '../agent/approval-mode.js';
 import { Nexora } from '../sdk/nexora.js';
 import { createNexoraMcp } from './nexora-mcp-server.js';
 import type { SessionsApi } from './sessions-api.js';
@@ -11,6 +12,8 @@ export interface StdioMcpOptions {
   /** Attach to this session instead of starting one. */
   sessionId?: string;
   keep?: boolean;
+  /** The approval policy for the calls of the client's model. */
+  approve?: ApprovalMode;
   /** Where logs go: never stdout, which carries the protocol only. */
   log: (line: string) => void;
 }
@@ -47,6 +50,7 @@ export async function runStdioMcp(options: StdioMcpOptions): Promise<void> {
     fallbackWorkspace: options.cwd,
     ...(options.sessionId ? { sessionId: options.sessionId } : {}),
     ...(options.keep ? { keep: true } : {}),
+    ...(options.approve ? { approve: options.approve } : {}),
     log: options.log,
   });
   const transport = new BoundedStdioTransport();

@@ -1,6 +1,6 @@
 import type { GitReport } from '../client/api-schemas.js';
 import type { NexoraClient } from '../client/nexora-client.js';
-import type { BrowserResult, ExecuteResult, KeyboardResult, MouseResult, Screen, SessionEvent, SessionInfo } from './api-types.js';
+import type { BrowserResult, DisplayWindow, ExecuteResult, KeyboardResult, MouseResult, PromptLine, Screen, SessionEvent, SessionInfo } from './api-types.js';
 import { requestOptions, type CallOptions } from './call-options.js';
 
 export interface ScreenOptions extends CallOptions {
@@ -71,6 +71,16 @@ export class Session {
     const answer = await this.client.get<Omit<Screen, 'png'> & { png: string | null }>(`${this.path}/screen?${query.toString()}`, requestOptions(options, 60_000));
     const { png, ...rest } = answer;
     return { ...rest, ...(png ? { png: Buffer.from(png, 'base64') } : {}) };
+  }
+
+  /** The terminal's cursor line and the foreground program: what an Enter would submit (read-only). Default deadline 30 s. */
+  promptLine(options?: CallOptions): Promise<PromptLine> {
+    return this.client.get<PromptLine>(`${this.path}/prompt-line`, requestOptions(options, 30_000));
+  }
+
+  /** The display's top-level windows in screenshot pixels (read-only). Default deadline 30 s. */
+  async windows(options?: CallOptions): Promise<DisplayWindow[]> {
+    return (await this.client.get<{ windows: DisplayWindow[] }>(`${this.path}/windows`, requestOptions(options, 30_000))).windows;
   }
 
   /** Types text and presses keys, then waits until the screen settles. Default deadline: the wait + 30 s. */

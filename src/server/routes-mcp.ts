@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NexoraClient } from '../client/nexora-client.js';
+import { loadConfig } from '../config/load-config.js';
 import { McpHttpEndpoint } from '../mcp/http-endpoint.js';
 import { Sessions } from '../sdk/nexora.js';
 import { route, type ApiRoute } from './api-route.js';
@@ -19,7 +20,12 @@ const mcpQuery = z.strictObject({
 export function mcpRoutes(server: NexoraServer): ApiRoute[] {
   let endpoint: McpHttpEndpoint | undefined;
   const handler = async ({ request, response, query }: { request: Parameters<McpHttpEndpoint['handle']>[0]; response: Parameters<McpHttpEndpoint['handle']>[1]; query: z.infer<typeof mcpQuery> }): Promise<'written'> => {
-    endpoint ??= new McpHttpEndpoint({ nexora: { sessions: new Sessions(new NexoraClient({ socketPath: server.files.socket })) }, log: (line) => server.log.info(line) });
+    endpoint ??= new McpHttpEndpoint({
+      nexora: { sessions: new Sessions(new NexoraClient({ socketPath: server.files.socket })) },
+      log: (line) => server.log.info(line),
+      // The user's own config, as for runs: a workspace file never chooses the guardrail.
+      approve: async () => (await loadConfig({ env: server.clientEnv(undefined) })).config.agent.approve,
+    });
     await endpoint.handle(request, response, { ...(query.workspace ? { workspace: query.workspace } : {}), ...(query.session ? { session: query.session } : {}), keep: query.keep === '1' });
     return 'written';
   };

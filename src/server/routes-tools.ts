@@ -34,6 +34,20 @@ export function toolRoutes(server: NexoraServer): ApiRoute[] {
       handler: async ({ params, query }) => ({ json: { text: await (await tools(params.id)).terminalText({ windowOnly: query.windowOnly === '1' }) } }),
     }),
     route({
+      method: 'GET',
+      path: '/v1/sessions/:id/prompt-line',
+      summary: "The terminal's cursor line (wrapped rows joined), the lines above it and the foreground program: what an Enter would submit. Read-only.",
+      params: sessionIdParams,
+      handler: async ({ params, signal }) => ({ json: await (await tools(params.id)).promptLine({ signal }) }),
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/sessions/:id/windows',
+      summary: "The display's top-level windows in screenshot pixels (title, geometry, focus). Read-only.",
+      params: sessionIdParams,
+      handler: async ({ params, signal }) => ({ json: { windows: await (await tools(params.id)).displayWindows({ signal }) } }),
+    }),
+    route({
       method: 'POST',
       path: '/v1/sessions/:id/keyboard',
       summary: 'Type text and press keys, then wait until the screen settles (or a pattern appears).',

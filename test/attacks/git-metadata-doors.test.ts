@@ -67,9 +67,10 @@ describe('the stop of every door reports what the git check moved aside', () => 
   it("MCP: session_stop's answer names the neutralised commondir, and the user's git runs nothing", { timeout: 300_000 }, async () => {
     const workspace = repository('mcp');
     const client = new Client({ name: 'git-doors', version: '1.0.0' });
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: [cliPath, 'mcp', '--workspace', workspace], env: env as Record<string, string>, stderr: 'ignore' }));
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [cliPath, 'mcp', '--workspace', workspace, '--approve', 'never'], env: env as Record<string, string>, stderr: 'ignore' }));
     try {
-      expect(textOf(await client.callTool({ name: 'execute', arguments: { command: attack('mcp') } }))).toContain('planted');
+      // The policy is off: this door's stop is the point, not its approvals (test/attacks/mcp-approvals.test.ts).
+      expect(textOf(await client.callTool({ name: 'execute', arguments: { command: attack('mcp') } }))).toMatch(/exit code 0[\s\S]*planted/);
       const stopped = textOf(await client.callTool({ name: 'session_stop', arguments: {} }));
       expect(stopped).toMatch(/stopped\./);
       expect(stopped).toMatch(/moved aside: \.git\/commondir → \.git\/commondir\.nexora-quarantine-/);
