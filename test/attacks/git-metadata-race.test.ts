@@ -1,12 +1,13 @@
-import type { ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { snapshotGitMetadata, type GitMetadataSnapshot } from '../../src/sessions/git-metadata.js';
 import { neutraliseGitRisks } from '../../src/sessions/git-neutralise.js';
+import { planGitProtection } from '../../src/workstation/workspace-git-layout.js';
+import { eventually } from '../fixtures/eventually.js';
 import { startNameSwapper } from '../fixtures/name-swapper.js';
 
 /**
@@ -155,5 +156,47 @@ describe('git metadata snapshots race a process swapping git files and directori
     const result = await snapshots(dir, { total: 2_000, parallel: 4, perCallMs: 10_000, check: () => undefined });
     console.log(`.git/config ↔ FIFO: ${result.calls} snapshots in ${(result.ms / 1000).toFixed(1)} s (slowest ${result.slowestMs} ms); none blocked; the swapper did ${swapper.rounds()}+ rounds`);
     expect(result.calls).toBe(2_000);
+  }, 180_000);
+
+  it.runIf(process.getuid?.() === 0)('as root, the hooks directory the mount plan creates is chowned by descriptor: a link swapped in never hands a host directory to the workspace owner', async () => {
+    const dir = workspace('plan-chown');
+    const victim = join(root, 'host', 'victim');
+    mkdirSync(victim);
+    // The repository belongs to someone else, as the user's project does when the server runs as root.
+    for (const path of [dir, join(dir, '.git')]) chownSync(path, 4321, 4321);
+    const hooks = join(dir, '.git', 'hooks');
+    rmSync(hooks, { recursive: true });
+    // The attacker: removes whatever directory the plan made and puts a link to the host directory there, over and over.
+    const source = `
+import os, sys
+hooks, victim = sys.argv[1], sys.argv[2]
+rounds = 0
+while True:
+    try: os.rmdir(hooks)
+    except OSError: pass
+    try: os.symlink(victim, hooks)
+    except OSError: pass
+    try: os.unlink(hooks)
+    except OSError: pass
+    rounds += 1
+    if rounds % 500 == 0: print(rounds, flush=True)
+`;
+    const child = spawn('python3', ['-c', source, hooks, victim], { stdio: ['ignore', 'pipe', 'inherit'] });
+    swappers.push(child);
+    let rounds = 0;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (rounds = Number(chunk.trim().split('\n').at(-1))));
+    await eventually(() => Promise.resolve(rounds), (value) => value > 0, 'the attacker to start');
+    let planned = 0;
+    let protectedHooks = 0;
+    for (; planned < 3_000; planned++) {
+      const plan = planGitProtection(dir);
+      if (plan.some((path) => path.target === '/workspace/.git/hooks')) protectedHooks++;
+      expect(statSync(victim).uid).toBe(0);
+      // Yield so the attacker's removals land between plans too.
+      if (planned % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    console.log(`hooks dir ↔ link while planning as root: ${planned} plans, ${protectedHooks} with the hooks directory mounted; the host directory stayed root's; the attacker did ${rounds}+ rounds`);
+    expect(statSync(victim).uid).toBe(0);
+    expect(protectedHooks).toBeGreaterThan(0);
   }, 180_000);
 });
