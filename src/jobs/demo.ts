@@ -129,7 +129,7 @@ async function runDemo(options: DemoOptions, context: DemoContext): Promise<void
 
 /** `nexora demo --script FILE`: a recorded session's tool calls performed again, step by step. */
 async function runScript(options: DemoOptions & { script: string }, context: DemoContext): Promise<number> {
-  const script = readReplayScript(resolve(options.script));
+  const script = await readReplayScript(resolve(options.script));
   const printer = new StepPrinter(context.stdout);
   printer.info(`Nexora scripted run of ${options.script} — ${script.steps.length} steps; no language model is involved.\n`);
   const workspace = prepareWorkspace(options.workspace);

@@ -11,6 +11,8 @@ export interface FileRead {
   truncated: boolean;
   /** The file's size for messages: what fstat said, or what was read if that is more. Never used to size a buffer. */
   sizeBytes: number;
+  /** fstat of the very handle read (kind, mode, birth time of what was read, not of a name). */
+  stats: Stats;
 }
 
 const chunkBytes = 64 * 1024;
@@ -35,5 +37,5 @@ export async function readBounded(options: { handle: FileHandle; stats: Stats; p
   const over = total > options.maxBytes;
   if (over && options.oversize === 'refuse') throw tooLargeRefused(options.path, options.maxBytes);
   const all = Buffer.concat(chunks, total);
-  return { bytes: over ? all.subarray(0, options.maxBytes) : all, truncated: over, sizeBytes: Math.max(options.stats.size, total) };
+  return { bytes: over ? all.subarray(0, options.maxBytes) : all, truncated: over, sizeBytes: Math.max(options.stats.size, total), stats: options.stats };
 }

@@ -194,4 +194,23 @@ describe('writing under a root', () => {
     expect(readFileSync(join(root, 'screenshots', 'a.png'), 'utf8')).toBe('png');
     expect(readlinkSync(join(root, 'linked'))).toBe(outside);
   });
+
+  it('renames an entry within its directory by descriptor: a link is moved, not followed, and nothing is replaced', async () => {
+    const { root, outside, secret } = fixture();
+    mkdirSync(join(root, 'hooks'));
+    symlinkSync(secret, join(root, 'hooks', 'pre-commit'));
+    writeFileSync(join(root, 'hooks', 'taken'), 'mine');
+    writeFileSync(join(root, 'hooks', 'other'), 'other');
+    const hooks = await SafeDirectory.open({ root, path: 'hooks' });
+    // The directory swapped for a link to the host after it was opened: the rename still acts in the directory held.
+    renameSync(join(root, 'hooks'), join(root, 'hooks-real'));
+    symlinkSync(outside, join(root, 'hooks'));
+    expect(await hooks?.rename('pre-commit', 'pre-commit.aside')).toBe(true);
+    expect(readlinkSync(join(root, 'hooks-real', 'pre-commit.aside'))).toBe(secret);
+    expect(readdirSync(outside)).toEqual(['secret.txt']);
+    expect((await refusal(hooks?.rename('other', 'taken') ?? Promise.resolve())).reason).toBe('already-exists');
+    expect(readFileSync(join(root, 'hooks-real', 'taken'), 'utf8')).toBe('mine');
+    expect(await hooks?.rename('missing', 'x')).toBeUndefined();
+    await hooks?.close();
+  });
 });

@@ -187,6 +187,24 @@ export class SafeDirectory {
     return readlink(this.entry(name)).catch((error: unknown) => Promise.reject(errorCode(error) === 'EINVAL' ? changedRefused(this.display(name)) : filesystemFailed(this.display(name), error)));
   }
 
+  /**
+   * Renames the entry `from` to `to` in this directory (a link is renamed, never followed; both
+   * names are looked up through the descriptor, so a swapped parent cannot redirect it). Refuses
+   * to replace anything already at `to`. Undefined when `from` is gone.
+   */
+  async rename(from: string, to: string): Promise<true | undefined> {
+    const source = this.entry(from);
+    const target = this.entry(to);
+    if (await this.lstat(to)) throw alreadyExists(this.display(to));
+    try {
+      await rename(source, target);
+      return true;
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw filesystemFailed(this.display(from), error);
+    }
+  }
+
   /** Creates a symbolic link `name` with this text as its target. */
   async makeLink(name: string, target: string): Promise<void> {
     await symlink(target, this.entry(name)).catch((error: unknown) => Promise.reject(filesystemFailed(this.display(name), error)));

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readlink } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
-import { QUARANTINE_MARK, readRegularFile } from './git-file-access.js';
+import { SafeDirectory } from '../safe-file/index.js';
 
 /**
  * What git on the host would read from a workspace, other than the repository's data: config,
@@ -71,6 +69,12 @@ export interface SnapshotOptions {
   gitDirs?: readonly string[];
 }
 
+/** The suffix of a neutralised file: git reads no file of that name (no hook, config or commondir is named so). */
+export const QUARANTINE_MARK = '.nexora-quarantine-';
+
+/** Directories nested deeper than this are not walked (each level holds a descriptor open). */
+const MAX_DEPTH = 64;
+
 /** Parts of a git directory that hold the repository's data, which a commit changes. */
 const DATA_NAMES = new Set(['objects', 'refs', 'logs', 'index', 'packed-refs', 'HEAD', 'ORIG_HEAD', 'FETCH_HEAD', 'MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'COMMIT_EDITMSG', 'MERGE_MSG', 'AUTO_MERGE', 'lfs', 'rr-cache']);
 
@@ -100,7 +104,6 @@ export async function snapshotGitMetadata(workspaceDir: string, options: Snapsho
   const deadline = Date.now() + (options.deadlineMs ?? 10_000);
   const snapshot: GitMetadataSnapshot = { takenAt: new Date().toISOString(), gitPaths: [], entries: [], incomplete: false };
   let directories = 0;
-  const relativePath = (path: string): string => relative(workspaceDir, path).split(sep).join('/');
   const overLimit = (): boolean => {
     options.signal?.throwIfAborted();
     if (directories > maxDirectories || snapshot.entries.length > maxEntries || Date.now() > deadline) snapshot.incomplete = true;
@@ -109,57 +112,89 @@ export async function snapshotGitMetadata(workspaceDir: string, options: Snapsho
 
   const bornAfter = (stats: { birthtimeMs: number }): boolean =>
     options.createdBefore !== undefined && stats.birthtimeMs > 0 && stats.birthtimeMs > options.createdBefore.getTime();
-  const record = async (path: string): Promise<void> => {
-    const stats = await lstat(path).catch(() => undefined);
-    if (!stats || bornAfter(stats)) return;
-    const executable = (stats.mode & 0o111) !== 0;
+  const join = (dir: string, name: string): string => (dir === '' ? name : `${dir}/${name}`);
+
+  // Every look goes through the directory's descriptor (safe-file): a name swapped for a link
+  // or a FIFO while we look is described or refused, never followed, never waited on.
+  /** Records `name` in `dir` (at `path`); returns whether it is a real directory to walk into. */
+  const record = async (dir: SafeDirectory, name: string, path: string): Promise<boolean> => {
+    const stats = await dir.lstat(name).catch(() => undefined);
+    if (!stats || bornAfter(stats)) return false;
     if (stats.isSymbolicLink()) {
-      const target = await readlink(path).catch(() => '');
-      snapshot.entries.push({ path: relativePath(path), kind: 'link', digest: sha256(target), executable: false });
+      const target = await dir.readLink(name).catch(() => '');
+      snapshot.entries.push({ path, kind: 'link', digest: sha256(target), executable: false });
     } else if (stats.isFile()) {
-      snapshot.entries.push({ path: relativePath(path), kind: 'file', digest: await hashFile(path, stats.size, maxHashBytes), executable });
+      const read = await dir.readFile(name, { maxBytes: maxHashBytes, oversize: 'truncate', ...(options.signal ? { signal: options.signal } : {}) }).catch(() => undefined);
+      // Swapped for a link, a FIFO or a directory since the lstat: it counts as changed, unread.
+      const digest = read ? createHash('sha256').update(`${read.sizeBytes}:`).update(read.bytes).digest('hex') : sha256(`${stats.size}:unreadable`);
+      snapshot.entries.push({ path, kind: 'file', digest, executable: ((read?.stats.mode ?? stats.mode) & 0o111) !== 0 });
     } else if (stats.isDirectory()) {
-      snapshot.entries.push({ path: relativePath(path), kind: 'dir', digest: '', executable });
+      snapshot.entries.push({ path, kind: 'dir', digest: '', executable: (stats.mode & 0o111) !== 0 });
+      return true;
+    }
+    return false;
+  };
+
+  /** Opens `name` in `dir` as a directory (a link or anything else there is skipped) and walks it. */
+  const descend = async (dir: SafeDirectory, name: string, depth: number, walk: (sub: SafeDirectory, depth: number) => Promise<void>): Promise<void> => {
+    // Each level holds one descriptor open: a tree nested deeper than this is not walked.
+    if (depth >= MAX_DEPTH) {
+      snapshot.incomplete = true;
+      return;
+    }
+    const sub = await dir.directory(name).catch(() => undefined);
+    if (!sub) return;
+    try {
+      await walk(sub, depth + 1);
+    } finally {
+      await sub.close();
     }
   };
 
   /** Everything in a git directory except its data; submodules' git directories are walked the same way. */
-  const walkGitDir = async (dir: string): Promise<void> => {
+  const walkGitDir = async (dir: SafeDirectory, at: string, depth: number): Promise<void> => {
     if (overLimit()) return;
     directories += 1;
-    const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names.sort(byDangerFirst)) {
+    const entries = await dir.entries().catch(() => []);
+    for (const name of entries.map((entry) => entry.name).sort(byDangerFirst)) {
       if (isData(name)) continue;
-      const path = join(dir, name);
-      await record(path);
-      const stats = await lstat(path).catch(() => undefined);
-      if (stats?.isDirectory()) await walkGitDir(path);
+      const path = join(at, name);
+      if (await record(dir, name, path)) await descend(dir, name, depth, (sub, next) => walkGitDir(sub, path, next));
     }
   };
 
-  const walkTree = async (dir: string): Promise<void> => {
+  const walkTree = async (dir: SafeDirectory, at: string, depth: number): Promise<void> => {
     if (overLimit()) return;
     directories += 1;
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    const entries = await dir.entries().catch(() => []);
     // `.git` before its siblings: a tree made to exhaust the limits cannot hide it.
     for (const entry of entries.sort((a, b) => Number(b.name === '.git') - Number(a.name === '.git') || a.name.localeCompare(b.name))) {
-      const path = join(dir, entry.name);
+      const path = join(at, entry.name);
       if (entry.name === '.git') {
-        const stats = await lstat(path).catch(() => undefined);
+        const stats = await dir.lstat(entry.name).catch(() => undefined);
         if (!stats || bornAfter(stats)) continue;
-        snapshot.gitPaths.push(relativePath(path));
-        await record(path);
-        if (entry.isDirectory()) await walkGitDir(path);
-      } else if (entry.isDirectory()) {
-        await walkTree(path);
+        snapshot.gitPaths.push(path);
+        if (await record(dir, entry.name, path)) await descend(dir, entry.name, depth, (sub, next) => walkGitDir(sub, path, next));
+      } else if (entry.kind === 'directory') {
+        await descend(dir, entry.name, depth, (sub, next) => walkTree(sub, path, next));
       }
     }
   };
 
+  const walkFrom = async (path: string, walk: (dir: SafeDirectory, at: string, depth: number) => Promise<void>): Promise<void> => {
+    // The workspace directory itself is the user's choice; nothing under it is followed.
+    const dir = await SafeDirectory.open({ root: workspaceDir, path, ...(options.signal ? { signal: options.signal } : {}) }).catch(() => undefined);
+    if (!dir) return;
+    try {
+      await walk(dir, path.split('/').filter((name) => name !== '' && name !== '.').join('/'), 0);
+    } finally {
+      await dir.close();
+    }
+  };
   if (options.gitDirs) {
-    for (const gitDir of options.gitDirs) await walkGitDir(join(workspaceDir, gitDir));
+    for (const gitDir of options.gitDirs) await walkFrom(gitDir, walkGitDir);
   } else {
-    await walkTree(workspaceDir);
+    await walkFrom('', walkTree);
   }
   return snapshot;
 }
@@ -265,11 +300,4 @@ function riskOf(path: string): { risk: string; runsOnHost: boolean } {
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-async function hashFile(path: string, size: number, maxBytes: number): Promise<string> {
-  const hash = createHash('sha256').update(`${size}:`);
-  const read = await readRegularFile(path, maxBytes).catch(() => undefined);
-  if (!read) return hash.update('unreadable').digest('hex');
-  return hash.update(read.bytes).digest('hex');
 }

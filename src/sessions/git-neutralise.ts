@@ -1,7 +1,7 @@
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { readFileUnder, SafeDirectory, type FileRead } from '../safe-file/index.js';
 import { gitConfigRisks } from './git-config-risk.js';
-import { quarantineFile, readRegularFile } from './git-file-access.js';
-import { isQuarantined, type GitMetadataEntry, type GitMetadataSnapshot, type NeutralisedGitEntry } from './git-metadata.js';
+import { isQuarantined, QUARANTINE_MARK, type GitMetadataEntry, type GitMetadataSnapshot, type NeutralisedGitEntry } from './git-metadata.js';
 
 /** Config files larger than this are not parsed: they count as risky. */
 const MAX_CONFIG_BYTES = 256 * 1024;
@@ -19,9 +19,9 @@ export async function hostRunReason(entry: GitMetadataEntry, workspaceDir: strin
   if (name === 'commondir') return 'a commondir: git on the host would take its config and hooks from the directory it names';
   if (parent === 'hooks' && !name.endsWith('.sample')) return 'a git hook: git on the host would run it';
   if (name === 'config' || name === 'config.worktree') {
-    const read = await readRegularFile(join(workspaceDir, entry.path), MAX_CONFIG_BYTES);
+    const read = await readUnder(workspaceDir, entry.path, MAX_CONFIG_BYTES);
     if (!read) return undefined;
-    if (read.size > MAX_CONFIG_BYTES) return 'a git config too large to check';
+    if (read.truncated) return 'a git config too large to check';
     const risks = gitConfigRisks(read.bytes.toString('utf8'));
     if (risks.length === 0) return undefined;
     return `a git config that sets ${risks.slice(0, 4).join(', ')}${risks.length > 4 ? ` and ${risks.length - 4} more` : ''}`;
@@ -36,7 +36,7 @@ export async function hostRunReason(entry: GitMetadataEntry, workspaceDir: strin
  * workspace, whose metadata the guard checks like any other; anything else is moved aside.
  */
 async function gitFileReason(entry: GitMetadataEntry, workspaceDir: string): Promise<string | undefined> {
-  const read = await readRegularFile(join(workspaceDir, entry.path), 4096);
+  const read = await readUnder(workspaceDir, entry.path, 4096);
   if (!read) return undefined;
   const match = /^gitdir: (.+)\n?$/.exec(read.bytes.toString('utf8'));
   const target = match?.[1];
@@ -75,15 +75,54 @@ export async function neutraliseGitRisks(options: { workspaceDir: string; before
     if (!reason) continue;
     const at = new Date();
     try {
-      const moved = await quarantineFile(join(options.workspaceDir, entry.path), { workspaceDir: options.workspaceDir, stamp: stampOf(at) });
-      result.neutralised.push({ path: entry.path, movedTo: relative(options.workspaceDir, moved).split(sep).join('/'), reason, at: at.toISOString() });
-    } catch (error) {
+      const movedTo = await quarantine({ workspaceDir: options.workspaceDir, path: entry.path, stamp: stampOf(at) });
       // Gone already (the workstation removed it, or git renamed its lock): nothing left to run.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      if (movedTo === undefined) continue;
+      result.neutralised.push({ path: entry.path, movedTo, reason, at: at.toISOString() });
+    } catch (error) {
       result.failed.push({ path: entry.path, reason, error: error instanceof Error ? error.message : String(error) });
     }
   }
   return result;
+}
+
+/** A regular file's first `maxBytes` (truncated past them), read through safe-file; undefined for a link, a FIFO, a directory or a missing file. */
+async function readUnder(workspaceDir: string, path: string, maxBytes: number): Promise<FileRead | undefined> {
+  return readFileUnder({ root: workspaceDir, path, maxBytes, oversize: 'truncate' }).catch(() => undefined);
+}
+
+/**
+ * Moves the entry at `path` (a file or a link, never followed) aside to
+ * `<name>.nexora-quarantine-<stamp>` in its own directory, with a file's execute bits cleared
+ * first through its handle; returns the new path, or undefined when it is gone. Its directory is
+ * reached by descriptor from the workspace (safe-file), so a directory on the way swapped for a
+ * link to elsewhere on the host is refused rather than written through.
+ */
+async function quarantine(options: { workspaceDir: string; path: string; stamp: string }): Promise<string | undefined> {
+  const parent = dirname(options.path);
+  const name = options.path.split('/').pop() ?? '';
+  const dir = await SafeDirectory.open({ root: options.workspaceDir, path: parent === '.' ? '' : parent });
+  if (!dir) return undefined;
+  try {
+    const stats = await dir.lstat(name);
+    if (!stats) return undefined;
+    if (stats.isFile()) {
+      // openFile refuses what is no longer a regular file; the mode is changed on what was opened.
+      const opened = await dir.openFile(name);
+      if (opened) {
+        try {
+          if ((opened.stats.mode & 0o111) !== 0) await opened.handle.chmod(opened.stats.mode & 0o666);
+        } finally {
+          await opened.handle.close();
+        }
+      }
+    }
+    const movedName = `${name}${QUARANTINE_MARK}${options.stamp}`;
+    if (!(await dir.rename(name, movedName))) return undefined;
+    return parent === '.' ? movedName : `${parent}/${movedName}`;
+  } finally {
+    await dir.close();
+  }
 }
 
 function stampOf(at: Date): string {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { chownSync, lstatSync, mkdirSync, readdirSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { entryPath } from '../safe-file/index.js';
 
 /** One path under the workspace that the workstation sees through its own bind mount. */
 export interface ProtectedGitPath {
@@ -11,7 +12,11 @@ export interface ProtectedGitPath {
   readOnly: boolean;
   /** The source's inode when planned: a pool member whose sources were replaced since is stale. */
   inode: number;
+  /** The source's device when planned (with `inode`, what the container must show mounted there). */
+  device: number;
 }
+
+const DIRECTORY_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 
 /** Submodules nest their git directories under `.git/modules/…`: how deep to protect them. */
 const MAX_MODULE_DEPTH = 4;
@@ -36,11 +41,21 @@ const PROTECTED_DIRECTORIES = ['hooks', 'info', 'worktrees'];
 export function planGitProtection(workspaceDir: string): ProtectedGitPath[] {
   const gitPath = join(workspaceDir, '.git');
   const stats = lstatSync(gitPath, { throwIfNoEntry: false });
-  if (!stats) return [];
-  if (!stats.isDirectory()) return [{ source: gitPath, target: '/workspace/.git', readOnly: true, inode: stats.ino }];
-  const plan: ProtectedGitPath[] = [{ source: gitPath, target: '/workspace/.git', readOnly: false, inode: stats.ino }];
-  protectGitDir(plan, gitPath, '/workspace/.git', 0);
-  return plan;
+  // A `.git` link is not mounted: Docker would follow it to whatever host path it names.
+  if (!stats || stats.isSymbolicLink()) return [];
+  if (!stats.isDirectory()) return stats.isFile() ? [{ source: gitPath, target: '/workspace/.git', readOnly: true, inode: stats.ino, device: stats.dev }] : [];
+  // Held open from here on, and everything under it reached through the descriptor: a name
+  // swapped for a link meanwhile is refused, never followed (see safe-file/descriptor-path.ts).
+  const fd = openDirectory(gitPath);
+  if (fd === undefined) return [];
+  try {
+    const opened = fstatSync(fd);
+    const plan: ProtectedGitPath[] = [{ source: gitPath, target: '/workspace/.git', readOnly: false, inode: opened.ino, device: opened.dev }];
+    protectGitDir(plan, fd, gitPath, '/workspace/.git', 0);
+    return plan;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -52,41 +67,93 @@ export function gitLayoutKey(plan: readonly ProtectedGitPath[]): string {
   return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
 }
 
-function protectGitDir(plan: ProtectedGitPath[], hostDir: string, target: string, depth: number): void {
-  const owner = lstatSync(hostDir);
+function protectGitDir(plan: ProtectedGitPath[], fd: number, hostDir: string, target: string, depth: number): void {
+  const owner = fstatSync(fd);
   for (const name of PROTECTED_DIRECTORIES) {
-    const path = join(hostDir, name);
-    let stats = lstatSync(path, { throwIfNoEntry: false });
-    if (!stats) {
-      // Something must be there to mount read-only, or the workstation could create it. It
-      // belongs to the repository's owner, as if git had made it.
-      mkdirSync(path);
-      if (process.getuid?.() === 0) chownSync(path, owner.uid, owner.gid);
-      stats = lstatSync(path);
+    const path = entryPath(fd, name);
+    // Something must be there to mount read-only, or the workstation could create it.
+    // (EEXIST: something else made it first; what it is, the open below decides.)
+    if (!lstatSync(path, { throwIfNoEntry: false })) mkdirOnce(path);
+    const directory = openDirectory(path);
+    if (directory === undefined) continue;
+    try {
+      // It belongs to the repository's owner, as if git had made it; fchown changes what was
+      // opened (O_NOFOLLOW), so a name swapped for a link cannot give a host path away.
+      if (process.getuid?.() === 0) fchownSync(directory, owner.uid, owner.gid);
+      const stats = fstatSync(directory);
+      plan.push({ source: join(hostDir, name), target: `${target}/${name}`, readOnly: true, inode: stats.ino, device: stats.dev });
+    } finally {
+      closeSync(directory);
     }
-    if (stats.isDirectory()) plan.push({ source: path, target: `${target}/${name}`, readOnly: true, inode: stats.ino });
   }
   for (const name of PROTECTED_FILES) {
-    const path = join(hostDir, name);
-    const stats = lstatSync(path, { throwIfNoEntry: false });
-    if (stats?.isFile()) plan.push({ source: path, target: `${target}/${name}`, readOnly: true, inode: stats.ino });
+    const stats = lstatSync(entryPath(fd, name), { throwIfNoEntry: false });
+    if (stats?.isFile()) plan.push({ source: join(hostDir, name), target: `${target}/${name}`, readOnly: true, inode: stats.ino, device: stats.dev });
   }
   if (depth >= MAX_MODULE_DEPTH) return;
-  for (const module of submoduleGitDirs(join(hostDir, 'modules'), 0)) {
-    protectGitDir(plan, join(hostDir, 'modules', module), `${target}/modules/${module}`, depth + 1);
+  const modules = openDirectory(entryPath(fd, 'modules'));
+  if (modules === undefined) return;
+  try {
+    for (const module of submoduleGitDirs(modules, 0)) {
+      const moduleFd = openPath(modules, module);
+      if (moduleFd === undefined) continue;
+      try {
+        protectGitDir(plan, moduleFd, join(hostDir, 'modules', module), `${target}/modules/${module}`, depth + 1);
+      } finally {
+        closeSync(moduleFd);
+      }
+    }
+  } finally {
+    closeSync(modules);
   }
 }
 
 /** Submodules' git directories under `modules/` (a submodule named `libs/a` lives at `modules/libs/a`). */
-function submoduleGitDirs(modulesDir: string, depth: number, prefix = ''): string[] {
-  const stats: Stats | undefined = lstatSync(modulesDir, { throwIfNoEntry: false });
-  if (!stats?.isDirectory() || depth > MAX_MODULE_DEPTH) return [];
+function submoduleGitDirs(fd: number, depth: number, prefix = ''): string[] {
+  if (depth > MAX_MODULE_DEPTH) return [];
   const found: string[] = [];
-  for (const entry of readdirSync(modulesDir, { withFileTypes: true })) {
+  for (const entry of readdirSync(entryPath(fd), { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
     const name = `${prefix}${entry.name}`;
-    if (lstatSync(join(modulesDir, entry.name, 'HEAD'), { throwIfNoEntry: false })) found.push(name);
-    else found.push(...submoduleGitDirs(join(modulesDir, entry.name), depth + 1, `${name}/`));
+    const sub = openDirectory(entryPath(fd, entry.name));
+    if (sub === undefined) continue;
+    try {
+      if (lstatSync(entryPath(sub, 'HEAD'), { throwIfNoEntry: false })) found.push(name);
+      else found.push(...submoduleGitDirs(sub, depth + 1, `${name}/`));
+    } finally {
+      closeSync(sub);
+    }
   }
   return found;
+}
+
+/** Opens `relative` (names separated by `/`) under the directory `fd`, each name without following a link. */
+function openPath(fd: number, relative: string): number | undefined {
+  let current = fd;
+  for (const name of relative.split('/')) {
+    const next = openDirectory(entryPath(current, name));
+    if (current !== fd) closeSync(current);
+    if (next === undefined) return undefined;
+    current = next;
+  }
+  return current === fd ? undefined : current;
+}
+
+function mkdirOnce(path: string): void {
+  try {
+    mkdirSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+/** A directory opened without following a link in its last name; undefined when it is missing, a link or not a directory. */
+function openDirectory(path: string): number | undefined {
+  try {
+    return openSync(path, DIRECTORY_FLAGS);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
 }

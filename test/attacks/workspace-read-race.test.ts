@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { loadInstructions } from '../../src/agent/project-instructions.js';
 import { surveyProject } from '../../src/agent/project-survey.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { copyWorkspace } from '../../src/jobs/workspace-copy.js';
-import { eventually } from '../fixtures/eventually.js';
+import { startNameSwapper } from '../fixtures/name-swapper.js';
 
 /**
  * Finding 4 of issue 20, as the attacker: a process with write access to the workspace (a
@@ -35,38 +35,17 @@ afterEach(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** Exchanges each pair of names, round after round, and prints how many rounds it has done. */
-const swapperSource = `
-import ctypes, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-pairs = [(sys.argv[i].encode(), sys.argv[i + 1].encode()) for i in range(1, len(sys.argv), 2)]
-rounds = 0
-while True:
-    for a, b in pairs:
-        if libc.renameat2(-100, a, -100, b, 2) != 0:
-            sys.exit('renameat2: ' + os.strerror(ctypes.get_errno()))
-    rounds += 1
-    if rounds % 20000 == 0:
-        print(rounds, flush=True)
-`;
-
 /** Starts swapping `name` with a link to `target` in `dir`; resolves once it is under way, with a reader of its round count. */
 async function swap(dir: string, entries: { name: string; target: string }[]): Promise<() => number> {
-  const args: string[] = [];
+  const pairs: [string, string][] = [];
   for (const entry of entries) {
     const link = join(dir, `.${entry.name}.link`);
     symlinkSync(entry.target, link);
-    args.push(join(dir, entry.name), link);
+    pairs.push([join(dir, entry.name), link]);
   }
-  const child = spawn('python3', ['-c', swapperSource, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  swappers.push(child);
-  let rounds = 0;
-  let failure = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (rounds = Number(chunk.trim().split('\n').at(-1))));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (failure += chunk));
-  await eventually(() => Promise.resolve(rounds), (value) => value > 0 || failure !== '', 'the swapper to start');
-  expect(failure).toBe('');
-  return () => rounds;
+  const swapper = await startNameSwapper(pairs);
+  swappers.push(swapper.child);
+  return swapper.rounds;
 }
 
 /** Runs `read` `total` times, `parallel` at once, and classifies each result. */

@@ -23,7 +23,7 @@ export function registerDemoCommand(program: Command): void {
         ...(options.out !== undefined ? { out: resolve(options.out) } : {}),
         ...(options.script !== undefined ? { script: resolve(options.script) } : {}),
       };
-      if (request.script !== undefined) readReplayScript(request.script);
+      if (request.script !== undefined) await readReplayScript(request.script);
       process.exitCode = (await jobThroughServer('demo', request)).exitCode;
     });
 }

@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { CreateWorkstationOptions } from '../backend.js';
 import { LABELS, ownerLabels, type ContainerOwner } from '../labels.js';
 import type { WorkstationLimits } from '../workstation-resources.js';
-import { gitLayoutKey, planGitProtection } from '../workspace-git-layout.js';
+import { gitLayoutKey, planGitProtection, type ProtectedGitPath } from '../workspace-git-layout.js';
 import { workspaceMounts } from './workspace-mounts.js';
 
 export interface ContainerSpecOptions {
@@ -10,6 +10,8 @@ export interface ContainerSpecOptions {
   name: string;
   sessionId: string;
   workspaceDir: string;
+  /** The git protections to mount, when the caller keeps them to check the mounts once started (planned here otherwise). */
+  gitPlan?: readonly ProtectedGitPath[];
   /** The numeric user the workstation runs as (the workspace owner). */
   user: { uid: number; gid: number };
   vncPort: number;
@@ -99,7 +101,7 @@ export function buildContainerSpec(options: ContainerSpecOptions): Docker.Contai
   };
   if (options.poolKey) labels[LABELS.pool] = options.poolKey;
   // The git protections are fixed at creation: a pool claim compares them with the workspace's now.
-  const gitPlan = planGitProtection(options.workspaceDir);
+  const gitPlan = options.gitPlan ?? planGitProtection(options.workspaceDir);
   labels[LABELS.gitLayout] = gitLayoutKey(gitPlan);
   return {
     name: options.name,

@@ -1,6 +1,8 @@
 import type Docker from 'dockerode';
 import { NexoraError, describeError } from '../../errors.js';
+import { planGitProtection } from '../workspace-git-layout.js';
 import { buildContainerSpec, workstationSpecOptions } from './container-spec.js';
+import { verifyGitMounts } from './mount-check.js';
 import { DEFAULT_LIMITS, type WorkstationLimits, type WorkstationNetworkKind } from '../workstation-resources.js';
 import { DockerWorkstation } from './docker-workstation.js';
 import { LABELS, ownerFromLabels, type ContainerOwner } from '../labels.js';
@@ -95,9 +97,11 @@ export class DockerBackend implements WorkstationBackend {
     if (warning) this.egressWarned = true;
     const warnings = warning ? [warning] : [];
     const name = this.containerName(options.sessionId);
+    const gitPlan = planGitProtection(options.workspaceDir);
     const spec = buildContainerSpec({
       ...workstationSpecOptions(name, options, { image: this.image, geometry: this.options.geometry, limits: this.limits, owner: this.owner, labels: this.options.labels }),
       network,
+      gitPlan,
     });
     let container: Docker.Container;
     try {
@@ -110,6 +114,13 @@ export class DockerBackend implements WorkstationBackend {
     } catch (error) {
       await this.remove(container.id).catch(() => undefined);
       throw dockerError(`start the workstation container ${name}`, error);
+    }
+    try {
+      await verifyGitMounts(this.docker, container.id, gitPlan, { timeoutMs: 30_000, ...(options.signal ? { signal: options.signal } : {}) });
+    } catch (error) {
+      // A host path may be mounted in it: it never serves a session.
+      await this.remove(container.id).catch(() => undefined);
+      throw error;
     }
     return { id: container.id, name, warnings };
   }
