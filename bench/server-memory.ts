@@ -129,11 +129,25 @@ async function startSessions(bench: BenchServer, count: number): Promise<string[
 }
 
 /** `calls` tool calls at once over the sessions, sampling the server's RSS meanwhile; returns the peak seen. */
-async function load(bench: BenchServer, pid: number, ids: string[]): Promise<{ peak: number; failed: number; ms: number }> {
+async function load(bench: BenchServer, pid: number, ids: string[]): Promise<{ peak: number; failed: number; ms: number; heap: number; external: number }> {
   let peak = processMemory(pid).rss;
   const sampler = setInterval(() => {
     peak = Math.max(peak, processMemory(pid).rss);
   }, 100);
+  // What the server itself says it holds while loaded (one health request in flight at a time).
+  const split = { heap: 0, external: 0 };
+  const monitor = new NexoraClient({ socketPath: bench.socket });
+  let sampling = true;
+  const sampled = (async () => {
+    while (sampling) {
+      const memory = (await health(monitor).catch(() => undefined))?.memory;
+      if (memory) {
+        split.heap = Math.max(split.heap, memory.heapUsedBytes);
+        split.external = Math.max(split.external, memory.externalBytes);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  })();
   const started = Date.now();
   let failed = 0;
   // One client per session, as one agent each: 16 connections apiece at most.
@@ -160,9 +174,12 @@ async function load(bench: BenchServer, pid: number, ids: string[]): Promise<{ p
     );
   } finally {
     clearInterval(sampler);
+    sampling = false;
+    await sampled;
+    monitor.close();
     for (const client of clients) client.close();
   }
-  return { peak: Math.max(peak, processMemory(pid).rss), failed, ms: Date.now() - started };
+  return { peak: Math.max(peak, processMemory(pid).rss), failed, ms: Date.now() - started, ...split };
 }
 
 const docker = createDockerClient();
@@ -193,7 +210,7 @@ try {
     const released = await idle(bench.client);
     const perIdle = (released.rss - again.rss) / ids.length;
     sessionRows.push(
-      `| ${ids.length} | ${mib(before.rss)} MiB | ${calls} in ${(loaded.ms / 1000).toFixed(1)} s (${loaded.failed} failed) | ${mib(loaded.peak)} MiB | ${mib(busy.rss)} MiB (channels of ${open?.channels.sessions ?? '?'}: framebuffers ${mib(open?.channels.framebufferBytes ?? 0)} MiB) | ${mib(released.rss)} MiB | ${(perIdle / 1048576).toFixed(2)} MiB |`,
+      `| ${ids.length} | ${mib(before.rss)} MiB | ${calls} in ${(loaded.ms / 1000).toFixed(1)} s (${loaded.failed} failed) | ${mib(loaded.peak)} MiB (V8 heap ≤ ${mib(loaded.heap)}, external ≤ ${mib(loaded.external)}) | ${mib(busy.rss)} MiB (channels of ${open?.channels.sessions ?? '?'}: framebuffers ${mib(open?.channels.framebufferBytes ?? 0)} MiB) | ${mib(released.rss)} MiB | ${(perIdle / 1048576).toFixed(2)} MiB |`,
     );
     process.stderr.write(`${sessionRows.at(-1)}\n`);
   }
@@ -214,7 +231,7 @@ const body = [
   '| --- | --- | --- |',
   ...rows,
   '',
-  `Sessions (cold starts, no pool). Load: ${calls} tool calls at once spread over the sessions, one client each: a third screenshots as PNG, a third terminal text, a third \`execute\`. Per idle session: (RSS with every session's channels released − idle RSS on the existing home) / sessions.`,
+  `Sessions (cold starts, no pool). Load: ${calls} tool calls at once spread over the sessions, one client each: a third screenshots as PNG, a third terminal text, a third \`execute\`. Under load the server's own \`process.memoryUsage()\` is sampled through \`/v1/health\` (the largest V8 heap in use and the largest external memory seen: buffers, the store's WebAssembly heap). Per idle session: (RSS with every session's channels released − idle RSS on the existing home) / sessions.`,
   '',
   '| sessions | idle, before load | load | peak RSS under load | after load | channels released | per idle session |',
   '| --- | --- | --- | --- | --- | --- | --- |',
