@@ -208,9 +208,10 @@ try {
     // Released once nobody has asked for 10 s (the sweep runs every 5 s).
     await eventually(() => health(bench.client), (body) => (body.memory?.channels.sessions ?? 1) === 0, 'the idle channels released', 120_000);
     const released = await idle(bench.client);
+    const releasedMemory = (await health(bench.client)).memory;
     const perIdle = (released.rss - again.rss) / ids.length;
     sessionRows.push(
-      `| ${ids.length} | ${mib(before.rss)} MiB | ${calls} in ${(loaded.ms / 1000).toFixed(1)} s (${loaded.failed} failed) | ${mib(loaded.peak)} MiB (V8 heap ≤ ${mib(loaded.heap)}, external ≤ ${mib(loaded.external)}) | ${mib(busy.rss)} MiB (channels of ${open?.channels.sessions ?? '?'}: framebuffers ${mib(open?.channels.framebufferBytes ?? 0)} MiB) | ${mib(released.rss)} MiB | ${(perIdle / 1048576).toFixed(2)} MiB |`,
+      `| ${ids.length} | ${mib(before.rss)} MiB | ${calls} in ${(loaded.ms / 1000).toFixed(1)} s (${loaded.failed} failed) | ${mib(loaded.peak)} MiB (V8 heap ≤ ${mib(loaded.heap)}, external ≤ ${mib(loaded.external)}) | ${mib(busy.rss)} MiB (channels of ${open?.channels.sessions ?? '?'}: framebuffers ${mib(open?.channels.framebufferBytes ?? 0)} MiB) | ${mib(released.rss)} MiB (external ${mib(releasedMemory?.externalBytes ?? 0)}) | ${(perIdle / 1048576).toFixed(2)} MiB |`,
     );
     process.stderr.write(`${sessionRows.at(-1)}\n`);
   }
@@ -231,7 +232,7 @@ const body = [
   '| --- | --- | --- |',
   ...rows,
   '',
-  `Sessions (cold starts, no pool). Load: ${calls} tool calls at once spread over the sessions, one client each: a third screenshots as PNG, a third terminal text, a third \`execute\`. Under load the server's own \`process.memoryUsage()\` is sampled through \`/v1/health\` (the largest V8 heap in use and the largest external memory seen: buffers, the store's WebAssembly heap). Per idle session: (RSS with every session's channels released − idle RSS on the existing home) / sessions.`,
+  `Sessions (cold starts, no pool). Load: ${calls} tool calls at once spread over the sessions, one client each: a third screenshots as PNG, a third terminal text, a third \`execute\`. Under load the server's own \`process.memoryUsage()\` is sampled through \`/v1/health\` (the largest V8 heap in use and the largest external memory seen: buffers, the store's WebAssembly heap). "Channels released" also gives the external memory the server then reports (the store's WebAssembly heap is most of it: about 140 MiB reserved in a fresh process). Per idle session: (RSS with every session's channels released − idle RSS on the existing home) / sessions.`,
   '',
   '| sessions | idle, before load | load | peak RSS under load | after load | channels released | per idle session |',
   '| --- | --- | --- | --- | --- | --- | --- |',
