@@ -129,11 +129,25 @@ async function startSessions(bench: BenchServer, count: number): Promise<string[
 }
 
 /** `calls` tool calls at once over the sessions, sampling the server's RSS meanwhile; returns the peak seen. */
-async function load(bench: BenchServer, pid: number, ids: string[]): Promise<{ peak: number; failed: number; ms: number }> {
+async function load(bench: BenchServer, pid: number, ids: string[]): Promise<{ peak: number; failed: number; ms: number; heap: number; external: number }> {
   let peak = processMemory(pid).rss;
   const sampler = setInterval(() => {
     peak = Math.max(peak, processMemory(pid).rss);
   }, 100);
+  // What the server itself says it holds while loaded (one health request in flight at a time).
+  const split = { heap: 0, external: 0 };
+  const monitor = new NexoraClient({ socketPath: bench.socket });
+  let sampling = true;
+  const sampled = (async () => {
+    while (sampling) {
+      const memory = (await health(monitor).catch(() => undefined))?.memory;
+      if (memory) {
+        split.heap = Math.max(split.heap, memory.heapUsedBytes);
+        split.external = Math.max(split.external, memory.externalBytes);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  })();
   const started = Date.now();
   let failed = 0;
   // One client per session, as one agent each: 16 connections apiece at most.
@@ -160,9 +174,12 @@ async function load(bench: BenchServer, pid: number, ids: string[]): Promise<{ p
     );
   } finally {
     clearInterval(sampler);
+    sampling = false;
+    await sampled;
+    monitor.close();
     for (const client of clients) client.close();
   }
-  return { peak: Math.max(peak, processMemory(pid).rss), failed, ms: Date.now() - started };
+  return { peak: Math.max(peak, processMemory(pid).rss), failed, ms: Date.now() - started, ...split };
 }
 
 const docker = createDockerClient();
@@ -191,9 +208,10 @@ try {
     // Released once nobody has asked for 10 s (the sweep runs every 5 s).
     await eventually(() => health(bench.client), (body) => (body.memory?.channels.sessions ?? 1) === 0, 'the idle channels released', 120_000);
     const released = await idle(bench.client);
+    const releasedMemory = (await health(bench.client)).memory;
     const perIdle = (released.rss - again.rss) / ids.length;
     sessionRows.push(
-      `| ${ids.length} | ${mib(before.rss)} MiB | ${calls} in ${(loaded.ms / 1000).toFixed(1)} s (${loaded.failed} failed) | ${mib(loaded.peak)} MiB | ${mib(busy.rss)} MiB (channels of ${open?.channels.sessions ?? '?'}: framebuffers ${mib(open?.channels.framebufferBytes ?? 0)} MiB) | ${mib(released.rss)} MiB | ${(perIdle / 1048576).toFixed(2)} MiB |`,
+      `| ${ids.length} | ${mib(before.rss)} MiB | ${calls} in ${(loaded.ms / 1000).toFixed(1)} s (${loaded.failed} failed) | ${mib(loaded.peak)} MiB (V8 heap ≤ ${mib(loaded.heap)}, external ≤ ${mib(loaded.external)}) | ${mib(busy.rss)} MiB (channels of ${open?.channels.sessions ?? '?'}: framebuffers ${mib(open?.channels.framebufferBytes ?? 0)} MiB) | ${mib(released.rss)} MiB (external ${mib(releasedMemory?.externalBytes ?? 0)}) | ${(perIdle / 1048576).toFixed(2)} MiB |`,
     );
     process.stderr.write(`${sessionRows.at(-1)}\n`);
   }
@@ -214,13 +232,13 @@ const body = [
   '| --- | --- | --- |',
   ...rows,
   '',
-  `Sessions (cold starts, no pool). Load: ${calls} tool calls at once spread over the sessions, one client each: a third screenshots as PNG, a third terminal text, a third \`execute\`. Per idle session: (RSS with every session's channels released − idle RSS on the existing home) / sessions.`,
+  `Sessions (cold starts, no pool). Load: ${calls} tool calls at once spread over the sessions, one client each: a third screenshots as PNG, a third terminal text, a third \`execute\`. Under load the server's own \`process.memoryUsage()\` is sampled through \`/v1/health\` (the largest V8 heap in use and the largest external memory seen: buffers, the store's WebAssembly heap). "Channels released" also gives the external memory the server then reports (the store's WebAssembly heap is most of it: about 140 MiB reserved in a fresh process). Per idle session: (RSS with every session's channels released − idle RSS on the existing home) / sessions.`,
   '',
   '| sessions | idle, before load | load | peak RSS under load | after load | channels released | per idle session |',
   '| --- | --- | --- | --- | --- | --- | --- |',
   ...sessionRows,
   '',
-  "Reading it: the store's cost is PGlite's compiled module and the part of its WebAssembly heap PostgreSQL touches, and shared memory is touched whole at start, so shared_buffers counts in full; initdb's ~0.8 GiB now stays in a child process that exits. A session whose tool channels are open holds its framebuffer mirror (4 bytes a pixel, 3.9 MiB at 1280×800) and its RFB, tmux and command-server sockets; a session without open channels costs the server almost nothing (compare \"idle, before load\" on 20 sessions with the idle server). An unchanged screen's PNG is cached, so most screenshots under load do not re-encode. Channels unused for `NEXORA_CHANNEL_IDLE_SECONDS` (default 300, 10 here) are closed and their buffers collected (\"channels released\"). The peak under load is above what the open channels hold: the rest is transient (20–50 channels opened at once, every request in flight) and not yet bounded.",
+  `Reading it: the store's cost is PGlite's compiled module and the part of its WebAssembly heap PostgreSQL touches, and shared memory is touched whole at start, so shared_buffers counts in full; initdb's ~0.8 GiB now stays in a child process that exits. A session whose tool channels are open holds its framebuffer mirror (4 bytes a pixel, 3.9 MiB at 1280×800) and, once it has been looked at, a second full copy of the frame that the next look diffs against (\`previousFrame\` in src/tools/workstation-tools.ts, not counted in "framebuffers"), plus its RFB, tmux and command-server sockets: about 8 MiB a session, which is most of the external memory under load above the store's ~150 MiB. Bounded: rectangles inflate in one synchronous step into one buffer shared by every connection, a connection buffers at most 1 MiB of socket data before pausing, and PNG encoding reuses one row buffer. Per idle session is RSS the process keeps after channels close and a full collection, divided by the sessions, so it falls as sessions grow. An unchanged screen's PNG is cached, so most screenshots under load do not re-encode. Channels unused for \`NEXORA_CHANNEL_IDLE_SECONDS\` (default 300, 10 here) are closed and their buffers collected ("channels released").`,
 ].join('\n');
 process.stdout.write(`${body}\n`);
 if (process.argv.includes('--write')) writeSection('server-memory', "The server's memory", 'npm run build && npx tsx bench/server-memory.ts --write', body);

@@ -52,3 +52,38 @@ describe('ByteReader', () => {
     expect(bytes.u8()).toBe(6);
   });
 });
+
+describe('ByteReader over a real socket', () => {
+  it('never holds more than its high-water mark and one socket chunk across an 8 MiB update read slowly', async () => {
+    const { createServer, connect } = await import('node:net');
+    const highWaterMark = 256 * 1024;
+    const total = 8 * 1024 * 1024;
+    const server = createServer((peer) => peer.end(Buffer.alloc(total, 7)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const socket = connect({ host: '127.0.0.1', port });
+    const bytes = new ByteReader({ highWaterMark, onPressure: (paused) => (paused ? socket.pause() : socket.resume()) });
+    let largestChunk = 0;
+    let mostHeld = 0;
+    socket.on('data', (chunk: Buffer) => {
+      largestChunk = Math.max(largestChunk, chunk.length);
+      bytes.push(chunk);
+      mostHeld = Math.max(mostHeld, bytes.available);
+    });
+    try {
+      let read = 0;
+      while (read < total) {
+        // A consumer slower than loopback, as a busy server decoding 50 sessions' updates.
+        await new Promise((resolve) => setImmediate(resolve));
+        const want = Math.min(4096, total - read);
+        if (bytes.available < want) await bytes.need(want);
+        read += bytes.take(want).length;
+      }
+      expect(read).toBe(total);
+      expect(mostHeld).toBeLessThanOrEqual(highWaterMark + largestChunk);
+    } finally {
+      socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -26,5 +26,6 @@ export const defaultRfbLimits: Readonly<RfbLimits> = {
   maxCutTextBytes: 1024 * 1024,
   maxReasonBytes: 4096,
   maxUpdatePixels: 4 * 7680 * 4320,
-  maxBufferedBytes: 16 * 1024 * 1024,
+  // Per connection, and every session has one: 50 stalled readers at 16 MiB were 800 MiB.
+  maxBufferedBytes: 1024 * 1024,
 };

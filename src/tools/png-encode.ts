@@ -2,6 +2,23 @@ import { crc32, deflateSync } from 'node:zlib';
 
 const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
+/** The largest row buffer kept between encodes (a 1280×800 frame needs 3 MiB). */
+const keptRowBytes = 12 * 1024 * 1024;
+
+/**
+ * The filtered rows of the frame being encoded. Encoding is synchronous, so one buffer serves
+ * every session: a burst of screenshots over many sessions reuses it instead of leaving a
+ * 3 MiB buffer per screenshot for the collector (they piled up as the server's peak RSS).
+ */
+let rowScratch = Buffer.alloc(0);
+
+function rowBuffer(bytes: number): Buffer {
+  if (rowScratch.length >= bytes) return rowScratch.subarray(0, bytes);
+  const buffer = Buffer.allocUnsafeSlow(bytes);
+  if (bytes <= keptRowBytes) rowScratch = buffer;
+  return buffer;
+}
+
 function chunk(type: string, data: Buffer): Buffer {
   const out = Buffer.allocUnsafe(12 + data.length);
   out.writeUInt32BE(data.length, 0);
@@ -27,7 +44,7 @@ export function encodePng(rgba: Uint8Array, width: number, height: number): Buff
     throw new RangeError(`framebuffer has ${rgba.length} bytes, ${width}x${height} RGBA needs ${width * height * 4}`);
   }
   const stride = width * 3 + 1;
-  const raw = Buffer.allocUnsafe(stride * height);
+  const raw = rowBuffer(stride * height);
   let source = 0;
   for (let y = 0; y < height; y++) {
     let target = y * stride;

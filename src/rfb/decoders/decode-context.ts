@@ -20,8 +20,9 @@ export function protocolError(message: string): NexoraError {
 }
 
 /**
- * Reads a u32 length then that many compressed bytes into `stream`, as they arrive, and
- * returns the inflated output (at most `maxOutput` bytes).
+ * Reads a u32 length, waits for that many compressed bytes (they stay in the reader's socket
+ * chunks), then inflates them in one synchronous step and returns the output (at most
+ * `maxOutput` bytes): a view of the inflaters' shared buffer, to be decoded before the next await.
  */
 export async function readCompressed(context: DecodeContext, stream: BoundedInflater, maxOutput: number, what: string): Promise<Buffer> {
   const { reader } = context;
@@ -30,13 +31,12 @@ export async function readCompressed(context: DecodeContext, stream: BoundedInfl
   // Deflate's worst case is a few bytes per 16 KiB over the input; allow generous slack.
   const maxCompressed = maxOutput + (maxOutput >>> 6) + 1024;
   if (length > maxCompressed) throw protocolError(`a ${what} rectangle claims ${length} compressed bytes, more than its ${maxCompressed}-byte bound`);
-  stream.begin(maxOutput);
-  let remaining = length;
-  while (remaining > 0) {
-    if (reader.available === 0) await reader.need(1);
+  if (reader.available < length) await reader.need(length);
+  const chunks: Buffer[] = [];
+  for (let remaining = length; remaining > 0; ) {
     const chunk = reader.takeSome(remaining);
     remaining -= chunk.length;
-    stream.push(chunk);
+    chunks.push(chunk);
   }
-  return stream.finish();
+  return stream.inflate(chunks, maxOutput);
 }
