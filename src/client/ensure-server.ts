@@ -51,7 +51,7 @@ export async function connectToServer(options: ConnectOptions = {}): Promise<Con
     throw new NexoraError('server-unavailable', 'No Nexora server runs for this home: start one with `nexora server start` (or run any session command, which starts it).');
   }
   // The log may hold earlier attempts: a failure shows only what this one wrote.
-  const logStart = statSync(files.log, { throwIfNoEntry: false })?.size ?? 0;
+  const logStart = logSize(files.log);
   const child = startServerProcess(env);
   options.onStart?.(`starting the Nexora server in the background (pid ${child.pid ?? '?'}, log ${files.log})`);
   const deadline = Date.now() + (options.startTimeoutMs ?? 300_000);
@@ -137,6 +137,15 @@ function checkServer(health: HealthBody, env: NodeJS.ProcessEnv): HealthBody {
     );
   }
   return health;
+}
+
+/** The log's size now (0 when it cannot be read: the start below then says why). */
+function logSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
 
 function lastLogLines(file: string, from = 0): string {
