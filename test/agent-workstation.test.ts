@@ -148,7 +148,9 @@ describe.each([
     expect(server.turnsPlayed).toBe(script.turns.length);
     expect(result.steps).toBe(8);
     expect(result.cost.usd).toBeCloseTo(0.034995, 6);
-    expect(result.sessionStopped).toBe(true);
+    // Parked, not stopped: paused and kept for --continue until its idle time is up.
+    expect(result.sessionStopped).toBe(false);
+    expect(result.keptUntil).toBeInstanceOf(Date);
     // The cost is stored on the session itself, step by step.
     const usage = await new SessionStore(db).usage(result.sessionId);
     expect(usage.usd).toBeCloseTo(result.cost.usd, 6);
