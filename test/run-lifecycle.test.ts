@@ -18,6 +18,8 @@ const suite = cliRun('lifecycle');
 const docker = createDockerClient();
 const servers: ScriptedModelServer[] = [];
 let env: NodeJS.ProcessEnv;
+/** Sessions parked by the tests above, for the last one to look at again. */
+const parked: string[] = [];
 
 interface ListedSession {
   id: string;
@@ -88,6 +90,7 @@ async function expectParked(sessionId: string, stdout: string): Promise<void> {
   expect(await engineState(sessionId)).toBe('paused');
   const table = await runCli(['session', 'list'], { env, timeoutMs: 60_000 });
   expect(table.stdout).toMatch(new RegExp(`${sessionId}\\s+active \\(paused until \\d\\d:\\d\\d\\)`));
+  parked.push(sessionId);
 }
 
 describe('every run outcome parks its workstation', () => {
@@ -184,5 +187,16 @@ describe('--rm, --keep and the idle time', () => {
     const result = await runCli(['run', 'look', '--workspace', dir], { env: { ...env, NEXORA_KEEP_IDLE_SECONDS: 'soon' }, timeoutMs: 170_000 });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('NEXORA_KEEP_IDLE_SECONDS is "soon": set it to a number of seconds');
+  });
+
+  it('a reconciliation and the health monitor leave parked workstations paused', async () => {
+    expect(parked.length).toBeGreaterThanOrEqual(4);
+    const gc = await runCli(['session', 'gc'], { env, timeoutMs: 120_000 });
+    expect(gc.code, gc.stderr).toBe(0);
+    // The server's health sweeps have run all along (the earliest was parked a minute or more ago).
+    for (const sessionId of parked) {
+      expect(await listed(sessionId)).toMatchObject({ status: 'active', containerState: 'paused' });
+      expect(await engineState(sessionId)).toBe('paused');
+    }
   });
 });
