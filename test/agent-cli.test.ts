@@ -167,7 +167,8 @@ describe('nexora run (CLI) on a real workstation', () => {
     expect(result.stdout).toMatch(/→ screen \{\}\n {4}✓ first look \[screenshot\]/);
     expect(result.stdout).toMatch(/✓ completed: The model reported the task done\./);
     expect(result.stdout).toMatch(/2 steps in [\d.]+ (ms|s); 200 in, 40 out; cost \$0\.0012/);
-    expect(result.stdout).toMatch(/session \S+ ended/);
+    // Kept paused for --continue (see test/run-lifecycle.test.ts for every outcome).
+    expect(result.stdout).toMatch(/session \S+ paused until \d\d:\d\d, then removed/);
   });
 
   it('stops cleanly on Ctrl+C (SIGINT), exits 130 and keeps the session for a resume', async () => {
@@ -194,6 +195,6 @@ describe('nexora run (CLI) on a real workstation', () => {
     expect(performance.now() - interruptedAt).toBeLessThan(15_000);
     expect(stdout).toContain('interrupting: finishing the current step cleanly');
     expect(stdout).toMatch(/✗ interrupted: Interrupted by the user\./);
-    expect(stdout).toMatch(/session \S+ is still active: continue with `nexora run --session \S+ "…"`/);
+    expect(stdout).toMatch(/session \S+ paused until \d\d:\d\d, then removed: carry on with `nexora run --continue "…"`/);
   });
 });

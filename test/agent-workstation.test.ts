@@ -103,28 +103,10 @@ async function sessionEvents(sessionId: SessionId) {
 /** Command lines of every process in the session's container. */
 async function containerProcesses(sessionId: SessionId): Promise<string[]> {
   const session = await new SessionStore(db).get(sessionId);
-  const container = world.docker.getContainer(session.containerId ?? '');
-  const exec = await container.exec({
-    Cmd: ['sh', '-c', 'for p in /proc/[0-9]*; do tr "\\000" " " < $p/cmdline 2>/dev/null; echo; done'],
-    AttachStdout: true,
-    AttachStderr: true,
-  });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', resolve);
-    stream.on('error', reject);
-  });
-  // Strip the 8-byte multiplexing headers.
-  const raw = Buffer.concat(chunks);
-  const parts: Buffer[] = [];
-  for (let offset = 0; offset + 8 <= raw.length; ) {
-    const size = raw.readUInt32BE(offset + 4);
-    parts.push(raw.subarray(offset + 8, offset + 8 + size));
-    offset += 8 + size;
-  }
-  return Buffer.concat(parts).toString('utf8').split('\n').filter((line) => line.trim().length > 0);
+  // `top`, not an exec: it also answers for a paused (parked) workstation, which an exec refuses.
+  const top = (await world.docker.getContainer(session.containerId ?? '').top()) as { Titles: string[]; Processes: string[][] };
+  const cmd = top.Titles.indexOf('CMD');
+  return top.Processes.map((row) => row[cmd] ?? row.join(' '));
 }
 
 describe.each([
@@ -148,7 +130,9 @@ describe.each([
     expect(server.turnsPlayed).toBe(script.turns.length);
     expect(result.steps).toBe(8);
     expect(result.cost.usd).toBeCloseTo(0.034995, 6);
-    expect(result.sessionStopped).toBe(true);
+    // Parked, not stopped: paused and kept for --continue until its idle time is up.
+    expect(result.sessionStopped).toBe(false);
+    expect(result.keptUntil).toBeInstanceOf(Date);
     // The cost is stored on the session itself, step by step.
     const usage = await new SessionStore(db).usage(result.sessionId);
     expect(usage.usd).toBeCloseTo(result.cost.usd, 6);
@@ -175,7 +159,9 @@ describe.each([
     expect((executeEnd?.payload as { summary: string }).summary).toMatch(/^exit code 0/);
     // The API key never reaches the events table.
     expect(JSON.stringify(events)).not.toContain('scripted-key-0123456789');
-    expect((await new SessionStore(db).get(result.sessionId)).status).toBe('ended');
+    // Parked, not ended: still active, its workstation paused until the idle time is up.
+    expect((await new SessionStore(db).get(result.sessionId)).status).toBe('active');
+    expect((await new SessionStore(db).extras(result.sessionId))?.keptUntil).toEqual(result.keptUntil);
 
     // The JSON-lines log ends with the summary.
     const lines = deps.output().trim().split('\n').map((line) => JSON.parse(line) as { type: string; outcome?: string });
@@ -224,7 +210,8 @@ describe('nexora run: budget and interrupts on a real workstation', () => {
     expect(session.status).toBe('active');
     expect((await new SessionStore(db).usage(result.sessionId)).usd).toBeCloseTo(result.cost.usd, 6);
     const events = await sessionEvents(result.sessionId);
-    expect(events.at(-1)).toMatchObject({ kind: 'run-end', payload: { outcome: 'budget' } });
+    // The run's end, then its workstation parked (paused and kept for a resume).
+    expect(events.slice(-2)).toMatchObject([{ kind: 'run-end', payload: { outcome: 'budget' } }, { kind: 'workstation-park', payload: { reason: 'run budget' } }]);
     // Step 2's three keyboard calls were not run: step 1's one is the only tool call.
     expect(events.filter((event) => event.kind === 'tool-call-start')).toHaveLength(1);
     await world.open({ db }).then(({ manager }) => manager.stopContainer(result.sessionId, { reason: 'test done' }));
@@ -256,7 +243,8 @@ describe('nexora run: budget and interrupts on a real workstation', () => {
     expect(result.sessionStopped).toBe(false);
     expect((await new SessionStore(db).get(result.sessionId)).status).toBe('active');
     const events = await sessionEvents(result.sessionId);
-    expect(events.at(-1)).toMatchObject({ kind: 'run-end', payload: { outcome: 'interrupted' } });
+    // The run's end, then its workstation parked (paused and kept for a resume).
+    expect(events.slice(-2)).toMatchObject([{ kind: 'run-end', payload: { outcome: 'interrupted' } }, { kind: 'workstation-park', payload: { reason: 'run interrupted' } }]);
     // No stray process: the interrupted command's process group is gone.
     await expect.poll(async () => (await containerProcesses(result.sessionId)).filter((line) => line.includes('sleep 300')), { timeout: 10_000 }).toEqual([]);
 

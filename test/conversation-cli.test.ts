@@ -111,7 +111,8 @@ describe('conversations that resume (CLI, real workstation)', () => {
         },
       ],
     });
-    const result = await runCli(['run', 'finish up', '--continue', '--workspace', workspace, '--json'], { env, timeoutMs: 500_000 });
+    // --rm: this run's workstation is removed as it ends (the next test carries on without it).
+    const result = await runCli(['run', 'finish up', '--continue', '--rm', '--workspace', workspace, '--json'], { env, timeoutMs: 500_000 });
     expect(result.stderr).toBe('');
     expect(server.violations).toEqual([]);
     expect(result.code).toBe(0);

@@ -156,7 +156,8 @@ describe('the TypeScript SDK', () => {
       expect(run.id).toMatch(/^run_/);
       const end = events.at(-1);
       expect(end?.type, JSON.stringify(events.slice(-3))).toBe('end');
-      expect(end).toMatchObject({ type: 'end', outcome: 'completed', sessionStopped: true });
+      // A finished run's workstation is paused and kept for --continue, not stopped.
+      expect(end).toMatchObject({ type: 'end', outcome: 'completed', sessionStopped: false });
       // The scripted model checks that the execute result it got says sdk-run-21: "completed" proves it.
       expect(events.some((event) => event.type === 'output')).toBe(true);
       await expect(run.done).resolves.toMatchObject({ outcome: 'completed' });

@@ -91,6 +91,8 @@ export const configFileSchema = z.strictObject({
       screenImages: z.enum(['auto', 'never']).optional(),
       /** Which commands need a person's yes before they run (see agent/approval-policy.ts). */
       approve: z.enum(approvalModes).optional(),
+      /** How long a session whose run ended stays paused for a resume before it is stopped (default 15). */
+      keepIdleMinutes: z.number().positive().max(10_080, 'at most 10080 (7 days)').optional(),
     })
     .optional(),
   viewer: z
@@ -125,6 +127,7 @@ export interface EffectiveConfig {
     maxOutputTokens: number;
     screenImages: 'auto' | 'never';
     approve: ApprovalMode;
+    keepIdleMinutes: number | undefined;
   };
   viewer: { recordTypedText: boolean };
   retry: { maxRetries: number; initialDelayMs: number; maxDelayMs: number };
@@ -149,6 +152,7 @@ export function withDefaults(config: ConfigFile): EffectiveConfig {
       maxOutputTokens: config.agent?.maxOutputTokens ?? 4096,
       screenImages: config.agent?.screenImages ?? 'auto',
       approve: config.agent?.approve ?? 'risky',
+      keepIdleMinutes: config.agent?.keepIdleMinutes,
     },
     viewer: { recordTypedText: config.viewer?.recordTypedText ?? false },
     retry: {

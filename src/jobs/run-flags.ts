@@ -14,6 +14,7 @@ export const runFlags = z.strictObject({
   maxCost: z.coerce.number().positive().finite().optional(),
   json: z.boolean().optional(),
   keep: z.boolean().optional(),
+  rm: z.boolean().optional(),
   approve: z.enum(approvalModes).optional(),
   continue: z.boolean().optional(),
   resume: z.string().min(1).optional(),
@@ -22,7 +23,10 @@ export const runFlags = z.strictObject({
 export type RunFlags = z.infer<typeof runFlags>;
 
 /** --continue, --resume and --session each say where the run goes on: at most one of them. */
-export function checkExclusiveFlags(flags: Pick<RunFlags, 'continue' | 'resume' | 'session'>): void {
+export function checkExclusiveFlags(flags: Pick<RunFlags, 'continue' | 'resume' | 'session' | 'keep' | 'rm'>): void {
+  if (flags.keep === true && flags.rm === true) {
+    throw new NexoraError('invalid-argument', 'Use one of --keep and --rm: --keep leaves the workstation running, --rm removes it as soon as the run ends.');
+  }
   if ([flags.continue === true, flags.resume !== undefined, flags.session !== undefined].filter(Boolean).length > 1) {
     throw new NexoraError('invalid-argument', 'Use one of --continue, --resume ID and --session ID: --continue and --resume carry on a conversation, --session starts a new one on an active session.');
   }

@@ -1,11 +1,12 @@
 import type { AgentEvent } from '../agent/events.js';
 import type { RunResult } from '../agent/agent-run.js';
 import type { SessionTotals } from '../agent/session-totals.js';
-import { formatDuration } from '../output/format.js';
+import { formatClock, formatDuration } from '../output/format.js';
 import { formatUsd, type Cost } from '../providers/cost.js';
 import type { GitChangesReport } from '../sessions/git-baselines.js';
 import { describeGitChanges } from '../sessions/git-metadata.js';
 import { inertJson, visibleControls } from '../visible-controls.js';
+import type { SessionEnding } from './session-ending.js';
 
 /**
  * The readable log (or JSON lines) of a run. Everything in it that came from the model or the
@@ -61,10 +62,10 @@ export class RunPrinter {
     }
   }
 
-  summary(result: RunResult, sessionId: string, stopped: boolean, totals: SessionTotals): void {
-    const sessionNote = stopped ? `session ${sessionId} ended` : `session ${sessionId} is still active: continue with \`nexora run --session ${sessionId} "…"\``;
+  summary(result: RunResult, sessionId: string, ending: SessionEnding, totals: SessionTotals): void {
+    const sessionNote = endingNote(sessionId, ending);
     if (this.json) {
-      this.write({ type: 'summary', ...result, sessionId, sessionStopped: stopped, sessionRuns: totals.runs, sessionCost: totals.cost });
+      this.write({ type: 'summary', ...result, sessionId, sessionStopped: ending.kind === 'stop', ...(ending.kind === 'park' ? { keptUntil: ending.until.toISOString() } : {}), sessionRuns: totals.runs, sessionCost: totals.cost });
       return;
     }
     const mark = result.outcome === 'completed' ? '✓' : '✗';
@@ -108,4 +109,17 @@ function oneLine(text: string): string {
 function describeTokens(cost: Cost): string {
   const k = (n: number): string => (n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : String(n));
   return `${k(cost.inputTokens)} in${cost.cachedInputTokens > 0 ? ` (${k(cost.cachedInputTokens)} cached)` : ''}, ${k(cost.outputTokens)} out`;
+}
+
+function endingNote(sessionId: string, ending: SessionEnding): string {
+  switch (ending.kind) {
+    case 'stop':
+      return `session ${sessionId} ended (--rm)`;
+    case 'park':
+      return `session ${sessionId} paused until ${formatClock(ending.until)}, then removed: carry on with \`nexora run --continue "…"\``;
+    case 'keep':
+      return `session ${sessionId} is still running (--keep): continue with \`nexora run --session ${sessionId} "…"\`, end it with \`nexora session stop ${sessionId}\``;
+    case 'lent':
+      return `session ${sessionId} is still active: continue with \`nexora run --session ${sessionId} "…"\``;
+  }
 }

@@ -10,6 +10,7 @@ import { formatDuration } from '../output/format.js';
 import { nexoraPaths } from '../paths.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import { MasterKeyStore, ProviderKeyStore } from '../secrets/index.js';
+import { keepIdleMs } from '../sessions/keep-idle.js';
 import { openSessionManager, type OpenedSessionManager } from '../sessions/open-session-manager.js';
 import { EventStore, parseSessionId, SessionStore, type Db, type SessionId } from '../store/index.js';
 import { connectTools, type ConnectedTools } from '../tools/connect-tools.js';
@@ -19,6 +20,7 @@ import { continueConversation, conversationImages, conversationTotals, findConve
 import { openJobDatabase } from './job-store.js';
 import { loadLatency, saveLatency } from './model-latency.js';
 import { checkExclusiveFlags, type RunFlags } from './run-flags.js';
+import { sessionEnding } from './session-ending.js';
 import { RunPrinter } from './run-printer.js';
 import { takeSnapshot } from './workspace-snapshot.js';
 
@@ -46,6 +48,8 @@ export interface RunTaskDependencies {
 export interface RunTaskResult extends RunResult {
   sessionId: SessionId;
   sessionStopped: boolean;
+  /** Set when the session was parked: its workstation is paused and kept until then. */
+  keptUntil?: Date;
   /** Every run of this conversation so far (over all its sessions), this one included. */
   sessionTotals: SessionTotals;
   /** Set when the run carried on an earlier conversation: the session it came from. */
@@ -66,6 +70,8 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
     // A resumed conversation works on its own workspace, wherever the command runs.
     if (flags.resume !== undefined && conversationId) workspace = checkWorkspace((await new SessionStore(db).get(conversationId)).workspaceDir ?? workspace);
     const { config } = await loadConfig({ workspace, ...(dependencies.env ? { env: dependencies.env } : {}) });
+    // Read before anything starts: a bad value is refused with nothing left behind.
+    const idleMs = keepIdleMs({ env: dependencies.env ?? process.env, configMinutes: config.agent.keepIdleMinutes });
     const instructions = instructionsPrompt(await loadInstructions({ workspace, userFile: nexoraPaths().userInstructions }));
     const keys = new ProviderKeyStore({ db, masterKeys: new MasterKeyStore(nexoraPaths()) });
     const registry = new ProviderRegistry({ providers: config.providers, models: config.models, keys, ...(dependencies.env ? { env: dependencies.env } : {}) });
@@ -155,17 +161,19 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
         process.off('SIGINT', onInterrupt);
         connected.close();
       }
-      // A finished or failed run ends its own session; an interrupted or stopped one stays for a resume.
-      const stop = !claimed && !flags.keep && (result.outcome === 'completed' || result.outcome === 'failed');
+      // Every outcome is handled alike (see keep-idle.ts): --rm stops at once, --keep leaves it
+      // running, otherwise it is parked for --continue. A session the run was lent (--session) is its owner's.
+      const ending = sessionEnding({ claimed, flags, outcome: result.outcome, idleMs });
       // A stop runs the session layer's git check (and records it); a session kept for later is only looked at.
-      const stopped = stop ? await manager.stopContainer(sessionId, { reason: `run ${result.outcome}` }) : undefined;
+      const stopped = ending.kind === 'stop' ? await manager.stopContainer(sessionId, { reason: `run ${result.outcome} (--rm)` }) : undefined;
+      if (ending.kind === 'park') await manager.park(sessionId, { until: ending.until, reason: `run ${result.outcome}` });
       const gitReport = stopped ? stopped.git : await manager.gitChanges(sessionId).catch(() => undefined);
       const gitChanged = gitReport !== undefined && (gitReport.changes.length > 0 || gitReport.neutralised.length > 0 || gitReport.failed.length > 0 || gitReport.incomplete);
       await saveLatency(registry.latency);
       const totals = await conversationTotals(events, sessionId);
-      out.summary(result, sessionId, stop, totals);
+      out.summary(result, sessionId, ending, totals);
       if (gitChanged) out.gitChanges(gitReport, started.session.workspaceDir ?? workspace);
-      return { ...result, sessionId, sessionStopped: stop, sessionTotals: totals, ...(conversationId ? { continuedFrom: conversationId } : {}) };
+      return { ...result, sessionId, sessionStopped: ending.kind === 'stop', ...(ending.kind === 'park' ? { keptUntil: ending.until } : {}), sessionTotals: totals, ...(conversationId ? { continuedFrom: conversationId } : {}) };
     } finally {
       await opened.close();
     }

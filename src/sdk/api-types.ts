@@ -17,6 +17,8 @@ export interface SessionInfo {
   endedAt: string | null;
   /** The container's state when listed (`running`, `exited`, …), null without a container. */
   containerState?: string | null;
+  /** Set when listed while parked (workstation paused): when the server stops and removes it. */
+  keptUntil?: string | null;
 }
 
 export interface ScreenChanges {

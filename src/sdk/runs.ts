@@ -14,8 +14,10 @@ export interface RunStartOptions extends CallOptions {
   session?: string;
   maxSteps?: number;
   maxCost?: number;
-  /** Keep the session running after the run (default: a new session is stopped). */
+  /** Leave the workstation running after the run (default: paused and kept for a resume for the idle time, then removed). */
   keep?: boolean;
+  /** Stop and remove the workstation as soon as the run ends. */
+  rm?: boolean;
   /** Added to the environment the run reads provider keys from (`apiKeyEnv`): this process's, or `connect({ env })`'s. */
   env?: Record<string, string>;
 }

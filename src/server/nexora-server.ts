@@ -301,6 +301,9 @@ export class NexoraServer {
   private async sweepChannels(): Promise<void> {
     const runtime = await this.runtime?.catch(() => undefined);
     if (!runtime) return;
+    // Parked sessions whose keep-until time is up are stopped (the normal stop, git check included).
+    const expired = await runtime.manager.stopExpired({ onError: (sessionId, error) => this.log.error(`stopping parked session ${sessionId}: ${describeError(error)}`) }).catch(() => []);
+    for (const sessionId of expired) this.log.info(`stopped session ${sessionId}: kept idle past its time`);
     const released = this.live.releaseIdle();
     for (const sessionId of released) this.log.info(`closed the idle tool channels of ${sessionId}`);
     // Once their sockets have closed, nothing references the buffers any more.

@@ -94,7 +94,7 @@ export function sessionRoutes(server: NexoraServer): ApiRoute[] {
       handler: async ({ query }) => {
         const runtime = await server.sessions();
         const summaries = await runtime.manager.list({ all: query.all === '1' });
-        return { json: { sessions: summaries.map(({ session, container }) => ({ ...session, containerState: container?.state ?? null, ...(container?.node ? { node: container.node } : {}) })) } };
+        return { json: { sessions: summaries.map(({ session, container, keptUntil }) => ({ ...session, containerState: container?.state ?? null, keptUntil, ...(container?.node ? { node: container.node } : {}) })) } };
       },
     }),
     route({

@@ -105,6 +105,8 @@ export class HealthMonitor {
     for (const session of active) {
       const container = containers.find((candidate) => candidate.id === session.containerId || candidate.sessionId === session.id);
       if (!container) await this.handle(session.id, session.containerId ?? '', 'missing');
+      // A paused workstation (a parked session) runs no health probe: its last flag means nothing.
+      else if (container.state === 'paused') continue;
       else if (container.state === 'exited' || container.state === 'dead' || container.state === 'created') await this.handle(session.id, container.id, 'died');
       else if (container.health === 'unhealthy') await this.handle(session.id, container.id, 'unhealthy');
     }

@@ -255,6 +255,29 @@ export class SessionLifecycle {
     return gitOutcome(git);
   }
 
+  /**
+   * Parks an active session whose run or client ended: its workstation is paused (nothing in it
+   * runs or writes on) and kept for a resume until `until`, when the server's sweep stops it.
+   * A resume unparks it. A session whose container is gone is only marked.
+   */
+  async park(sessionId: SessionId, options: { until: Date; reason?: string; signal?: AbortSignal }): Promise<void> {
+    const session = await this.sessions.get(sessionId);
+    if (session.status !== 'active') {
+      throw new NexoraError('session-invalid-transition', `Session ${sessionId} is ${session.status}: only an active session can be paused and kept.`);
+    }
+    const signal = options.signal ? { signal: options.signal } : {};
+    const container = await this.findContainer(sessionId, session.containerId, signal);
+    await recordStep(this.events, {
+      sessionId,
+      kind: 'workstation-park',
+      run: async () => {
+        if (container?.state === 'running') await this.backend.pause(container.id, signal);
+        await this.sessions.setKeptUntil(sessionId, options.until);
+      },
+      describe: () => ({ containerId: container?.id ?? null, until: options.until.toISOString(), ...(options.reason ? { reason: options.reason } : {}) }),
+    });
+  }
+
   /** Ends a session (if live) and deletes its record and history. */
   async remove(sessionId: SessionId): Promise<void> {
     await this.stop(sessionId, { reason: 'removed' });
@@ -315,6 +338,8 @@ export class SessionLifecycle {
       throw new NexoraError('session-not-found', `Session ${sessionId}'s workstation container is gone, so it cannot be resumed; it is now marked crashed. Start a new session on the same workspace.`);
     }
     const password = await this.vncPassword(sessionId);
+    // A parked session is taken up again: the sweep must not stop it under its new user.
+    await this.sessions.setKeptUntil(sessionId, null);
     if (container.state !== 'running') {
       options.onProgress?.(container.state === 'paused' ? 'unpausing the workstation' : 'restarting the workstation');
       await recordStep(this.events, {

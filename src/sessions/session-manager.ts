@@ -49,6 +49,8 @@ export interface StartOptions {
 export interface SessionSummary {
   session: SessionRecord;
   container: ManagedContainer | undefined;
+  /** Set while the session is parked (paused): when the server stops it. */
+  keptUntil: Date | null;
 }
 
 /**
@@ -192,11 +194,13 @@ export class SessionManager {
     // No session, no container to look up: `session list` on an idle host asks the engine nothing.
     if (listed.length === 0) return [];
     const containers = await this.backend.list();
+    const extras = await this.sessions.liveExtras();
     const byId = new Map(containers.map((container) => [container.id, container]));
     const bySession = new Map(containers.map((container) => [container.sessionId, container]));
     return listed.map((session) => ({
         session,
         container: (session.containerId ? byId.get(session.containerId) : undefined) ?? bySession.get(session.id),
+        keptUntil: extras.get(session.id)?.keptUntil ?? null,
       }));
   }
 
@@ -206,6 +210,32 @@ export class SessionManager {
    */
   resume(sessionId: SessionId, options: LifecycleCallOptions = {}): Promise<StartedSession> {
     return this.lifecycle.resume(sessionId, options);
+  }
+
+  /**
+   * Parks an active session: its workstation paused and kept for `--continue`/resume until
+   * `until`; then `stopExpired` (the server's sweep) stops and removes it. The one rule for every
+   * way a run or client ends without `--keep` or `--rm` (see keep-idle.ts).
+   */
+  park(sessionId: SessionId, options: { until: Date; reason?: string; signal?: AbortSignal }): Promise<void> {
+    return this.lifecycle.park(sessionId, options);
+  }
+
+  /**
+   * Stops (through the normal stop, git check included) every parked session whose time is up;
+   * returns their ids. A failed stop is left for the next sweep.
+   */
+  async stopExpired(options: { now?: Date; onError?: (sessionId: SessionId, error: unknown) => void } = {}): Promise<SessionId[]> {
+    const stopped: SessionId[] = [];
+    for (const sessionId of await this.sessions.expiredParked(options.now)) {
+      try {
+        await this.lifecycle.stop(sessionId, { reason: 'kept idle past its time' });
+        stopped.push(sessionId);
+      } catch (error) {
+        options.onError?.(sessionId, error);
+      }
+    }
+    return stopped;
   }
 
   /** Ends a session (if live) and deletes its record and history. */

@@ -73,6 +73,8 @@ export interface SessionExtras {
   poolKey: string | null;
   poolReadyAt: Date | null;
   poolExpiresAt: Date | null;
+  /** Set while the session is parked (workstation paused): when the sweep stops it (migration 004). */
+  keptUntil: Date | null;
 }
 
 export interface ExtrasRow {
@@ -83,9 +85,10 @@ export interface ExtrasRow {
   pool_key: string | null;
   pool_ready_at: Date | null;
   pool_expires_at: Date | null;
+  kept_until: Date | null;
 }
 
-export const extrasColumns = 'id, owner_host, owner_pid, owner_instance, pool_key, pool_ready_at, pool_expires_at';
+export const extrasColumns = 'id, owner_host, owner_pid, owner_instance, pool_key, pool_ready_at, pool_expires_at, kept_until';
 
 export function toExtras(row: ExtrasRow): SessionExtras {
   return {
@@ -97,6 +100,7 @@ export function toExtras(row: ExtrasRow): SessionExtras {
     poolKey: row.pool_key,
     poolReadyAt: row.pool_ready_at ? new Date(row.pool_ready_at) : null,
     poolExpiresAt: row.pool_expires_at ? new Date(row.pool_expires_at) : null,
+    keptUntil: row.kept_until ? new Date(row.kept_until) : null,
   };
 }
 

@@ -211,6 +211,17 @@ export class SessionStore {
     return new Map(rows.map((row) => [row.id, toExtras(row)]));
   }
 
+  /** Parks an active session until `until` (its workstation is paused), or unparks it (null). */
+  async setKeptUntil(id: SessionId, until: Date | null): Promise<void> {
+    await this.db.query('UPDATE sessions SET kept_until = $2 WHERE id = $1', [id, until]);
+  }
+
+  /** Active sessions parked past their keep-until time, as of `now`: the sweep stops them. */
+  async expiredParked(now: Date = new Date()): Promise<SessionId[]> {
+    const rows = await this.db.query<{ id: string }>("SELECT id FROM sessions WHERE status = 'active' AND kept_until IS NOT NULL AND kept_until <= $1 ORDER BY kept_until", [now]);
+    return rows.map((row) => row.id as SessionId);
+  }
+
   /** Makes a `starting` session a member of a warm pool, expiring after `idleTimeoutMs` unclaimed. */
   async markPoolMember(id: SessionId, options: { poolKey: string; idleTimeoutMs: number }): Promise<void> {
     await this.db.query(

@@ -6,7 +6,7 @@ import { describeGitChanges } from '../../sessions/git-metadata.js';
 import type { ContainerInfo } from '../../sessions/container-info.js';
 import { NexoraError } from '../../errors.js';
 import { StepPrinter } from '../../output/step-printer.js';
-import { formatDuration } from '../../output/format.js';
+import { formatClock, formatDuration } from '../../output/format.js';
 import * as z from '../flag-schemas.js';
 import { parseOptions, printTable } from '../parse-options.js';
 import { registerSessionDevtools } from './session-devtools.js';
@@ -25,6 +25,8 @@ interface SessionJson {
   cdpPort: number | null;
   createdAt: string;
   containerState?: string | null;
+  /** Set while the session is parked: when the server stops it. */
+  keptUntil?: string | null;
   /** The swarm node the workstation runs on (swarm backend only). */
   node?: string | null;
 }
@@ -183,7 +185,7 @@ export function registerSessionCommand(program: Command): void {
         }
         const rows = sessions.map((item) => [
           item.id,
-          item.status + (item.status === 'active' && item.containerState && item.containerState !== 'running' ? ` (${item.containerState})` : ''),
+          item.status + activeState(item),
           age(item.createdAt),
           item.vncPort && (item.status === 'active' || item.status === 'starting') ? `${item.vncPort}/${item.cdpPort ?? '-'}` : '-',
           item.workspaceDir ?? '-',
@@ -290,4 +292,11 @@ export function registerSessionCommand(program: Command): void {
         for (const name of report.removedContainers) process.stdout.write(`removed ${name}\n`);
       });
     });
+}
+
+/** How an active session's workstation is: paused and kept until a time, or its container's state when not running. */
+function activeState(item: SessionJson): string {
+  if (item.status !== 'active') return '';
+  if (item.keptUntil) return ` (paused until ${formatClock(new Date(item.keptUntil))})`;
+  return item.containerState && item.containerState !== 'running' ? ` (${item.containerState})` : '';
 }
