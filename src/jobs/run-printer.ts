@@ -4,7 +4,7 @@ import type { SessionTotals } from '../agent/session-totals.js';
 import { formatClock, formatDuration } from '../output/format.js';
 import { formatUsd, type Cost } from '../providers/cost.js';
 import type { GitChangesReport } from '../sessions/git-baselines.js';
-import { describeGitChanges } from '../sessions/git-metadata.js';
+import { describeGitChanges } from '../sessions/git-report-text.js';
 import { inertJson, visibleControls } from '../visible-controls.js';
 import type { SessionEnding } from './session-ending.js';
 

@@ -3,7 +3,8 @@ import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeGitChanges, diffGitMetadata, snapshotGitMetadata } from './git-metadata.js';
+import { diffGitMetadata, snapshotGitMetadata } from './git-metadata.js';
+import { describeGitChanges } from './git-report-text.js';
 
 const roots: string[] = [];
 afterEach(() => {

@@ -244,50 +244,6 @@ export interface NeutralisedGitEntry {
   at: string;
 }
 
-/** A report a person can act on; empty when nothing changed and nothing was neutralised. */
-export function describeGitChanges(
-  changes: readonly GitMetadataChange[],
-  options: {
-    incomplete?: boolean;
-    workspaceDir: string;
-    neutralised?: readonly NeutralisedGitEntry[];
-    /** What should have been moved aside but could not be. */
-    failed?: readonly { path: string; reason: string; error: string }[];
-  },
-): string {
-  const neutralised = options.neutralised ?? [];
-  const failed = options.failed ?? [];
-  if (changes.length === 0 && neutralised.length === 0 && failed.length === 0 && !options.incomplete) return '';
-  const lines: string[] = [];
-  for (const entry of failed) {
-    lines.push(`Danger: ${visible(entry.path)} in ${visible(options.workspaceDir)} is ${visible(entry.reason)} and could not be moved aside (${visible(entry.error)}): remove it before running git there.`);
-  }
-  if (neutralised.length > 0) {
-    lines.push(`Nexora moved aside what the session wrote in ${visible(options.workspaceDir)} that git on this machine would have run:`);
-    for (const entry of neutralised.slice(0, 20)) lines.push(`  neutralised     ${visible(entry.path)} — ${visible(entry.reason)} (now ${visible(entry.movedTo)})`);
-    if (neutralised.length > 20) lines.push(`  … and ${neutralised.length - 20} more`);
-  }
-  if (changes.length > 0 || options.incomplete) {
-    lines.push(`Warning: the session changed git metadata in ${visible(options.workspaceDir)}, which git on this machine reads:`);
-    lines.push(...changes.slice(0, 20).map((change) => `  ${change.change.padEnd(15)} ${visible(change.path)} — ${change.risk}`));
-    if (changes.length > 20) lines.push(`  … and ${changes.length - 20} more`);
-    if (options.incomplete) lines.push('  (the workspace is too large to check completely: look at any .git directory yourself)');
-    lines.push('Inspect these before running git in the workspace (e.g. `git -c core.fsmonitor= -c core.hooksPath=/dev/null status`, and look at the files above).');
-  }
-  return lines.join('\n');
-}
-
-/** Paths come from the workstation: C0/C1 controls are shown, never sent to the terminal. */
-function visible(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => {
-    const code = char.charCodeAt(0);
-    if (code === 0x1b) return '␛';
-    if (code < 0x20) return String.fromCharCode(0x2400 + code);
-    return `\\x${code.toString(16).padStart(2, '0')}`;
-  });
-}
-
 function riskOf(path: string): { risk: string; runsOnHost: boolean } {
   const segments = path.split('/');
   const name = segments[segments.length - 1] ?? '';

@@ -1,8 +1,8 @@
 import { checkWorkspace } from '../../config/workspace-guard.js';
 import type { Command } from 'commander';
-import { stopSessionReply } from '../../client/api-schemas.js';
+import type { StopSessionReply } from '../../client/api-schemas.js';
 import type { NexoraClient } from '../../client/nexora-client.js';
-import { describeGitChanges } from '../../sessions/git-metadata.js';
+import { describeGitChanges } from '../../sessions/git-report-text.js';
 import type { ContainerInfo } from '../../sessions/container-info.js';
 import { NexoraError } from '../../errors.js';
 import { StepPrinter } from '../../output/step-printer.js';
@@ -247,10 +247,11 @@ export function registerSessionCommand(program: Command): void {
       const sessionId = sessionIdArgument(id);
       const printer = new StepPrinter();
       const reply = await withServer((client) => printer.step(`stopping ${sessionId}`, () => client.post<unknown>(`/v1/sessions/${sessionId}/stop`, {}, { timeoutMs: 120_000 })));
-      const parsed = stopSessionReply.safeParse(reply);
-      const git = parsed.success ? parsed.data.git : null;
+      // The client path carries zod/mini only: the reply's shape is checked by hand.
+      const stopped = isStopReply(reply) ? reply : undefined;
+      const git = stopped?.git;
       if (!git) return;
-      const text = describeGitChanges(git.changes, { ...git, workspaceDir: parsed.data?.session.workspaceDir ?? 'the workspace' });
+      const text = describeGitChanges(git.changes, { ...git, workspaceDir: stopped.session.workspaceDir ?? 'the workspace' });
       if (text) process.stdout.write(`${text}\n`);
     });
 
@@ -299,4 +300,15 @@ function activeState(item: SessionJson): string {
   if (item.status !== 'active') return '';
   if (item.keptUntil) return ` (paused until ${formatClock(new Date(item.keptUntil))})`;
   return item.containerState && item.containerState !== 'running' ? ` (${item.containerState})` : '';
+}
+
+/** Whether the server's stop answer has the shape `StopSessionReply` says (its git report's lists). */
+function isStopReply(value: unknown): value is StopSessionReply {
+  if (typeof value !== 'object' || value === null) return false;
+  const { session, git } = value as { session?: unknown; git?: unknown };
+  if (typeof session !== 'object' || session === null) return false;
+  if (git === null) return true;
+  if (typeof git !== 'object' || git === undefined) return false;
+  const report = git as Record<string, unknown>;
+  return Array.isArray(report.changes) && Array.isArray(report.neutralised) && Array.isArray(report.failed) && typeof report.incomplete === 'boolean';
 }

@@ -6,7 +6,7 @@ import { environmentOf, streamedError } from '../../client/client-env.js';
 import { NexoraError } from '../../errors.js';
 import { nexoraPaths } from '../../paths.js';
 import type { GitChangesReport } from '../../sessions/git-baselines.js';
-import { describeGitChanges } from '../../sessions/git-metadata.js';
+import { describeGitChanges } from '../../sessions/git-report-text.js';
 import { parseSessionId, type SessionId } from '../../store/session-id.js';
 import type { TuiConversationSummary, TuiHost, TuiSessionSummary } from '../../tui/tui-host.js';
 import { openInBrowser } from '../../viewer/open-browser.js';
