@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { chownSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NexoraClient } from '../src/client/nexora-client.js';
+import { serverFiles } from '../src/client/server-files.js';
 import { createDockerClient } from '../src/workstation/docker/docker-client.js';
 import { cliRun } from './fixtures/cli-run.js';
 import { eventually } from './fixtures/eventually.js';
@@ -129,6 +131,24 @@ describe('every run outcome parks its workstation', () => {
     const result = await runCli(['run', 'look', '--max-steps', '1', '--workspace', dir], { env, timeoutMs: 170_000 });
     expect(result.stdout).toMatch(/✗ max-steps/);
     await expectParked(sessionOf(result.stdout), result.stdout);
+  });
+
+  it('a parked workstation is taken up by the next tool call at any door (here the API), and kept no longer', async () => {
+    const dir = await workspaceFor(short);
+    const result = await runCli(['run', 'look', '--workspace', dir], { env, timeoutMs: 170_000 });
+    const sessionId = sessionOf(result.stdout);
+    await expectParked(sessionId, result.stdout);
+    parked.splice(parked.indexOf(sessionId), 1);
+    const home = env.NEXORA_HOME ?? '';
+    const client = new NexoraClient({ socketPath: serverFiles({ home, logs: join(home, 'logs') }).socket });
+    try {
+      const answer = await client.post<{ stdout: string; exitCode: number }>(`/v1/sessions/${sessionId}/execute`, { command: 'echo taken-up' }, { timeoutMs: 120_000 });
+      expect(answer).toMatchObject({ exitCode: 0, stdout: 'taken-up\n' });
+    } finally {
+      client.close();
+    }
+    expect(await engineState(sessionId)).toBe('running');
+    expect(await listed(sessionId)).toMatchObject({ status: 'active', keptUntil: null });
   });
 
   it('interrupted (Ctrl+C): paused and kept', async () => {

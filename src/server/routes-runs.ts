@@ -70,6 +70,9 @@ export function runRoutes(server: NexoraServer): ApiRoute[] {
         server.runs.add({ id, sessionId: flags.session, task: flags.task, startedAt: new Date(), controller, done });
         try {
           const result = await done;
+          // A parked or stopped workstation's channels are of no use (a paused container answers
+          // nothing): the next caller opens new ones, which takes the parked session up again.
+          if (result.keptUntil || result.sessionStopped) server.closeChannels(result.sessionId);
           // Why a run did not complete is what someone sent to `nexora server logs` looks for (the log makes it inert).
           server.log.info(`run ${id} on ${result.sessionId}: ${result.outcome}${result.outcome === 'completed' ? '' : ` (${result.reason})`}`);
           stream.send('end', { outcome: result.outcome, reason: result.reason, sessionId: result.sessionId, sessionStopped: result.sessionStopped, steps: result.steps });

@@ -295,6 +295,8 @@ export class SessionLifecycle {
     if (!container) {
       throw new NexoraError('session-not-found', `Session ${session.id} has no workstation container: \`nexora session gc\` reconciles it.`);
     }
+    // A parked session (paused after its run) is taken up by whoever uses it next, at any door.
+    if (container.state === 'paused') return (await this.resume(sessionId)).workstation;
     return this.backend.workstation(container, await this.vncPassword(sessionId));
   }
 
