@@ -47,6 +47,13 @@ describe('module layering', () => {
     expect(arrows({ from: (file) => !file.startsWith('cli/') && !file.startsWith('server/'), to: ['server'] })).toEqual([]);
   });
 
+  it('only the CLI ends the process: no process.exit below cli/', () => {
+    // initialise-data-dir.ts holds the script of a child process of its own (a string), which ends itself.
+    const childScripts = new Set(['store/pglite/initialise-data-dir.ts']);
+    const exits = files.filter((file) => !file.startsWith('cli/') && !childScripts.has(file) && /\bprocess\.exit\(/.test(readFileSync(join(src, file), 'utf8')));
+    expect(exits).toEqual([]);
+  });
+
   it('jobs/ imports neither the server nor the CLI', () => {
     expect(arrows({ from: (file) => file.startsWith('jobs/'), to: ['server', 'cli'] })).toEqual([]);
   });

@@ -39,8 +39,6 @@ export interface RunTaskDependencies {
   approver?: Approver | null;
   /** The environment to read configuration and provider keys from (the server passes its client's). */
   env?: NodeJS.ProcessEnv;
-  /** Interrupt on this process's Ctrl+C (default true; the server interrupts through `signal`). */
-  handleSigint?: boolean;
   /** The session's tools (the server lends its shared channels); default: open them for this run. */
   connectTools?: (sessionId: SessionId, workstation: Workstation) => Promise<ConnectedTools>;
 }
@@ -126,12 +124,6 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
       const controller = new AbortController();
       if (dependencies.signal?.aborted) controller.abort();
       dependencies.signal?.addEventListener('abort', () => controller.abort(), { once: true });
-      const onInterrupt = (): void => {
-        if (controller.signal.aborted) process.exit(130);
-        out.note('interrupting: finishing the current step cleanly (Ctrl+C again to quit at once)');
-        controller.abort();
-      };
-      if (dependencies.handleSigint !== false) process.on('SIGINT', onInterrupt);
       let result: RunResult;
       try {
         const run = startAgentRun({
@@ -158,7 +150,6 @@ export async function runTask(flags: RunFlags, dependencies: RunTaskDependencies
         run.events.subscribe(onEvent);
         result = await run.result;
       } finally {
-        process.off('SIGINT', onInterrupt);
         connected.close();
       }
       // Every outcome is handled alike (see keep-idle.ts): --rm stops at once, --keep leaves it

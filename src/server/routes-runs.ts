@@ -61,7 +61,6 @@ export function runRoutes(server: NexoraServer): ApiRoute[] {
             openManager: () => Promise.resolve({ manager: runtime.manager, config: runtime.config, close: () => Promise.resolve() }),
             stdout,
             signal: controller.signal,
-            handleSigint: false,
             // One set of channels per session, shared with the API's callers.
             connectTools: async (sessionId) => attachTools(await server.live.get(sessionId)),
             env: server.clientEnv(env),
