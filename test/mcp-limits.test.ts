@@ -6,15 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliRun } from './fixtures/cli-run.js';
 import { cliPath } from './fixtures/run-cli.js';
 import { WORKSPACE_GID, WORKSPACE_UID } from './fixtures/session-env.js';
+import { textOf, type ToolResult } from './fixtures/mcp-result.js';
 
 // Issue 21, item 5: no input size kills a connection. An MCP `execute` with a 1 MB command got
 // "socket hang up (server-unavailable)"; at 10 MB `nexora mcp` exited 0 and the client lost it.
-
-interface ToolResult {
-  content: { type: string; text?: string }[];
-  isError?: boolean;
-}
-const textOf = (result: unknown): string => (result as ToolResult).content.map((part) => part.text ?? '').join('\n');
 
 const run = cliRun('mcp-limits');
 let client: Client;

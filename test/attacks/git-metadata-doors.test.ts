@@ -9,17 +9,12 @@ import { Nexora } from '../../src/sdk/nexora.js';
 import { cliRun } from '../fixtures/cli-run.js';
 import { cliPath, runCli } from '../fixtures/run-cli.js';
 import { WORKSPACE_GID, WORKSPACE_UID } from '../fixtures/session-env.js';
+import { textOf } from '../fixtures/mcp-result.js';
 
 // Issue 20 finding 2(c) and issue 21: every door's stop runs the git-metadata check and says what
 // it moved aside — here the two doors a model or a program uses directly: an MCP client's
 // session_stop, and the SDK's session.stop(). The attack: a commondir pointing at a copy of the
 // repository whose config runs a command (a marker file on the host) on the user's next `git status`.
-
-interface ToolResult {
-  content: { type: string; text?: string }[];
-  isError?: boolean;
-}
-const textOf = (result: unknown): string => (result as ToolResult).content.map((part) => part.text ?? '').join('\n');
 
 const run = cliRun('git-doors');
 let env: NodeJS.ProcessEnv;

@@ -7,17 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliRun } from '../fixtures/cli-run.js';
 import { cliPath, runCli } from '../fixtures/run-cli.js';
 import { WORKSPACE_GID, WORKSPACE_UID } from '../fixtures/session-env.js';
+import { textOf, type ToolResult } from '../fixtures/mcp-result.js';
 
 // Issue 21 item 3, played as the attacker: the model behind an MCP client tries to delete a
 // file of the project through `execute` and by typing it at the terminal. Under the user's
 // approval policy (`risky`), as for the agent's own runs: refused when the client cannot ask its
 // user (the file stays), asked through the client when it can (elicitation), done only on a yes.
-
-interface ToolResult {
-  content: { type: string; text?: string }[];
-  isError?: boolean;
-}
-const textOf = (result: unknown): string => (result as ToolResult).content.map((part) => part.text ?? '').join('\n');
 
 const run = cliRun('mcp-approvals');
 let env: NodeJS.ProcessEnv;

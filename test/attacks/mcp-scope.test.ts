@@ -6,16 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliRun } from '../fixtures/cli-run.js';
 import { cliPath, runCli } from '../fixtures/run-cli.js';
 import { WORKSPACE_GID, WORKSPACE_UID } from '../fixtures/session-env.js';
+import { textOf, type ToolResult } from '../fixtures/mcp-result.js';
 
 // Issue 21 item 3 (an MCP client read other projects' sessions), played as the attacker: the
 // model behind one MCP connection tries to list, read, drive and stop the session another
 // connection started on another workspace of the same server. It sees nothing of it.
-
-interface ToolResult {
-  content: { type: string; text?: string }[];
-  isError?: boolean;
-}
-const textOf = (result: unknown): string => (result as ToolResult).content.map((part) => part.text ?? '').join('\n');
 
 const run = cliRun('mcp-scope');
 let env: NodeJS.ProcessEnv;
