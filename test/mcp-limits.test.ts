@@ -19,8 +19,7 @@ beforeAll(async () => {
   const workspace = join(run.root, 'ws');
   mkdirSync(workspace);
   chownSync(workspace, WORKSPACE_UID, WORKSPACE_GID);
-  const block = 30_000 + 100 * Math.floor(Math.random() * 50);
-  const env = await run.env(join(run.root, 'home'), { NEXORA_VNC_PORTS: `${block}-${block + 49}`, NEXORA_CDP_PORTS: `${block + 5000}-${block + 5049}`, NEXORA_START_TIMEOUT: '300', CI: '1' });
+  const env = await run.sessionsEnv(join(run.root, 'home'));
   const transport = new StdioClientTransport({ command: process.execPath, args: [cliPath, 'mcp', '--workspace', workspace], env: env as Record<string, string>, stderr: 'pipe' });
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   client = new Client({ name: 'limits-test', version: '1.0.0' });

@@ -49,11 +49,9 @@ beforeAll(async () => {
   const home = join(run.root, 'home');
   mkdirSync(home);
   writeScriptedConfig(home, model);
-  const block = 30_000 + 100 * Math.floor(Math.random() * 50);
-  env = await run.env(home, { SCRIPTED_API_KEY: 'take-over-key-0123456789', NEXORA_VNC_PORTS: `${block}-${block + 49}`, NEXORA_CDP_PORTS: `${block + 5000}-${block + 5049}`, NEXORA_START_TIMEOUT: '300', CI: '1' });
+  env = await run.sessionsEnv(home, { SCRIPTED_API_KEY: 'take-over-key-0123456789' });
   // The built server (the SDK from the sources would start its own from them).
-  const started = await runCli(['server', 'start'], { env, timeoutMs: 300_000 });
-  if (started.code !== 0) throw new Error(`nexora server start failed: ${started.stderr}`);
+  await run.startServer(env);
   const socketPath = serverFiles({ home, logs: join(home, 'logs') }).socket;
   nexora = await Nexora.connect({ env, address: { socketPath } });
   session = await nexora.sessions.start({ workspace });

@@ -1,13 +1,13 @@
 import type { z } from 'zod';
 import { describeError, NexoraError } from '../errors.js';
-import type { KeyboardOptions, VisualTools } from '../tools/types.js';
+import type { VisualTools } from '../tools/types.js';
 import type { ApprovalGuard } from './approval.js';
 import { isBrowserTool } from './browser-tool-schemas.js';
 import { guardedKeyboard } from './guarded-keyboard.js';
 import { runBrowserTool } from './run-browser-tool.js';
 import type { ScreenContext } from './screen-text.js';
 import { frameToolOutput } from './tool-output-frame.js';
-import { executeInput, keyboardInput, mouseInput, screenInput, type ToolName } from './tool-schemas.js';
+import { executeInput, keyboardInput, keyboardWait, mouseInput, screenInput, type ToolName } from './tool-schemas.js';
 import type { ToolOutcome } from './tool-outcome.js';
 import { truncateHeadTail } from './truncate.js';
 
@@ -58,12 +58,7 @@ export async function runTool(options: {
       }
       case 'keyboard': {
         const args = parse(keyboardInput, input, name);
-        const wait: KeyboardOptions['wait'] =
-          args.waitFor === 'input'
-            ? { waitFor: 'input', timeoutMs: args.timeoutMs }
-            : args.waitFor !== undefined
-              ? { pattern: args.waitFor, timeoutMs: args.timeoutMs }
-              : { timeoutMs: args.timeoutMs };
+        const wait = keyboardWait(args);
         const keys = { ...(args.text !== undefined ? { text: args.text } : {}), ...(args.keys ? { keys: args.keys } : {}) };
         const guarded = options.approval && options.approval.mode !== 'never' ? await guardedKeyboard({ tools, input: keys, wait, approval: options.approval, signal }) : undefined;
         if (guarded && 'refusal' in guarded) return refused(guarded.refusal);

@@ -1,5 +1,6 @@
 import { tool, type ToolSet } from 'ai';
 import { z } from 'zod';
+import type { KeyboardOptions } from '../tools/types.js';
 import { browserModelTools } from './browser-tool-schemas.js';
 
 /** The tools' inputs as the model sends them, validated at the boundary. */
@@ -23,6 +24,17 @@ export const keyboardInput = z
   .refine((input) => (input.text !== undefined && input.text.length > 0) || (input.keys !== undefined && input.keys.length > 0), {
     message: 'give "text", "keys" or both',
   });
+
+/**
+ * The wait a keyboard call's `waitFor`/`timeoutMs` ask for, as the tools take it: "input" is the
+ * program's prompt, any other text a pattern. One decoding for every door (the model's tool, the
+ * API, MCP).
+ */
+export function keyboardWait(input: { waitFor?: string | undefined; timeoutMs?: number | undefined }): KeyboardOptions['wait'] {
+  if (input.waitFor === 'input') return { waitFor: 'input', timeoutMs: input.timeoutMs };
+  if (input.waitFor !== undefined) return { pattern: input.waitFor, timeoutMs: input.timeoutMs };
+  return { timeoutMs: input.timeoutMs };
+}
 
 export const mouseInput = z.strictObject({
   action: z.enum(['move', 'click', 'double_click', 'right_click', 'drag', 'scroll']),

@@ -80,5 +80,5 @@ export const engineVariables = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT
  * than silently served from another engine.
  */
 export function engineSettings(env: NodeJS.ProcessEnv): Record<string, string | null> {
-  return Object.fromEntries(engineVariables.map((name) => [name, env[name] ? (env[name] ?? null) : null]));
+  return Object.fromEntries(engineVariables.map((name) => [name, env[name] || null]));
 }

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { browserInputs, type BrowserToolName } from '../agent/browser-tool-schemas.js';
-import { executeInput, keyboardInput, mouseInput, screenInput } from '../agent/tool-schemas.js';
+import { executeInput, keyboardInput, keyboardWait, mouseInput, screenInput } from '../agent/tool-schemas.js';
 import type { GitReport } from '../client/api-schemas.js';
 import { NEXORA_VERSION } from '../client/version.js';
 import { frameToolOutput } from '../agent/tool-output-frame.js';
@@ -100,7 +100,7 @@ export function createNexoraMcp(options: NexoraMcpOptions): NexoraMcp {
         const session = await binding.session({ signal: extra.signal });
         if (policyOn) {
           // The line each Enter submits is read from the terminal and judged before the Enter is sent.
-          const wait = args.waitFor === 'input' ? { waitFor: 'input' as const, timeoutMs: args.timeoutMs } : args.waitFor !== undefined ? { pattern: args.waitFor, timeoutMs: args.timeoutMs } : { timeoutMs: args.timeoutMs };
+          const wait = keyboardWait(args);
           const input = { ...(args.text !== undefined ? { text: args.text } : {}), ...(args.keys !== undefined ? { keys: args.keys } : {}) };
           const outcome = await guardedKeyboard({ tools: sessionTools(session), input, wait, approval, signal: extra.signal });
           if ('refusal' in outcome) return refused(outcome.refusal);

@@ -93,26 +93,8 @@ export type RunEvent =
   | { type: 'end'; outcome: string; reason?: string; sessionId: string; sessionStopped: boolean; steps: number }
   | { type: 'error'; code: string; message: string };
 
+// The shapes the routes return are the tools' own: taken from them (type-only, so nothing loads).
 /** The terminal's cursor line: what an Enter would submit. Text from the workstation: untrusted. */
-export interface PromptLine {
-  /** The logical line under the cursor, wrapped rows joined (the prompt is part of it). */
-  text: string;
-  /** The logical lines just above it, oldest first. */
-  above: string[];
-  /** The pane's foreground program as tmux names it. */
-  program: string;
-}
-
+export type { PromptLine } from '../tools/terminal/prompt-line.js';
 /** A top-level window of the display, in screenshot pixels. */
-export interface DisplayWindow {
-  id: string;
-  /** Untrusted text. */
-  title: string;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  focused: boolean;
-  /** Whether it is the terminal (the xterm running tmux). */
-  terminal: boolean;
-}
+export type { DisplayWindow } from '../tools/terminal/display-windows.js';

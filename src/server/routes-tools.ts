@@ -1,4 +1,4 @@
-import { executeInput, keyboardInput, mouseInput } from '../agent/tool-schemas.js';
+import { executeInput, keyboardInput, keyboardWait, mouseInput } from '../agent/tool-schemas.js';
 import { controlBody, eventsQuery, screenQuery, sessionIdParams, terminalQuery } from '../client/api-schemas.js';
 import { parseSessionId } from '../store/index.js';
 import { route, type ApiRoute } from './api-route.js';
@@ -57,8 +57,7 @@ export function toolRoutes(server: NexoraServer): ApiRoute[] {
         const result = await (await tools(params.id)).keyboard({
           ...(body.text !== undefined ? { text: body.text } : {}),
           ...(body.keys !== undefined ? { keys: body.keys } : {}),
-          // "input" means the program's prompt, as in the model's keyboard tool; other text is a pattern.
-          wait: body.waitFor === 'input' ? { waitFor: 'input', timeoutMs: body.timeoutMs } : body.waitFor !== undefined ? { pattern: body.waitFor, timeoutMs: body.timeoutMs } : { timeoutMs: body.timeoutMs },
+          wait: keyboardWait(body),
           signal,
         });
         return { json: result };

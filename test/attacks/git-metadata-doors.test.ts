@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverFiles } from '../../src/client/server-files.js';
 import { Nexora } from '../../src/sdk/nexora.js';
 import { cliRun } from '../fixtures/cli-run.js';
-import { cliPath, runCli } from '../fixtures/run-cli.js';
+import { cliPath } from '../fixtures/run-cli.js';
 import { WORKSPACE_GID, WORKSPACE_UID } from '../fixtures/session-env.js';
 import { textOf } from '../fixtures/mcp-result.js';
 
@@ -48,10 +48,8 @@ function hostGitStatus(dir: string): void {
 beforeAll(async () => {
   markers = join(run.root, 'host-only-markers');
   mkdirSync(markers);
-  const block = 30_000 + 100 * Math.floor(Math.random() * 50);
-  env = await run.env(join(run.root, 'home'), { NEXORA_VNC_PORTS: `${block}-${block + 49}`, NEXORA_CDP_PORTS: `${block + 5000}-${block + 5049}`, NEXORA_START_TIMEOUT: '300', CI: '1' });
-  const started = await runCli(['server', 'start'], { env, timeoutMs: 300_000 });
-  if (started.code !== 0) throw new Error(`nexora server start failed: ${started.stderr}`);
+  env = await run.sessionsEnv(join(run.root, 'home'));
+  await run.startServer(env);
 }, 320_000);
 
 afterAll(async () => {

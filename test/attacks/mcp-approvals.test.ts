@@ -5,7 +5,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliRun } from '../fixtures/cli-run.js';
-import { cliPath, runCli } from '../fixtures/run-cli.js';
+import { cliPath } from '../fixtures/run-cli.js';
 import { WORKSPACE_GID, WORKSPACE_UID } from '../fixtures/session-env.js';
 import { textOf, type ToolResult } from '../fixtures/mcp-result.js';
 
@@ -43,10 +43,8 @@ async function connect(dir: string, answer?: (message: string) => boolean): Prom
 }
 
 beforeAll(async () => {
-  const block = 30_000 + 100 * Math.floor(Math.random() * 50);
-  env = await run.env(join(run.root, 'home'), { NEXORA_VNC_PORTS: `${block}-${block + 49}`, NEXORA_CDP_PORTS: `${block + 5000}-${block + 5049}`, NEXORA_START_TIMEOUT: '300', CI: '1' });
-  const started = await runCli(['server', 'start'], { env, timeoutMs: 300_000 });
-  if (started.code !== 0) throw new Error(`nexora server start failed: ${started.stderr}`);
+  env = await run.sessionsEnv(join(run.root, 'home'));
+  await run.startServer(env);
 }, 320_000);
 
 afterAll(async () => {

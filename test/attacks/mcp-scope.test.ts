@@ -38,8 +38,7 @@ let alice: { client: Client; sessionId: string };
 let mallory: { client: Client; sessionId: string };
 
 beforeAll(async () => {
-  const block = 30_000 + 100 * Math.floor(Math.random() * 50);
-  env = await run.env(join(run.root, 'home'), { NEXORA_VNC_PORTS: `${block}-${block + 49}`, NEXORA_CDP_PORTS: `${block + 5000}-${block + 5049}`, NEXORA_START_TIMEOUT: '300', CI: '1' });
+  env = await run.sessionsEnv(join(run.root, 'home'));
   alice = await connect(workspace('alice-project'));
   mallory = await connect(workspace('mallory-project'));
 }, 600_000);
